@@ -1,0 +1,170 @@
+"""Audio I/O and levels: loading any libsndfile format, resampling, P.56 active speech level, atomic writes.
+
+Conventions used across synth:
+
+* samples are float32 in [-1, 1]; 0 dBov is the power of a full-scale square wave (power 1.0),
+  so a full-scale sine measures -3.01 dBov;
+* mono signals are 1-D arrays; multi-channel outputs are shaped (channels, samples).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+from scipy.ndimage import maximum_filter1d
+from scipy.signal import lfilter
+
+from .errors import BadInput
+
+EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A mono signal: float32 ``samples`` at ``sr`` Hz."""
+
+    samples: np.ndarray
+    sr: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sr
+
+    def with_samples(self, samples: np.ndarray, sr: int | None = None) -> "Audio":
+        return Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sr if sr is None else sr)
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample with soxr HQ. soxr's filters are linear phase and it compensates their delay itself,
+    so no time shift is introduced (checked in tests/test_audio.py)."""
+    if sr_in == sr_out:
+        return np.asarray(x, dtype=np.float32)
+    return soxr.resample(np.asarray(x, dtype=np.float32), sr_in, sr_out, quality="HQ").astype(np.float32)
+
+
+def load(path: str | Path, sr: int, channel: int | None = None, min_duration_s: float = 0.0) -> np.ndarray:
+    """Read any format libsndfile reads, downmix to mono (or take ``channel``), resample to ``sr``.
+
+    Raises :class:`BadInput` (naming the file) for unreadable, empty, too short, or non-finite audio.
+    """
+    try:
+        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:  # libsndfile's messages are already specific ("Format not recognised", ...)
+        raise BadInput(path, f"cannot be read as audio ({str(e).splitlines()[0]})") from None
+    if data.size == 0:
+        raise BadInput(path, "contains no samples")
+    if not np.isfinite(data).all():
+        raise BadInput(path, "contains NaN or infinite samples")
+    if channel is not None:
+        x = data[:, min(channel, data.shape[1] - 1)]
+    else:
+        x = data.mean(axis=1)
+    if len(x) / file_sr < min_duration_s:
+        raise BadInput(path, f"is {len(x) / file_sr:.3f} s long, shorter than the {min_duration_s} s minimum")
+    return resample(x, file_sr, sr)
+
+
+def power_db(x: np.ndarray) -> float:
+    """Mean power in dB re full scale (dBov)."""
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + EPS))
+
+
+def db_to_gain(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
+
+
+@dataclass(frozen=True)
+class SpeechLevel:
+    """Result of a P.56 measurement: active level (dBov) and the fraction of time speech was active."""
+
+    level_dbov: float
+    activity: float
+
+
+def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
+    """ITU-T P.56 method B active speech level (as in the G.191 STL ``actlev``/``sv56``).
+
+    Envelope: two cascaded one-pole smoothers of |x| with time constant 0.03 s; a sample is active at
+    threshold c if the envelope exceeded c within the last 0.2 s (hangover); thresholds are spaced
+    2x (6 dB) apart; the active level is where the level measured over active samples sits 15.9 dB
+    above the threshold, interpolated between thresholds. Silent input gives -inf.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    energy = float(np.sum(x * x))
+    if n == 0 or energy <= 0:
+        return SpeechLevel(float("-inf"), 0.0)
+    g = np.exp(-1.0 / (sr * 0.03))
+    p = lfilter([1 - g], [1, -g], np.abs(x))
+    q = lfilter([1 - g], [1, -g], p)
+    hang = max(1, int(round(0.2 * sr)))
+    # "exceeded within the last `hang` samples": a causal running max over the envelope.
+    qmax = maximum_filter1d(q, size=hang, origin=(hang - 1) // 2, mode="nearest")
+    thresholds = 2.0 ** np.arange(-16, 1)  # amplitude thresholds, 1/65536 .. 1
+    margin_db = 15.9
+    diffs, levels, acts = [], [], []
+    for c in thresholds:
+        a = int(np.count_nonzero(qmax >= c))
+        if a == 0:
+            break
+        lvl = 10 * np.log10(energy / a)
+        levels.append(lvl)
+        acts.append(a)
+        diffs.append(lvl - 20 * np.log10(c))
+    if not diffs:
+        return SpeechLevel(power_db(x), 1.0)
+    for j in range(1, len(diffs)):
+        if diffs[j] <= margin_db:  # crossing between j-1 (above margin) and j
+            d0, d1 = diffs[j - 1], diffs[j]
+            t = 0.0 if d0 == d1 else (d0 - margin_db) / (d0 - d1)
+            level = levels[j - 1] + t * (levels[j] - levels[j - 1])
+            act = acts[j - 1] + t * (acts[j] - acts[j - 1])
+            return SpeechLevel(float(level), float(act / n))
+    if diffs[0] <= margin_db:  # even the lowest threshold is within the margin: everything is active
+        return SpeechLevel(float(levels[0]), acts[0] / n)
+    return SpeechLevel(float(levels[-1]), acts[-1] / n)
+
+
+def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> None:
+    """Write 16-bit FLAC or WAV atomically (temp file in the same folder, then rename).
+
+    ``samples`` is mono (T,) or (C, T). ``tags`` go into the file's own metadata (libsndfile string
+    fields: title, comment, software, ...); synth uses them to mark every file as synthetic.
+    Bytes depend only on the samples and tags, so the same render gives the same file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(samples, dtype=np.float32)
+    data = data.T if data.ndim == 2 else data
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", samplerate=sr, channels=1 if data.ndim == 1 else data.shape[1],
+                      format=fmt.upper(), subtype="PCM_16") as f:
+        for key, value in (tags or {}).items():
+            setattr(f, key, str(value))
+        f.write(np.clip(data, -1.0, 1.0))
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))

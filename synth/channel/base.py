@@ -1,0 +1,157 @@
+"""The effect contract.
+
+An effect is a frozen dataclass whose fields are config values (constants or distributions, parsed with
+:func:`synth.dist.as_dist`) plus ``p``, the probability it is applied. It has two methods:
+
+``sample(rng, ctx) -> params``
+    makes every random choice (file, offset, SNR, any noise seed) and returns a frozen params
+    dataclass with units in the field names; JSON round-trippable via ``dataclasses.asdict``.
+``apply(audio, params, ctx) -> Audio``
+    pure: no RNG, same params and input give bit-identical output. ``ctx`` gives access to source
+    files (noise, RIRs) through a per-worker cache; effects that read no files ignore it.
+
+Effects are registered by name with ``@register("name")``. Configs instantiate effects only through
+:func:`build_effect` (an allow-list), never through ``_target_``, so a config cannot run arbitrary code.
+
+An effect that moves audio in time compensates inside ``apply`` (codec and resampler delays, RIR
+direct path) so labels stay on the words. An effect that removes audio (packet loss) reports the
+removed spans through ``lost_spans(params)``. ``summary(params)`` gives the drawn values recorded in
+the manifest's ``conditions``; ``realized(before, after, params)`` adds values measured on the audio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from ..audio import Audio
+from ..errors import ConfigError
+
+REGISTRY: dict[str, type] = {}
+
+
+def register(name: str) -> Callable[[type], type]:
+    def deco(cls: type) -> type:
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise RuntimeError(f"effect name {name!r} registered twice")
+        REGISTRY[name] = cls
+        cls.name = name
+        return cls
+    return deco
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Params of an effect that was not applied this time (its ``p`` draw failed)."""
+
+    applied: bool = False
+
+
+class ItemContext(Protocol):
+    """What ``sample`` may look at: the pools (to choose files), the working rate, the item length."""
+
+    sr: int
+    duration_s: float
+    pools: Any  # synth.sources.Pools
+
+
+class RenderContext(Protocol):
+    """What ``apply`` may use: cached, validated access to source files at a given rate."""
+
+    def load(self, path: str, sr: int, channel: int | None = None) -> np.ndarray: ...
+
+
+class Effect:
+    """Base class with the shared parts of the contract. Subclasses are frozen dataclasses."""
+
+    name: str = "effect"
+    p: float = 1.0
+
+    def sample(self, rng: np.random.Generator, ctx: ItemContext):
+        """Draw ``p`` first, then the effect's own parameters via :meth:`sample_params`."""
+        if not rng.uniform() < self.p:
+            return Skipped()
+        return self.sample_params(rng, ctx)
+
+    def sample_params(self, rng: np.random.Generator, ctx: ItemContext):
+        raise NotImplementedError
+
+    def apply(self, audio: Audio, params, ctx: RenderContext | None = None) -> Audio:
+        if isinstance(params, Skipped):
+            return audio
+        return self.apply_params(audio, params, ctx)
+
+    def apply_params(self, audio: Audio, params, ctx: RenderContext | None) -> Audio:
+        raise NotImplementedError
+
+    params_type: type = Skipped  # subclasses set their params dataclass here
+
+    def summary(self, params) -> dict[str, Any]:
+        """Values to record in the manifest's ``conditions`` (default: all params fields)."""
+        if isinstance(params, Skipped):
+            return {}
+        return dataclasses.asdict(params)
+
+    def realized(self, before: Audio, after: Audio, params) -> dict[str, Any]:
+        """Values measured on this item's audio (clipped fraction, AGC gain range, realized loss rate...),
+        recorded in ``conditions`` next to :meth:`summary`. ``before``/``after`` are apply's input/output."""
+        return {}
+
+    def lost_spans(self, params) -> list[tuple[float, float]]:
+        """(start_s, end_s) spans whose audio this effect removed (packet loss); none by default."""
+        return []
+
+    def params_from_dict(self, d: dict):
+        """Rebuild params from their JSON form (``{"applied": false}`` means skipped)."""
+        if d.get("applied") is False:
+            return Skipped()
+        return _from_dict(self.params_type, d)
+
+    def check_p(self) -> None:
+        if not 0.0 <= self.p <= 1.0:
+            raise ConfigError(f"{self.name}.p={self.p}: must be within [0, 1]")
+
+
+def _from_dict(cls: type, d: dict):
+    kw = {}
+    for f in fields(cls):
+        if f.name in d:
+            v = d[f.name]
+            kw[f.name] = tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+    return cls(**kw)
+
+
+def params_to_dict(params) -> dict:
+    """JSON form of params; tuples become lists."""
+    return json_ready(dataclasses.asdict(params))
+
+
+def json_ready(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def build_effect(spec: dict) -> Effect:
+    """Instantiate a registered effect from ``{"name": ..., **fields}`` with a one-line error on bad keys."""
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown effect {name!r}; known effects: {', '.join(sorted(REGISTRY))}")
+    cls = REGISTRY[name]
+    allowed = {f.name for f in fields(cls) if f.init}
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise ConfigError(f"effect {name}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}")
+    effect = cls(**spec)
+    effect.check_p()
+    return effect

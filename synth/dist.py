@@ -1,0 +1,282 @@
+"""Distributions written in config, and the one parser that reads them.
+
+In YAML a value that may vary is written as:
+
+=====================================  ==============================================
+``3``, ``"g711_ulaw"``, ``null``       constant
+``[lo, hi]``                           uniform on [lo, hi]
+``{uniform: [lo, hi]}``                uniform
+``{loguniform: [lo, hi]}``             log-uniform (both > 0)
+``{normal: [mean, sd], clip: [lo, hi]}``  normal, optionally clipped to [lo, hi]
+``{lognormal: [median, sigma], clip: [lo, hi]}``  log-normal: median and sigma of log
+``{gamma: [shape, scale], clip: [...]}``  gamma
+``{exponential: mean, clip: [...]}``   exponential with that mean
+``{choice: [a, b, c], weights: [..]}`` categorical (weights optional, normalised)
+``{histogram: {edges: [...], counts: [...]}}``  piecewise-uniform over bins (fitted data)
+=====================================  ==============================================
+
+``as_dist`` is the only place that knows this syntax. Every distribution is a frozen dataclass with
+``sample(rng)``, ``sample_n(rng, n)`` and ``to_config()`` (the YAML form, so a fitted profile can be
+written back out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+class Dist:
+    """Base class: a distribution over numbers or labels."""
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.sample_n(rng, 1)[0]
+
+    def sample_n(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_config(self) -> Any:
+        raise NotImplementedError
+
+
+def _clip(x: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
+    return x if clip is None else np.clip(x, clip[0], clip[1])
+
+
+@dataclass(frozen=True)
+class Const(Dist):
+    value: Any
+
+    def sample(self, rng):
+        return self.value
+
+    def sample_n(self, rng, n):
+        return np.array([self.value] * n, dtype=object if not isinstance(self.value, (int, float)) else float)
+
+    def to_config(self):
+        return self.value
+
+
+@dataclass(frozen=True)
+class Uniform(Dist):
+    lo: float
+    hi: float
+
+    def __post_init__(self):
+        if not self.lo <= self.hi:
+            raise ConfigError(f"uniform range [{self.lo}, {self.hi}]: lower bound must not exceed upper bound")
+
+    def sample(self, rng):
+        return float(rng.uniform(self.lo, self.hi))
+
+    def sample_n(self, rng, n):
+        return rng.uniform(self.lo, self.hi, size=n)
+
+    def to_config(self):
+        return [self.lo, self.hi]
+
+
+@dataclass(frozen=True)
+class LogUniform(Dist):
+    lo: float
+    hi: float
+
+    def __post_init__(self):
+        if not 0 < self.lo <= self.hi:
+            raise ConfigError(f"loguniform range [{self.lo}, {self.hi}]: need 0 < lo <= hi")
+
+    def sample_n(self, rng, n):
+        return np.exp(rng.uniform(np.log(self.lo), np.log(self.hi), size=n))
+
+    def sample(self, rng):
+        return float(self.sample_n(rng, 1)[0])
+
+    def to_config(self):
+        return {"loguniform": [self.lo, self.hi]}
+
+
+@dataclass(frozen=True)
+class Normal(Dist):
+    mean: float
+    sd: float
+    clip: tuple[float, float] | None = None
+
+    def sample_n(self, rng, n):
+        return _clip(rng.normal(self.mean, self.sd, size=n), self.clip)
+
+    def sample(self, rng):
+        return float(self.sample_n(rng, 1)[0])
+
+    def to_config(self):
+        out = {"normal": [self.mean, self.sd]}
+        return out | ({"clip": list(self.clip)} if self.clip else {})
+
+
+@dataclass(frozen=True)
+class LogNormal(Dist):
+    median: float
+    sigma: float
+    clip: tuple[float, float] | None = None
+
+    def sample_n(self, rng, n):
+        return _clip(np.exp(rng.normal(np.log(self.median), self.sigma, size=n)), self.clip)
+
+    def sample(self, rng):
+        return float(self.sample_n(rng, 1)[0])
+
+    def to_config(self):
+        out = {"lognormal": [self.median, self.sigma]}
+        return out | ({"clip": list(self.clip)} if self.clip else {})
+
+
+@dataclass(frozen=True)
+class Gamma(Dist):
+    shape: float
+    scale: float
+    clip: tuple[float, float] | None = None
+
+    def sample_n(self, rng, n):
+        return _clip(rng.gamma(self.shape, self.scale, size=n), self.clip)
+
+    def sample(self, rng):
+        return float(self.sample_n(rng, 1)[0])
+
+    def to_config(self):
+        out = {"gamma": [self.shape, self.scale]}
+        return out | ({"clip": list(self.clip)} if self.clip else {})
+
+
+@dataclass(frozen=True)
+class Choice(Dist):
+    values: tuple
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        if not self.values:
+            raise ConfigError("choice: needs at least one value")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values) or min(self.weights) < 0 or sum(self.weights) <= 0:
+                raise ConfigError(f"choice weights {list(self.weights)}: need one non-negative weight per value")
+
+    def probabilities(self) -> np.ndarray:
+        if self.weights is None:
+            return np.full(len(self.values), 1.0 / len(self.values))
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def sample(self, rng):
+        return self.values[int(rng.choice(len(self.values), p=self.probabilities()))]
+
+    def sample_n(self, rng, n):
+        idx = rng.choice(len(self.values), p=self.probabilities(), size=n)
+        return np.array([self.values[i] for i in idx], dtype=object)
+
+    def to_config(self):
+        out: dict = {"choice": list(self.values)}
+        return out | ({"weights": list(self.weights)} if self.weights is not None else {})
+
+
+@dataclass(frozen=True)
+class Histogram(Dist):
+    """Piecewise-uniform density over bins: what ``synth fit`` writes for measured quantities."""
+
+    edges: tuple[float, ...]
+    counts: tuple[float, ...]
+
+    def __post_init__(self):
+        if len(self.edges) != len(self.counts) + 1 or sum(self.counts) <= 0:
+            raise ConfigError("histogram: need len(edges) == len(counts) + 1 and a positive total count")
+        if any(b < a for a, b in zip(self.edges, self.edges[1:])):
+            raise ConfigError("histogram: edges must be increasing")
+
+    def sample_n(self, rng, n):
+        p = np.asarray(self.counts, dtype=float)
+        p = p / p.sum()
+        k = rng.choice(len(p), p=p, size=n)
+        e = np.asarray(self.edges, dtype=float)
+        return e[k] + rng.uniform(0.0, 1.0, size=n) * (e[k + 1] - e[k])
+
+    def sample(self, rng):
+        return float(self.sample_n(rng, 1)[0])
+
+    def to_config(self):
+        return {"histogram": {"edges": list(self.edges), "counts": list(self.counts)}}
+
+
+def _pair(key: str, v: Any) -> tuple[float, float]:
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ConfigError(f"distribution '{key}' needs two numbers, got {v!r}")
+    return float(v[0]), float(v[1])
+
+
+def as_dist(x: Any, name: str = "value") -> Dist:
+    """Parse a config value into a :class:`Dist` (see the module docstring for the syntax)."""
+    if isinstance(x, Dist):
+        return x
+    if hasattr(x, "items") and not isinstance(x, dict):  # OmegaConf DictConfig / ListConfig
+        x = dict(x.items())
+    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
+        x = list(x)
+        if len(x) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x):
+            return Uniform(float(x[0]), float(x[1]))
+        raise ConfigError(f"{name}: a list means a uniform range [lo, hi] of two numbers, got {x!r}; "
+                          "use {choice: [...]} for a set of values")
+    if not isinstance(x, dict):
+        return Const(x)
+    clip = _pair("clip", x["clip"]) if x.get("clip") is not None else None
+    kinds = [k for k in x if k not in ("clip", "weights")]
+    if len(kinds) != 1:
+        raise ConfigError(f"{name}: expected one distribution kind, got keys {sorted(x)}; "
+                          "allowed: const uniform loguniform normal lognormal gamma exponential choice histogram")
+    kind = kinds[0]
+    v = x[kind]
+    if kind == "const":
+        return Const(v)
+    if kind == "uniform":
+        return Uniform(*_pair(kind, v))
+    if kind == "loguniform":
+        return LogUniform(*_pair(kind, v))
+    if kind == "normal":
+        return Normal(*_pair(kind, v), clip=clip)
+    if kind == "lognormal":
+        return LogNormal(*_pair(kind, v), clip=clip)
+    if kind == "gamma":
+        return Gamma(*_pair(kind, v), clip=clip)
+    if kind == "exponential":
+        return Gamma(1.0, float(v), clip=clip)
+    if kind == "choice":
+        weights = x.get("weights")
+        return Choice(tuple(v), tuple(float(w) for w in weights) if weights is not None else None)
+    if kind == "histogram":
+        v = dict(v.items()) if hasattr(v, "items") else v
+        return Histogram(tuple(float(e) for e in v["edges"]), tuple(float(c) for c in v["counts"]))
+    raise ConfigError(f"{name}: unknown distribution '{kind}'; allowed: const uniform loguniform normal "
+                      "lognormal gamma exponential choice histogram")
+
+
+def dist_field(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> Dist:
+    """Parse ``value`` and check that every value it can produce lies in [lo, hi] (for numeric dists)."""
+    d = as_dist(value, name)
+    bounds = _bounds(d)
+    if bounds is not None:
+        if lo is not None and bounds[0] < lo or hi is not None and bounds[1] > hi:
+            raise ConfigError(f"{name}={d.to_config()!r} is outside the allowed range [{lo}, {hi}]")
+    return d
+
+
+def _bounds(d: Dist) -> tuple[float, float] | None:
+    if isinstance(d, Const) and isinstance(d.value, (int, float)) and not isinstance(d.value, bool):
+        return float(d.value), float(d.value)
+    if isinstance(d, (Uniform, LogUniform)):
+        return d.lo, d.hi
+    if isinstance(d, Histogram):
+        return d.edges[0], d.edges[-1]
+    if isinstance(d, Choice) and all(isinstance(v, (int, float)) for v in d.values):
+        return float(min(d.values)), float(max(d.values))
+    if isinstance(d, (Normal, LogNormal, Gamma)) and d.clip is not None:
+        return d.clip
+    return None
