@@ -1,0 +1,206 @@
+"""Codec: one pass through a real speech/audio codec (encode + decode), as on one hop of a call path.
+
+Models what a codec does to speech: G.711 companding, G.726/G.722 ADPCM, GSM-FR and AMR-NB CELP-family
+coding, Opus, and the MP3/AAC re-encode a call recorder applies for storage. A transcoding chain
+(e.g. customer AMR-NB -> PSTN G.711 -> recorder MP3) is several ``codec`` effects in one leg chain.
+
+The signal is resampled (soxr, no time shift) to the codec's native rate -- 8 kHz for narrowband
+codecs, 16 kHz for G.722 and wideband Opus, ``sample_rate_hz`` for MP3/AAC -- and the output stays at
+that rate (``Audio.sr`` changes), so a narrowband chain produces 8 kHz audio. The codec's delay is
+measured by cross-correlation on a calibration signal (see :mod:`synth.channel.codecs`), recorded in
+the params (``delay_samples``, ``delay_s``) and removed, so the output lines up with the input and has
+the same duration.
+
+Requesting a codec this install cannot run raises :class:`ConfigError` when the effect is built,
+naming the codec and how to get it (``synth codecs`` lists what is available).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio, resample
+from ..dist import Choice, Const, Dist, Uniform, LogUniform, Histogram, dist_field
+from ..errors import ConfigError
+from . import codecs as C
+from .base import Effect, Skipped, register
+
+BANDWIDTH_RATES = {"narrowband": 8000, "wideband": 16000}
+
+
+@dataclass(frozen=True)
+class CodecParams:
+    codec: str              # synth codec name (see ``synth codecs``)
+    bitrate_bps: int        # coded bitrate (the mode for AMR-NB/G.726)
+    mode: str               # mode name: "MR122" for AMR-NB, "32k" for G.726 32 kbit/s, ...
+    bandwidth: str          # "narrowband" (8 kHz) or "wideband" (16 kHz) or "<rate>Hz" for MP3/AAC
+    sr_hz: int              # rate the codec runs at; the output rate
+    backend: str            # "pyav:libopencore_amrnb", "soundfile:GSM610", ...
+    library_version: str    # e.g. "PyAV 18.1.0 / FFmpeg 8.1.2"
+    delay_samples: int      # measured codec delay removed from the output, at sr_hz
+    delay_s: float
+
+
+def _values(d: Dist) -> list | None:
+    """The finite set of values a distribution can produce, or None if continuous."""
+    if isinstance(d, Const):
+        return [d.value]
+    if isinstance(d, Choice):
+        return list(d.values)
+    return None
+
+
+@register("codec")
+@dataclass(frozen=True)
+class Codec(Effect):
+    """Encode and decode with a real codec (``codec``: a name or a distribution over names).
+
+    ``bitrate_bps``: the bitrate/mode (None = the codec's default: AMR-NB 12200, G.726 32000,
+    Opus 16000, MP3 16000, AAC 32000; fixed for G.711/G.722/GSM-FR). ``bandwidth`` (Opus only):
+    narrowband (8 kHz) or wideband (16 kHz). ``sample_rate_hz`` (MP3/AAC only): the rate the
+    recorder encodes at (MP3 default 8000, AAC 16000).
+    """
+
+    codec: Any = "g711_ulaw"
+    bitrate_bps: Any = None
+    bandwidth: Any = "narrowband"
+    sample_rate_hz: Any = None
+    p: float = 1.0
+    _delays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    params_type = CodecParams
+
+    def __post_init__(self):
+        codec = dist_field("codec.codec", self.codec)
+        object.__setattr__(self, "codec", codec)
+        names = _values(codec)
+        if names is None:
+            raise ConfigError("codec.codec: must be a codec name or {choice: [...]} of names; "
+                              f"known codecs: {', '.join(C.CODECS)}")
+        for n in names:
+            spec = C.CODECS.get(n)
+            if spec is None:
+                raise ConfigError(f"codec.codec={n!r}: unknown codec; known codecs: {', '.join(C.CODECS)}")
+            ok, detail = C.availability(spec)
+            if not ok:
+                raise ConfigError(f"codec.codec={n!r} is not available in this install ({detail}); "
+                                  f"to get it: {spec.how_to_get}")
+        br = None if self.bitrate_bps is None else dist_field("codec.bitrate_bps", self.bitrate_bps, 1000, 512000)
+        object.__setattr__(self, "bitrate_bps", br)
+        bw = dist_field("codec.bandwidth", self.bandwidth)
+        if _values(bw) is None or any(v not in BANDWIDTH_RATES for v in _values(bw)):
+            raise ConfigError(f"codec.bandwidth={bw.to_config()!r}: allowed values are narrowband, wideband")
+        object.__setattr__(self, "bandwidth", bw)
+        srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz)
+        object.__setattr__(self, "sample_rate_hz", srd)
+        # Check every bitrate / rate this config can produce against every codec it can choose.
+        brs = _values(br) if br is not None else None
+        for n in names:
+            spec = C.CODECS[n]
+            if brs is not None:
+                for b in brs:
+                    if b is not None and not spec.bitrate_ok(b):
+                        raise ConfigError(f"codec.bitrate_bps={b} is not a {n} bitrate; allowed: "
+                                          f"{spec.allowed_bitrates()}")
+            elif br is not None and spec.bitrates_bps:
+                raise ConfigError(f"codec.bitrate_bps={br.to_config()!r}: {n} has discrete modes "
+                                  f"({spec.allowed_bitrates()}); use a value or {{choice: [...]}}")
+            elif br is not None and isinstance(br, (Uniform, LogUniform, Histogram)):
+                lo, hi = spec.bitrate_range_bps
+                b_lo, b_hi = (br.lo, br.hi) if not isinstance(br, Histogram) else (br.edges[0], br.edges[-1])
+                if b_lo < lo or b_hi > hi:
+                    raise ConfigError(f"codec.bitrate_bps={br.to_config()!r} is outside {n}'s range {lo}..{hi}")
+            if srd is not None and n in ("mp3", "aac"):
+                for r in _values(srd) or []:
+                    if r not in spec.rates_hz:
+                        raise ConfigError(f"codec.sample_rate_hz={r} is not a {n} rate; allowed: "
+                                          f"{', '.join(map(str, spec.rates_hz))}")
+
+    # ------------------------------------------------------------------------------------- sampling
+    def sample_params(self, rng, ctx) -> CodecParams:
+        name = self.codec.sample(rng)
+        spec = C.CODECS[name]
+        bitrate = spec.default_bitrate_bps if self.bitrate_bps is None else self.bitrate_bps.sample(rng)
+        if spec.bitrates_bps:
+            bitrate = int(bitrate)
+        else:
+            bitrate = int(round(float(bitrate) / 100.0) * 100)  # continuous: 100 bit/s steps
+        if not spec.bitrate_ok(bitrate):
+            raise ConfigError(f"codec.bitrate_bps={bitrate} is not a {name} bitrate; allowed: {spec.allowed_bitrates()}")
+        bandwidth = self.bandwidth.sample(rng)
+        sr = self._rate(spec, bandwidth, rng)
+        if name not in ("opus",):
+            bandwidth = {8000: "narrowband", 16000: "wideband"}.get(sr, f"{sr}Hz")
+        delay = self.delay_samples(spec, sr, bitrate)
+        return CodecParams(codec=name, bitrate_bps=bitrate, mode=spec.mode(bitrate), bandwidth=bandwidth,
+                           sr_hz=sr, backend=C.backend_label(spec), library_version=C.backend_version(spec),
+                           delay_samples=delay, delay_s=delay / sr)
+
+    def _rate(self, spec: C.CodecSpec, bandwidth: str, rng) -> int:
+        if spec.name == "opus":
+            return BANDWIDTH_RATES[bandwidth]
+        if spec.name in ("mp3", "aac"):
+            return int(self.sample_rate_hz.sample(rng)) if self.sample_rate_hz is not None else \
+                (8000 if spec.name == "mp3" else 16000)
+        return spec.rates_hz[0]
+
+    def delay_samples(self, spec: C.CodecSpec, sr: int, bitrate: int) -> int:
+        """Measured delay of this codec configuration (memoised on this effect instance)."""
+        key = (spec.name, sr, bitrate)
+        if key not in self._delays:
+            self._delays[key] = C.measure_delay(spec, sr, bitrate)
+        return self._delays[key]
+
+    # ------------------------------------------------------------------------------------ rendering
+    def apply_params(self, audio: Audio, params: CodecParams, ctx=None) -> Audio:
+        spec = C.CODECS[params.codec]
+        x = resample(audio.samples, audio.sr, params.sr_hz)
+        n = int(round(len(audio.samples) * params.sr_hz / audio.sr))
+        x = _fit(x, n)
+        y = C.roundtrip(spec, C.to_pcm16(x), params.sr_hz, params.bitrate_bps)
+        y = _fit(y[params.delay_samples:], n)
+        return Audio(C.from_pcm16(y), params.sr_hz)
+
+    def summary(self, params) -> dict:
+        if isinstance(params, Skipped):
+            return {}
+        return {"codec": params.codec, "bitrate_bps": params.bitrate_bps, "mode": params.mode,
+                "bandwidth": params.bandwidth, "sr_hz": params.sr_hz, "backend": params.backend,
+                "library_version": params.library_version, "delay_s": params.delay_s}
+
+
+def _rates(rates: list[int]) -> str:
+    return ",".join(map(str, rates)) if len(rates) <= 2 else f"{min(rates)}..{max(rates)}"
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad to exactly ``n`` samples."""
+    if len(x) >= n:
+        return x[:n]
+    return np.concatenate([x, np.zeros(n - len(x), dtype=x.dtype)])
+
+
+# -------------------------------------------------------------------------------------------- CLI
+
+def main(argv: list[str]) -> int:
+    """``synth codecs``: which codecs and modes this install supports, and through which backend."""
+    ap = argparse.ArgumentParser(prog="synth codecs", description=main.__doc__)
+    ap.add_argument("--json", action="store_true", help="print the probe as JSON lines")
+    args = ap.parse_args(argv)
+    rows = C.probe()
+    if args.json:
+        import json
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    head = ("codec", "available", "modes", "rates_hz", "backend", "version / how to get it")
+    table = [(r["codec"], "yes" if r["available"] else "NO", r["modes"], _rates(r["rates_hz"]),
+              r["backend"], r["version"] if r["available"] else f"{r['detail']}; {r['how_to_get']}")
+             for r in rows]
+    widths = [max(len(str(row[i])) for row in [head, *table]) for i in range(len(head) - 1)]
+    for row in [head, *table]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)) + "  " + str(row[-1]))
+    return 0
