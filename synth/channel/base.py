@@ -100,6 +100,12 @@ class Effect:
         recorded in ``conditions`` next to :meth:`summary`. ``before``/``after`` are apply's input/output."""
         return {}
 
+    additive: bool = False  # True for effects that add a signal (noise): render keeps it as a stem
+
+    def component(self, audio: Audio, params, ctx: RenderContext | None = None) -> np.ndarray:
+        """For additive effects: the signal ``apply`` adds to ``audio`` (written as a stem)."""
+        raise NotImplementedError
+
     def lost_spans(self, params) -> list[tuple[float, float]]:
         """(start_s, end_s) spans whose audio this effect removed (packet loss); none by default."""
         return []

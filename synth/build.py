@@ -1,0 +1,189 @@
+"""Build a set: sample and render every item (in a process pool), write it atomically, then the
+manifest, labels, card and config.
+
+Resuming: each finished item leaves ``.parts/<id>.json`` (its manifest line, written after its audio).
+A rerun of the same config skips finished items and renders the rest, so a killed build finishes with
+no item missing or duplicated. A different config in the same ``out_dir`` is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import __version__
+from .audio import atomic_write_text, write_audio
+from .context import RenderContext
+from .errors import ConfigError
+from .plan import Plan, make_plan, sample_recipe
+from .progress import progress_bar
+from .render import render
+from .writer.card import write_card
+from .writer.labels import ctm_lines, rttm_lines
+from .writer.slices import slices_for
+
+
+@dataclass(frozen=True)
+class Job:
+    """One item to make: its id, the id its source speech is shared under (suites), extra labels."""
+
+    item_id: str
+    pair_id: str | None = None
+    slice: str | None = None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """What writing an item needs besides its recipe: output settings and the set's provenance."""
+
+    cfg: dict
+    config_hash: str
+    generator: dict
+
+    @classmethod
+    def of(cls, plan: Plan) -> "SetInfo":
+        return cls(plan.cfg, plan.config_hash, plan.generator())
+
+
+def file_tags(info: SetInfo, item_id: str) -> dict:
+    return {"title": item_id, "software": f"synth {info.generator['version']}",
+            "comment": f"synthetic=true; generator=synth {info.generator['version']}; "
+                       f"config_hash={info.config_hash}; a complement to real audio, not real call audio"}
+
+
+def make_item(plan: Plan, out_dir: Path, job: Job, ctx: RenderContext | None = None) -> dict:
+    """Sample, render and write one item; returns its manifest line."""
+    ctx = ctx or RenderContext(plan.pools.root)
+    return write_item(SetInfo.of(plan), out_dir, job, sample_recipe(plan, job.item_id, job.pair_id), ctx)
+
+
+def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: RenderContext) -> dict:
+    """Render ``recipe`` and write its audio, stems and manifest line (the line last, atomically)."""
+    out = render(recipe, ctx)
+    output = info.cfg.get("output") or {}
+    fmt = output.get("format", "flac")
+    rel = f"audio/{job.item_id}.{fmt}"
+    write_audio(out_dir / rel, out.audio, out.sr, fmt, file_tags(info, job.item_id))
+    if output.get("stems"):
+        for name, (x, sr) in sorted(out.stems.items()):
+            write_audio(out_dir / "stems" / job.item_id / f"{name}.{fmt}", x, sr, fmt, file_tags(info, job.item_id))
+    slices = slices_for(out.conditions)
+    if job.slice:
+        slices = {"slice": job.slice, **slices}
+    line = {
+        "id": job.item_id, "audio_filepath": rel, "duration": round(out.audio.shape[-1] / out.sr, 4),
+        "sample_rate": out.sr, "num_channels": 1 if out.audio.ndim == 1 else int(out.audio.shape[0]),
+        "text": " ".join(s["text"] for s in out.segments),
+        "segments": out.segments, "conditions": {"scenario": recipe["scenario"], **out.conditions},
+        "slice": slices, "lost_spans": out.lost_spans, "synthetic": True, "generator": info.generator,
+        "audio_sha256": sha256_file(out_dir / rel), "recipe": recipe,
+    }
+    if job.pair_id:
+        line["pair_id"] = job.pair_id
+    atomic_write_text(out_dir / ".parts" / f"{job.item_id}.json", json.dumps(line, ensure_ascii=False))
+    return line
+
+
+def _make_many(plan: Plan, out_dir: Path, jobs: list[Job]) -> list[tuple[str, float]]:
+    ctx = RenderContext(plan.pools.root)
+    return [(j.item_id, make_item(plan, out_dir, j, ctx=ctx)["duration"]) for j in jobs]
+
+
+def jobs_for(plan: Plan) -> list[Job]:
+    n = int(plan.cfg["n_items"])
+    return [Job(f"{plan.id_prefix}-{i:06d}") for i in range(n)]
+
+
+def _done(out_dir: Path, job: Job) -> bool:
+    part = out_dir / ".parts" / f"{job.item_id}.json"
+    if not part.exists():
+        return False
+    try:
+        line = json.loads(part.read_text())
+        return sha256_file(out_dir / line["audio_filepath"]) == line["audio_sha256"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _restore_parts(out_dir: Path) -> None:
+    """A finished set has no .parts: recreate them from its manifest so a rerun can skip its items."""
+    manifest = out_dir / "manifest.jsonl"
+    if manifest.exists() and not (out_dir / ".parts").exists():
+        for line in manifest.read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                atomic_write_text(out_dir / ".parts" / f"{item['id']}.json", line)
+
+
+def check_out_dir(out_dir: Path, plan: Plan) -> None:
+    stamp = out_dir / ".synth_build.json"
+    if stamp.exists():
+        old = json.loads(stamp.read_text())
+        if old.get("config_hash") != plan.config_hash:
+            raise ConfigError(f"out_dir={out_dir} holds a set built with another config (hash {old.get('config_hash')}, "
+                              f"now {plan.config_hash}); choose a new out_dir or delete the old set")
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise ConfigError(f"out_dir={out_dir} exists and is not a synth set; choose an empty or new out_dir")
+    atomic_write_text(stamp, json.dumps({"config_hash": plan.config_hash, "version": __version__}))
+
+
+def run_jobs(plan: Plan, out_dir: Path, jobs: list[Job], workers: int) -> None:
+    todo = [j for j in jobs if not _done(out_dir, j)]
+    if not todo:
+        return
+    chunks = [todo[i: i + 4] for i in range(0, len(todo), 4)]
+    with progress_bar(len(jobs), done=len(jobs) - len(todo)) as bar:
+        if workers <= 1:
+            for chunk in chunks:
+                for item_id, dur in _make_many(plan, out_dir, chunk):
+                    bar.advance(dur)
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for results in pool.map(partial(_make_many, plan, out_dir), chunks):
+                    for item_id, dur in results:
+                        bar.advance(dur)
+
+
+def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None = None) -> list[dict]:
+    """Assemble manifest.jsonl, segments.rttm, words.ctm, card, config.yaml from the finished items."""
+    items = [json.loads((out_dir / ".parts" / f"{j.item_id}.json").read_text()) for j in jobs]
+    atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items))
+    atomic_write_text(out_dir / "segments.rttm", "".join(l + "\n" for it in items for l in rttm_lines(it)))
+    ctm = [l for it in items for l in ctm_lines(it)]
+    if ctm:
+        atomic_write_text(out_dir / "words.ctm", "\n".join(ctm) + "\n")
+    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(plan.cfg, sort_keys=False))
+    write_card(out_dir, items, {"generator": plan.generator(), "sources": plan.pools.licenses(),
+                                "skipped": plan.pools.skipped, "extra": extra_card or {}})
+    shutil.rmtree(out_dir / ".parts", ignore_errors=True)
+    return items
+
+
+def build(cfg) -> Path:
+    plan = make_plan(cfg)
+    out_dir = Path(plan.cfg["out_dir"]).expanduser().resolve()
+    check_out_dir(out_dir, plan)
+    _restore_parts(out_dir)
+    jobs = jobs_for(plan)
+    run_jobs(plan, out_dir, jobs, int(plan.cfg.get("workers", 1)))
+    items = finish(plan, out_dir, jobs)
+    total = sum(it["duration"] for it in items)
+    print(f"built {len(items)} items ({total / 60:.1f} min of audio) in {out_dir}; "
+          f"{len(plan.pools.skipped)} inputs skipped")
+    return out_dir

@@ -1,0 +1,127 @@
+"""Recorded background noise at a target SNR, optionally with a level that drifts and bursts.
+
+SNR is measured against the active speech level (ITU-T P.56) of the speech it is added to:
+``snr_db = level_dbov(speech) - 10 log10(mean(noise^2))`` over the item. The noise file is read from a
+random offset and looped with an equal-power crossfade when it is shorter than the item. With
+``walk_sd_db`` > 0 its level follows a slow random walk (SD of the change over 5 s, as peak-hour noise
+rises and falls) and with ``bursts_per_min`` > 0 short louder bursts (a door, a passing bus) are added;
+the SNR still refers to the mean noise power over the item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio, active_speech_level
+from ..dist import dist_field
+from ..errors import ConfigError
+from .base import Effect, register
+
+CONTROL_S = 0.1  # resolution of the level envelope
+
+
+@dataclass(frozen=True)
+class AddNoiseParams:
+    noise_path: str         # relative to the sources root
+    offset_s: float
+    snr_db: float
+    walk_sd_db: float = 0.0
+    bursts_per_min: float = 0.0
+    burst_db: float = 0.0
+    burst_dur_s: float = 0.0
+    envelope_seed: int = 0
+
+
+def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) -> np.ndarray:
+    """``length`` samples of ``noise`` starting at ``offset``, wrapping around with equal-power crossfades."""
+    out = noise[offset:]
+    while len(out) < length:
+        c = min(fade, len(out), len(noise))
+        t = np.linspace(0.0, np.pi / 2, c, dtype=np.float32)
+        joint = out[len(out) - c:] * np.cos(t) + noise[:c] * np.sin(t)
+        out = np.concatenate([out[: len(out) - c], joint, noise[c:]])
+    return out[:length]
+
+
+def level_envelope_db(params: AddNoiseParams, duration_s: float) -> np.ndarray:
+    """Noise level over time (dB, one value per 0.1 s) from the recorded seed: random walk plus bursts."""
+    n = int(np.ceil(duration_s / CONTROL_S)) + 2
+    rng = np.random.default_rng(params.envelope_seed)
+    env = np.zeros(n)
+    if params.walk_sd_db > 0:
+        env += np.cumsum(rng.normal(0.0, params.walk_sd_db * np.sqrt(CONTROL_S / 5.0), size=n))
+    if params.bursts_per_min > 0 and params.burst_dur_s > 0:
+        for _ in range(rng.poisson(params.bursts_per_min * duration_s / 60.0)):
+            start = rng.uniform(0, duration_s)
+            k = np.arange(n) * CONTROL_S
+            inside = (k >= start) & (k <= start + params.burst_dur_s)
+            shape = np.sin(np.pi * np.clip((k - start) / params.burst_dur_s, 0, 1)) ** 2
+            env += np.where(inside, params.burst_db * shape, 0.0)
+    return env
+
+
+@register("add_noise")
+@dataclass(frozen=True)
+class AddNoise(Effect):
+    """Recorded background noise at ``snr_db`` (dB re the speech's P.56 active level).
+
+    ``walk_sd_db`` (dB per 5 s), ``bursts_per_min``, ``burst_db`` and ``burst_dur_s`` make the level
+    vary over time; ``crossfade_s`` is the loop crossfade (s).
+    """
+
+    snr_db: Any = (0.0, 20.0)
+    walk_sd_db: Any = 0.0
+    bursts_per_min: Any = 0.0
+    burst_db: Any = (6.0, 12.0)
+    burst_dur_s: Any = (0.3, 1.5)
+    crossfade_s: float = 0.05
+    p: float = 1.0
+    params_type = AddNoiseParams
+    additive = True
+
+    def __post_init__(self):
+        for name, lo, hi in (("snr_db", -20, 80), ("walk_sd_db", 0, 20), ("bursts_per_min", 0, 60),
+                             ("burst_db", 0, 40), ("burst_dur_s", 0, 10)):
+            v = getattr(self, name)
+            object.__setattr__(self, name, dist_field(f"add_noise.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        if not 0 <= self.crossfade_s <= 1:
+            raise ConfigError(f"add_noise.crossfade_s={self.crossfade_s}: must be within [0, 1] s")
+
+    def sample_params(self, rng, ctx):
+        files = ctx.pools.noise
+        if not files:
+            raise ConfigError("add_noise: no noise files available; set sources.noise=<folder> or noise=none")
+        f = files[int(rng.integers(len(files)))]
+        return AddNoiseParams(
+            noise_path=f.rel_path, offset_s=float(rng.uniform(0, f.duration_s)), snr_db=float(self.snr_db.sample(rng)),
+            walk_sd_db=float(self.walk_sd_db.sample(rng)), bursts_per_min=float(self.bursts_per_min.sample(rng)),
+            burst_db=float(self.burst_db.sample(rng)), burst_dur_s=float(self.burst_dur_s.sample(rng)),
+            envelope_seed=int(rng.integers(2**31)))
+
+    def component(self, audio: Audio, params: AddNoiseParams, ctx=None) -> np.ndarray:
+        src = ctx.load(params.noise_path, audio.sr)
+        n = len(audio.samples)
+        offset = min(int(params.offset_s * audio.sr), len(src) - 1)
+        noise = loop_with_crossfade(src, offset, n, max(1, int(self.crossfade_s * audio.sr))).astype(np.float64)
+        if params.walk_sd_db > 0 or params.bursts_per_min > 0:
+            env = level_envelope_db(params, audio.duration_s)
+            t = np.arange(n) / audio.sr
+            noise *= 10 ** (np.interp(t, np.arange(len(env)) * CONTROL_S, env) / 20)
+        speech_db = active_speech_level(audio.samples, audio.sr).level_dbov
+        noise_power = float(np.mean(noise * noise))
+        if not np.isfinite(speech_db) or noise_power <= 0:
+            return np.zeros(n, dtype=np.float32)
+        gain = 10 ** ((speech_db - params.snr_db - 10 * np.log10(noise_power)) / 20)
+        return (noise * gain).astype(np.float32)
+
+    def apply_params(self, audio: Audio, params: AddNoiseParams, ctx=None) -> Audio:
+        return audio.with_samples(audio.samples + self.component(audio, params, ctx))
+
+    def summary(self, params):
+        if not isinstance(params, AddNoiseParams):
+            return {}
+        return {"snr_db": params.snr_db, "noise": params.noise_path,
+                "noise_walk_sd_db": params.walk_sd_db, "noise_bursts_per_min": params.bursts_per_min}

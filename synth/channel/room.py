@@ -1,0 +1,97 @@
+"""Room reverberation: the talker's speech as a microphone in a room picks it up.
+
+Convolves with a measured RIR file or a pyroomacoustics shoebox RIR from the build's cached pool
+(see synth/room/). The direct path is moved to time zero, so labels stay on the words. The RT60 and
+DRR recorded are measured on the RIR actually used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from ..audio import Audio
+from ..dist import dist_field
+from ..errors import ConfigError
+from ..room.bank import rir_for
+from ..room.measure import direct_path_index
+from .base import Effect, register
+
+
+@dataclass(frozen=True)
+class RoomParams:
+    kind: str                 # "simulated" | "measured"
+    rir_key: str
+    rt60_target_s: float | None
+    rt60_s: float             # measured on the RIR used
+    drr_db: float
+    rel_path: str | None = None
+    spec: dict | None = None  # simulated room: dimensions (m), source/mic positions (m), target RT60, rate
+
+    @property
+    def distance_m(self) -> float | None:
+        if not self.spec:
+            return None
+        return float(np.linalg.norm(np.subtract(self.spec["source_m"], self.spec["mic_m"])))
+
+
+@register("room")
+@dataclass(frozen=True)
+class Room(Effect):
+    """Reverberation from a measured or simulated room impulse response.
+
+    ``kind=simulated``: pool of ``pool_size`` shoebox rooms; room sides ``room_x_m``/``room_y_m``/
+    ``room_z_m`` (m), ``rt60_s`` (s) and source-mic ``distance_m`` (m) are distributions. Each item draws
+    an RT60 target and uses the pool RIR with the nearest measured RT60.
+    ``kind=measured``: RIR files from ``sources.rir`` (or the corpus); with ``rt60_s`` set, the file
+    nearest the drawn RT60, else a uniform choice.
+    """
+
+    kind: str = "simulated"
+    rt60_s: Any = None
+    room_x_m: Any = (3.0, 10.0)
+    room_y_m: Any = (3.0, 8.0)
+    room_z_m: Any = (2.5, 3.5)
+    distance_m: Any = (0.5, 3.0)
+    pool_size: int = 24
+    p: float = 1.0
+    params_type = RoomParams
+
+    def __post_init__(self):
+        if self.kind not in ("simulated", "measured"):
+            raise ConfigError(f"room.kind={self.kind!r}: allowed values are 'simulated', 'measured' (or room=none)")
+        rt60 = self.rt60_s if self.rt60_s is not None or self.kind == "measured" else (0.2, 0.8)
+        rt60 = list(rt60) if isinstance(rt60, tuple) else rt60
+        object.__setattr__(self, "rt60_s", None if rt60 is None else dist_field("room.rt60_s", rt60, 0.05, 3.0))
+        for name, lo, hi in (("room_x_m", 1.5, 50), ("room_y_m", 1.5, 50), ("room_z_m", 2.0, 20), ("distance_m", 0.1, 20)):
+            v = getattr(self, name)
+            object.__setattr__(self, name, dist_field(f"room.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        if not 1 <= int(self.pool_size) <= 1000:
+            raise ConfigError(f"room.pool_size={self.pool_size}: must be within [1, 1000]")
+
+    def sample_params(self, rng, ctx):
+        bank = ctx.rooms
+        if bank is None or not bank.entries:
+            raise ConfigError("room effect used without a room bank; set room=none or give RIRs")
+        target = float(self.rt60_s.sample(rng)) if self.rt60_s is not None else None
+        if target is None:
+            entry = bank.entries[int(rng.integers(len(bank.entries)))]
+        else:
+            entry = bank.nearest(target)
+        return RoomParams(kind=entry.kind, rir_key=entry.key, rt60_target_s=target, rt60_s=entry.rt60_s,
+                          drr_db=entry.drr_db, rel_path=entry.rel_path, spec=entry.spec)
+
+    def apply_params(self, audio: Audio, params: RoomParams, ctx=None) -> Audio:
+        h = rir_for(params.kind, params.rel_path, params.spec, audio.sr, ctx)
+        d = direct_path_index(h)
+        y = fftconvolve(audio.samples, h)[d: d + len(audio.samples)]
+        return audio.with_samples(y)
+
+    def summary(self, params):
+        if not isinstance(params, RoomParams):
+            return {}
+        return {"rir": params.rir_key, "rir_kind": params.kind, "rt60_s": params.rt60_s,
+                "rt60_target_s": params.rt60_target_s, "drr_db": params.drr_db, "distance_m": params.distance_m}

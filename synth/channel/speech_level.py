@@ -1,0 +1,46 @@
+"""Talker level: each talker's speech scaled to a target active speech level (ITU-T P.56, dBov).
+
+Models how loud a talker arrives at the microphone/network; -26 dBov is the ITU-T reference level
+(G.191 ``sv56demo -lev -26``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio, active_speech_level, db_to_gain
+from ..dist import dist_field
+from .base import Effect, register
+
+
+@dataclass(frozen=True)
+class SpeechLevelParams:
+    target_dbov: float
+
+
+@register("speech_level")
+@dataclass(frozen=True)
+class SpeechLevel(Effect):
+    """Scale speech so its P.56 active speech level is ``target_dbov`` (dBov, drawn per talker)."""
+
+    target_dbov: Any = -26.0
+    p: float = 1.0
+    params_type = SpeechLevelParams
+
+    def __post_init__(self):
+        object.__setattr__(self, "target_dbov", dist_field("speech_level.target_dbov", self.target_dbov, -70, 0))
+
+    def sample_params(self, rng, ctx):
+        return SpeechLevelParams(target_dbov=float(self.target_dbov.sample(rng)))
+
+    def apply_params(self, audio: Audio, params: SpeechLevelParams, ctx=None) -> Audio:
+        level = active_speech_level(audio.samples, audio.sr).level_dbov
+        if not np.isfinite(level):
+            return audio
+        return audio.with_samples(audio.samples * db_to_gain(params.target_dbov - level))
+
+    def summary(self, params):
+        return {"speech_level_dbov": params.target_dbov} if isinstance(params, SpeechLevelParams) else {}

@@ -1,0 +1,53 @@
+"""The config schema (Hydra structured configs), so an unknown key fails when the config is composed.
+
+Values that may vary per item are written with the syntax of :mod:`synth.dist`; the groups that hold
+effect settings (``room``, ``noise``, ``level``, ``channel``) are validated when their effects are built,
+which also happens before any item is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class SourcesConfig:
+    root: str = "../shared/corpus"      # a corpus folder (manifest.jsonl, or speech/ noise/ rir/)
+    speech: Optional[str] = None        # corpus folder, NeMo .jsonl manifest or LibriSpeech tree; default: root
+    noise: Optional[str] = None         # folder of noise audio or .jsonl; default: root's noise
+    rir: Optional[str] = None           # folder of RIRs or .jsonl; default: root's rir
+
+
+@dataclass
+class OutputConfig:
+    format: str = "flac"                # flac | wav (16-bit PCM)
+    stems: bool = False                 # also write clean speech per talker and noise per leg
+    layout: str = "mono"                # mono | stereo (one channel per call leg)
+    sample_rate: Optional[int] = None   # output rate; default: what the channel chain ends at
+
+
+@dataclass
+class SynthConfig:
+    seed: int = 0
+    n_items: int = 50
+    out_dir: str = "out/demo"
+    workers: int = 1
+    on_bad_input: str = "error"         # error | skip
+    sample_rate: int = 16000            # working rate for mixing
+    id_prefix: Optional[str] = None     # item ids are <prefix>-000000...; default from the scenario
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    scenario: Any = None
+    room: Any = None
+    noise: Any = None
+    level: Any = None
+    channel: Any = None
+    output: OutputConfig = field(default_factory=OutputConfig)
+    profile: Any = None
+    suite: Any = None
+
+
+def register_configs() -> None:
+    ConfigStore.instance().store(name="base_config", node=SynthConfig)

@@ -1,0 +1,60 @@
+"""What effects may see: :class:`ItemContext` while sampling, :class:`RenderContext` while rendering.
+
+Both are plain objects owned by one build (or one worker); there is no module-level cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .audio import load
+
+
+@dataclass
+class ItemContext:
+    """Sampling context of one item: its id, working rate and length, the source pools, the RIR bank."""
+
+    item_id: str
+    sr: int
+    duration_s: float
+    pools: Any              # synth.sources.Pools
+    rooms: Any = None       # synth.room.bank.RoomBank, when the build has a room effect
+
+
+class RenderContext:
+    """Loads source files relative to the sources root, resampled, with a small per-worker LRU cache."""
+
+    def __init__(self, root: str | Path, max_items: int = 64):
+        self.root = Path(root)
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._max = max_items
+
+    def path(self, rel_path: str) -> Path:
+        p = Path(rel_path)
+        return p if p.is_absolute() else self.root / p
+
+    def load(self, rel_path: str, sr: int, channel: int | None = None) -> np.ndarray:
+        key = (rel_path, sr, channel)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        x = load(self.path(rel_path), sr, channel=channel)
+        x.setflags(write=False)
+        self._cache[key] = x
+        if len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+        return x
+
+    def cached(self, key: tuple, make) -> np.ndarray:
+        """Cache any derived array (e.g. a simulated RIR) under ``key``."""
+        if key not in self._cache:
+            self._cache[key] = make()
+            if len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return self._cache[key]

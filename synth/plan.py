@@ -1,0 +1,186 @@
+"""From a composed config to a build plan: pools, scenario, effects per talker and per leg, RIR bank.
+
+Everything here is validated before the first item is rendered, so a bad key or value stops the
+build with a one-line message. ``sample_recipe`` is the only place recipes are made.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from . import __version__
+from .channel.base import Effect, build_effect, json_ready, params_to_dict
+from .context import ItemContext
+from .errors import ConfigError
+from .rng import item_rng
+from .room.bank import RoomBank
+from .sources import Pools, build_pools
+
+SCENARIOS = {"single_talker": ("synth.scene.single_talker", "SingleTalker", "st"),
+             "conversation": ("synth.scene.conversation", "ConversationScenario", "conv"),
+             "meeting": ("synth.scene.conversation", "MeetingScenario", "meet")}
+
+# keys that do not change a single output byte
+NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items")
+
+
+def plain(cfg: Any) -> Any:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(cfg)
+
+
+def config_hash(cfg: dict) -> str:
+    c = {k: v for k, v in cfg.items() if k not in NON_OUTPUT_KEYS}
+    c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
+    return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class Step:
+    """An effect in a chain, with the config it was built from (stored in the recipe)."""
+
+    effect: Effect
+    config: dict
+
+
+def make_step(spec: dict, where: str) -> Step:
+    spec = dict(spec)
+    try:
+        effect = build_effect(spec)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    except TypeError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return Step(effect, {k: v for k, v in spec.items() if k != "name"})
+
+
+def scenario_from_config(cfg: dict):
+    cfg = dict(cfg or {"name": "single_talker"})
+    name = cfg.get("name", "single_talker")
+    if name not in SCENARIOS:
+        raise ConfigError(f"scenario.name={name!r}: known scenarios are {sorted(SCENARIOS)}")
+    module, cls_name, _ = SCENARIOS[name]
+    import importlib
+    cls = getattr(importlib.import_module(module), cls_name)
+    try:
+        return cls(**cfg)
+    except TypeError as e:
+        raise ConfigError(f"scenario {name}: {e}") from None
+
+
+def talker_steps(cfg: dict) -> list[Step]:
+    steps = []
+    room = dict(cfg.get("room") or {"kind": "none"})
+    if room.get("kind", "none") != "none":
+        steps.append(make_step({"name": "room", **room}, "room"))
+    level = dict(cfg.get("level") or {})
+    steps.append(make_step({"name": "speech_level", "target_dbov": level.get("speech_dbov", -26.0)}, "level.speech_dbov"))
+    return steps
+
+
+def leg_chains(cfg: dict) -> list[tuple[str, list[Step]]]:
+    """Per channel leg: noise, gain, clipping, then the channel's own chain."""
+    noise = dict(cfg.get("noise") or {"kind": "none"})
+    level = dict(cfg.get("level") or {})
+    head: list[dict] = []
+    if noise.pop("kind", "none") != "none":
+        head.append({"name": "add_noise", **noise})
+    head.append({"name": "gain", "gain_db": level.get("gain_db", 0.0)})
+    if level.get("clipping"):
+        head.append({"name": "clipping", **dict(level["clipping"])})
+    channel = dict(cfg.get("channel") or {})
+    legs = channel.get("legs") or [{"name": "mono", "chain": []}]
+    out = []
+    for i, leg in enumerate(legs):
+        steps = [make_step(s, f"noise/level ({s['name']})") for s in head]
+        steps += [make_step(dict(s), f"channel.legs[{i}].chain") for s in (leg.get("chain") or [])]
+        out.append((leg.get("name", f"leg{i}"), steps))
+    return out
+
+
+@dataclass
+class Plan:
+    cfg: dict
+    pools: Pools
+    scenario: Any
+    talker_steps: list[Step]
+    legs: list[tuple[str, list[Step]]]
+    rooms: RoomBank | None
+    config_hash: str
+    id_prefix: str
+    extra_slices: dict = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.cfg["seed"])
+
+    @property
+    def sr(self) -> int:
+        return int(self.cfg.get("sample_rate", 16000))
+
+    def generator(self) -> dict:
+        return {"name": "synth", "version": __version__, "config_hash": self.config_hash, "seed": self.seed}
+
+
+def make_plan(cfg: DictConfig | dict) -> Plan:
+    c = plain(cfg)
+    out = c.get("output") or {}
+    if out.get("format", "flac") not in ("flac", "wav"):
+        raise ConfigError(f"output.format={out.get('format')!r}: allowed values are 'flac' and 'wav'")
+    if out.get("layout", "mono") not in ("mono", "stereo"):
+        raise ConfigError(f"output.layout={out.get('layout')!r}: allowed values are 'mono' and 'stereo'")
+    if int(c.get("workers", 1)) < 1 or int(c.get("n_items", 1)) < 0:
+        raise ConfigError("workers must be >= 1 and n_items >= 0")
+    scenario = scenario_from_config(c.get("scenario"))
+    t_steps = talker_steps(c)
+    legs = leg_chains(c)
+    room = dict(c.get("room") or {"kind": "none"})
+    noise_kind = (c.get("noise") or {}).get("kind", "none")
+    src = c.get("sources") or {}
+    pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
+                        on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none",
+                        need_rir=room.get("kind") == "measured")
+    rooms = None
+    room_step = next((s for s in t_steps if s.effect.name == "room"), None)
+    if room_step is not None:
+        e = room_step.effect
+        rooms = (RoomBank.measured(pools.rirs, int(c.get("sample_rate", 16000))) if e.kind == "measured" else
+                 RoomBank.simulated(int(c["seed"]), int(c.get("sample_rate", 16000)), int(e.pool_size), e.rt60_s,
+                                    e.room_x_m, e.room_y_m, e.room_z_m, e.distance_m))
+    prefix = c.get("id_prefix") or SCENARIOS[getattr(scenario, "name", "single_talker")][2]
+    return Plan(cfg=c, pools=pools, scenario=scenario, talker_steps=t_steps, legs=legs, rooms=rooms,
+                config_hash=config_hash(c), id_prefix=prefix)
+
+
+def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
+    params = step.effect.sample(rng, ctx)
+    return {"name": step.effect.name, "config": json_ready(step.config), "params": params_to_dict(params)}
+
+
+def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
+    """Every random decision for one item. ``pair_id`` (suites) makes slices share their source speech."""
+    seed = plan.seed
+    scene = plan.scenario.sample(item_rng(seed, pair_id or item_id, "scene"), plan.pools.speech, plan.sr)
+    ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
+    for t in scene["talkers"]:
+        t["effects"] = [sample_step(s, item_rng(seed, item_id, f"talker-{t['label']}/{k}:{s.effect.name}"), ctx)
+                        for k, s in enumerate(plan.talker_steps)]
+    n_legs = max(t["leg"] for t in scene["talkers"]) + 1
+    legs = []
+    for i in range(n_legs):
+        name, steps = plan.legs[min(i, len(plan.legs) - 1)]
+        if n_legs > 1 and name == "mono":
+            name = f"leg{i}"
+        legs.append({"name": name, "effects": [
+            sample_step(s, item_rng(seed, item_id, f"leg-{i}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]})
+    out = plan.cfg.get("output") or {}
+    return {"scenario": getattr(plan.scenario, "name", "single_talker"), "sample_rate": plan.sr,
+            "duration_s": scene["duration_s"], "talkers": scene["talkers"], "legs": legs,
+            "sources_root": str(plan.pools.root),
+            "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
+            **({"pair_id": pair_id} if pair_id else {})}

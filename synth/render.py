@@ -1,0 +1,148 @@
+"""Render a recipe into audio and labels. Pure: no RNG; the same recipe gives identical samples.
+
+A recipe (JSON, stored in every manifest line) holds everything sampled for one item::
+
+    {"scenario", "sample_rate", "duration_s",
+     "talkers": [{"label", "role", "leg", "source_speaker", "speaker_meta",
+                  "utterances": [{"source_id", "path", "start_s", "src_start_s", "src_end_s", "text",
+                                  "words", "truncated", "backchannel"}],
+                  "effects": [{"name", "config", "params"}]}],
+     "legs": [{"name", "effects": [{"name", "config", "params"}]}],
+     "output": {"layout": "mono" | "stereo", "sample_rate": null | int}}
+
+Per talker, the dry utterances are placed on the timeline and the talker's effects (room, level) run.
+Per leg, its talkers are summed and the leg's effects (noise, gain, clipping, device, codec, loss...)
+run in order. ``mono`` output sums the legs, ``stereo`` writes one channel per leg (as call recorders
+store agent and customer). Effects keep time alignment, so segment times are the placement times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .audio import Audio, resample
+from .channel.base import build_effect
+
+
+@dataclass
+class Rendered:
+    audio: np.ndarray                     # (T,) mono or (C, T)
+    sr: int
+    segments: list[dict]
+    conditions: dict
+    stems: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # name -> (samples, sr)
+    lost_spans: list[dict] = field(default_factory=list)                    # {"leg", "start", "end"}
+
+
+def effect_of(step: dict):
+    return build_effect({"name": step["name"], **(step.get("config") or {})})
+
+
+def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, conditions: dict,
+                lost: list) -> Audio:
+    for step in steps:
+        effect = effect_of(step)
+        params = effect.params_from_dict(step["params"])
+        before = audio
+        if effect.additive and getattr(params, "applied", True) is not False:
+            comp = effect.component(audio, params, ctx)
+            stems[f"{step['name']}_{scope}"] = (comp, audio.sr)
+            audio = audio.with_samples(audio.samples + comp)
+        else:
+            audio = effect.apply(audio, params, ctx)
+        for k, v in {**effect.summary(params), **effect.realized(before, audio, params)}.items():
+            conditions.setdefault(k, v)
+        lost.extend(effect.lost_spans(params))
+    return audio
+
+
+def fit_length(x: np.ndarray, n: int) -> np.ndarray:
+    return x[:n] if len(x) >= n else np.pad(x, (0, n - len(x)))
+
+
+def render(recipe: dict, ctx) -> Rendered:
+    sr = int(recipe["sample_rate"])
+    n = int(round(recipe["duration_s"] * sr))
+    stems: dict = {}
+    talker_conditions: dict[str, dict] = {}
+    tracks: dict[str, Audio] = {}
+    for t in recipe["talkers"]:
+        dry = np.zeros(n, dtype=np.float32)
+        for u in t["utterances"]:
+            src = ctx.load(u["path"], sr)
+            seg = src[int(round(u["src_start_s"] * sr)): int(round(u["src_end_s"] * sr))]
+            at = int(round(u["start_s"] * sr))
+            seg = seg[: max(0, n - at)]
+            dry[at: at + len(seg)] += seg
+        cond: dict = {}
+        track = run_effects(Audio(dry, sr), t["effects"], ctx, t["label"], stems, cond, [])
+        tracks[t["label"]] = track
+        stems[f"speech_{t['label']}"] = (track.samples, sr)
+        talker_conditions[t["label"]] = cond
+
+    leg_conditions: dict[str, dict] = {}
+    leg_audio: list[Audio] = []
+    lost_spans: list[dict] = []
+    for i, leg in enumerate(recipe["legs"]):
+        mix = np.zeros(n, dtype=np.float32)
+        for t in recipe["talkers"]:
+            if t["leg"] == i:
+                mix += tracks[t["label"]].samples
+        cond, lost = {}, []
+        leg_audio.append(run_effects(Audio(mix, sr), leg["effects"], ctx, leg["name"], stems, cond, lost))
+        leg_conditions[leg["name"]] = cond
+        lost_spans += [{"leg": i, "start": float(a), "end": float(b)} for a, b in lost]
+
+    out = recipe.get("output") or {}
+    out_sr = int(out.get("sample_rate") or leg_audio[0].sr)
+    n_out = int(round(recipe["duration_s"] * out_sr))
+    legs = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in leg_audio]
+    audio = np.stack(legs) if out.get("layout", "mono") == "stereo" and len(legs) > 1 else np.sum(legs, axis=0)
+    segments = label_segments(recipe, lost_spans, stereo=audio.ndim == 2)
+    return Rendered(audio=audio.astype(np.float32), sr=out_sr, segments=segments,
+                    conditions=merge_conditions(talker_conditions, leg_conditions), stems=stems,
+                    lost_spans=lost_spans)
+
+
+def merge_conditions(talkers: dict[str, dict], legs: dict[str, dict]) -> dict:
+    """Flat conditions for single-talker, single-leg items; per-talker/per-leg blocks always kept."""
+    flat: dict = {}
+    for block in list(talkers.values())[:1] + list(legs.values())[:1]:
+        flat.update(block)
+    if len(talkers) > 1 or len(legs) > 1:
+        flat["talkers"] = talkers
+        flat["legs"] = legs
+    return flat
+
+
+def label_segments(recipe: dict, lost_spans: list[dict], stereo: bool) -> list[dict]:
+    segs = []
+    for t in recipe["talkers"]:
+        for u in t["utterances"]:
+            start = float(u["start_s"])
+            end = min(start + float(u["src_end_s"]) - float(u["src_start_s"]), float(recipe["duration_s"]))
+            segs.append({"speaker": t["label"], "source_speaker": t["source_speaker"], "role": t.get("role"),
+                         "channel": t["leg"] if stereo else 0, "start": round(start, 4), "end": round(end, 4),
+                         "text": u["text"], "overlap": False, "truncated": bool(u.get("truncated")),
+                         "backchannel": bool(u.get("backchannel")), "source_id": u["source_id"],
+                         "lost": _lost(u, start, t["leg"], lost_spans)})
+    segs.sort(key=lambda s: (s["start"], s["speaker"]))
+    for a in segs:
+        a["overlap"] = any(b is not a and b["speaker"] != a["speaker"] and b["start"] < a["end"] and a["start"] < b["end"]
+                           for b in segs)
+    return segs
+
+
+def _lost(u: dict, start: float, leg: int, lost_spans: list[dict]) -> bool:
+    """True if audio of this utterance's words fell into a packet-loss span on its leg."""
+    spans = [(s["start"], s["end"]) for s in lost_spans if s["leg"] == leg]
+    if not spans:
+        return False
+    if u.get("words"):
+        offs = start - float(u["src_start_s"])
+        words = [(w["start"] + offs, w["end"] + offs) for w in u["words"]]
+    else:
+        words = [(start, start + float(u["src_end_s"]) - float(u["src_start_s"]))]
+    return any(a < we and ws < b for ws, we in words for a, b in spans)

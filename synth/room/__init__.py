@@ -1,0 +1,1 @@
+"""Rooms: measured impulse responses, pyroomacoustics shoebox simulation, and their measurement."""

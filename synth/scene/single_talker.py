@@ -1,0 +1,50 @@
+"""Single talker: one utterance, or a few utterances of one speaker separated by pauses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dist import dist_field
+from .speakers import sample_speakers
+
+
+@dataclass(frozen=True)
+class SingleTalker:
+    """One speaker per item. ``utterances`` (count), ``pause_s`` between them, ``lead_s`` of silence
+    before the first and ``tail_s`` after the last (room for reverberation tails), all in seconds;
+    ``max_duration_s`` caps the item (utterances that would pass it are not added)."""
+
+    name: str = "single_talker"
+    utterances: Any = field(default_factory=lambda: {"choice": [1, 2, 3]})
+    pause_s: Any = (0.3, 1.0)
+    lead_s: Any = (0.2, 0.6)
+    tail_s: Any = (0.4, 0.8)
+    max_duration_s: float = 30.0
+    speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
+
+    def __post_init__(self):
+        for k, lo, hi in (("utterances", 1, 50), ("pause_s", 0, 30), ("lead_s", 0, 30), ("tail_s", 0, 30)):
+            v = getattr(self, k)
+            object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
+
+    def sample(self, rng, pool, sr: int) -> dict:
+        speaker = sample_speakers(rng, pool, 1, dict(self.speakers).get("weights"))[0]
+        own = pool.by_speaker[speaker]
+        k = min(int(self.utterances.sample(rng)), len(own))
+        chosen = [own[i] for i in rng.choice(len(own), size=k, replace=False)]
+        t = float(self.lead_s.sample(rng))
+        utts = []
+        for n, u in enumerate(chosen):
+            if n and t + u.duration_s > self.max_duration_s:
+                break
+            utts.append({"source_id": u.id, "path": u.rel_path, "start_s": round(t, 4), "src_start_s": 0.0,
+                         "src_end_s": u.duration_s, "text": u.text, "words": u.words,
+                         "truncated": False, "backchannel": False})
+            t += u.duration_s + float(self.pause_s.sample(rng))
+        end = utts[-1]["start_s"] + chosen[len(utts) - 1].duration_s + float(self.tail_s.sample(rng))
+        meta = own[0].meta
+        return {"duration_s": round(end, 4), "talkers": [{
+            "label": "A", "role": "talker", "leg": 0, "source_speaker": speaker,
+            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
+            "utterances": utts, "effects": []}]}

@@ -1,0 +1,48 @@
+"""Speaker sampling matched to deployment traffic: weights over speaker metadata.
+
+``weights = {"accent": {"indian_english": 0.4, "us_english": 0.6}, "gender": {"F": 0.5, "M": 0.5}}``
+makes each listed attribute's realized mix follow its weights, however many speakers each group has:
+P(speaker) is proportional to the product over attributes of weight(value) / (#speakers with that value).
+Speakers whose value is not listed get weight 0; a missing attribute counts as the value ``unknown``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+def speaker_value(meta: dict, key: str) -> str:
+    v = meta.get(key)
+    return "unknown" if v in (None, "", "?") else str(v)
+
+
+def speaker_probabilities(speakers: list[str], meta: dict[str, dict], weights: dict | None) -> np.ndarray:
+    p = np.ones(len(speakers))
+    for key, table in (weights or {}).items():
+        table = {str(k): float(v) for k, v in dict(table).items()}
+        values = [speaker_value(meta[s], key) for s in speakers]
+        counts = {v: values.count(v) for v in set(values)}
+        present = {v for v in table if v in counts and table[v] > 0}
+        if not present:
+            raise ConfigError(f"speakers.weights.{key}: none of {sorted(table)} occur in the speech pool "
+                              f"(values present: {sorted(counts)})")
+        p *= np.array([table.get(v, 0.0) / counts[v] for v in values])
+    if p.sum() <= 0:
+        raise ConfigError(f"speakers.weights={weights}: no speaker has a non-zero weight")
+    return p / p.sum()
+
+
+def sample_speakers(rng: np.random.Generator, pool, n: int, weights: dict | None = None) -> list[str]:
+    """``n`` distinct speakers drawn with metadata weights (without replacement)."""
+    speakers = pool.speakers
+    if n > len(speakers):
+        raise ConfigError(f"scenario needs {n} distinct speakers but the speech pool has {len(speakers)}; "
+                          "add speakers or lower the speaker count")
+    meta = {s: pool.by_speaker[s][0].meta for s in speakers}
+    p = speaker_probabilities(speakers, meta, weights)
+    if np.count_nonzero(p) < n:
+        raise ConfigError(f"speakers.weights leave {np.count_nonzero(p)} eligible speakers, need {n}")
+    idx = rng.choice(len(speakers), size=n, replace=False, p=p)
+    return [speakers[i] for i in idx]

@@ -1,0 +1,164 @@
+"""Build validated pools from the ``sources`` config.
+
+``sources.root`` is a corpus folder. Speech comes from ``sources.speech`` if set (a corpus folder with
+``manifest.jsonl``, a NeMo JSONL manifest, or a LibriSpeech-style tree), else from the root. Noise and
+RIRs come from ``sources.noise`` / ``sources.rir`` (a folder of audio, or a JSONL manifest), else from
+the root's manifest (``kind: noise`` / ``kind: rir``) or its ``noise/`` and ``rir/`` folders.
+
+Every file is checked once when the pool is built (readable, non-empty, finite samples, a transcript
+for speech, >= 0.1 s for noise, non-zero energy for RIRs). A bad file raises :class:`BadInput`, or with
+``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..errors import BadInput, ConfigError
+from .files import SourceFile, audio_files
+from .speech import (SpeechPool, Utterance, _rel, from_corpus_manifest, from_librispeech,
+                     from_nemo_manifest, read_jsonl)
+
+MIN_NOISE_S = 0.1
+
+
+@dataclass
+class Pools:
+    root: Path
+    speech: SpeechPool
+    noise: list[SourceFile]
+    rirs: list[SourceFile]
+    skipped: list[dict] = field(default_factory=list)  # {"path", "problem"}
+
+    def licenses(self) -> list[dict]:
+        """Source corpora with their licenses, for the dataset card."""
+        rows: dict[tuple, dict] = {}
+        for kind, items in (("speech", self.speech.utterances), ("noise", self.noise), ("rir", self.rirs)):
+            for x in items:
+                lic = x.meta.get("license") or "unknown (not stated in the source manifest)"
+                group = x.meta.get("corpus") or (x.speaker if kind == "speech" else Path(x.rel_path).parent.as_posix())
+                key = (kind, group, lic)
+                rows.setdefault(key, {"kind": kind, "source": group, "license": lic, "files": 0})["files"] += 1
+        return sorted(rows.values(), key=lambda r: (r["kind"], r["source"]))
+
+
+def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
+    """Read the whole file once; return (duration_s, sr, channels) or raise BadInput."""
+    if not path.exists():
+        raise BadInput(path, "does not exist", "fix the path in the manifest or restore the file")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:
+        raise BadInput(path, f"cannot be read as audio ({str(e).splitlines()[0]})") from None
+    if data.size == 0:
+        raise BadInput(path, "contains no samples")
+    if not np.isfinite(data).all():
+        raise BadInput(path, "contains NaN or infinite samples")
+    duration = data.shape[0] / sr
+    if kind == "noise" and duration < MIN_NOISE_S:
+        raise BadInput(path, f"is {duration:.3f} s long; noise files must be at least {MIN_NOISE_S} s")
+    if kind == "rir" and float(np.max(np.abs(data[:, 0]))) < 1e-6:
+        raise BadInput(path, "is an impulse response with no energy (all zeros)")
+    if kind == "speech" and float(np.max(np.abs(data))) < 1e-6:
+        raise BadInput(path, "is silent (all zeros)")
+    return duration, int(sr), int(data.shape[1])
+
+
+class _Collector:
+    def __init__(self, on_bad_input: str):
+        if on_bad_input not in ("error", "skip"):
+            raise ConfigError(f"on_bad_input={on_bad_input!r}: allowed values are 'error' and 'skip'")
+        self.skip = on_bad_input == "skip"
+        self.skipped: list[dict] = []
+
+    def bad(self, err: BadInput) -> None:
+        if not self.skip:
+            raise err
+        self.skipped.append({"path": err.path, "problem": err.problem})
+
+
+def _speech_rows(spec: Path) -> list[dict]:
+    if spec.is_dir() and (spec / "manifest.jsonl").exists():
+        return from_corpus_manifest(spec / "manifest.jsonl", spec)
+    if spec.is_file() and spec.suffix == ".jsonl":
+        return from_nemo_manifest(spec)
+    if spec.is_dir() and any(spec.rglob("*.trans.txt")):
+        return from_librispeech(spec)
+    raise ConfigError(f"sources: {spec} is not a corpus folder with manifest.jsonl, a NeMo .jsonl manifest or a "
+                      "LibriSpeech-style tree with *.trans.txt; point sources.root or sources.speech at one")
+
+
+def _file_rows(spec: Path | None, root: Path, kind: str) -> list[tuple[Path, dict]]:
+    """(path, meta) for noise or RIR files."""
+    if spec is None:
+        if (root / "manifest.jsonl").exists():
+            return [(root / r["path"], {k: r[k] for k in ("license", "notes") if r.get(k)})
+                    for _, r in read_jsonl(root / "manifest.jsonl") if r.get("kind") == kind]
+        folder = root / kind
+        return [(p, {}) for p in audio_files(folder)] if folder.is_dir() else []
+    if spec.is_file() and spec.suffix == ".jsonl":
+        rows = []
+        for _, r in read_jsonl(spec):
+            p = Path(r.get("audio_filepath") or r.get("path", ""))
+            rows.append((p if p.is_absolute() else spec.parent / p,
+                         {k: v for k, v in r.items() if k in ("license", "corpus", "notes")}))
+        return rows
+    if spec.is_dir():
+        return [(p, {}) for p in audio_files(spec)]
+    raise ConfigError(f"sources.{kind}: {spec} is neither a folder of audio nor a .jsonl manifest")
+
+
+def build_pools(root: str | Path, speech: str | None = None, noise: str | None = None, rir: str | None = None,
+                on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False) -> Pools:
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
+    col = _Collector(on_bad_input)
+
+    utterances = []
+    for row in _speech_rows(Path(speech).expanduser().resolve() if speech else root):
+        path = Path(row["path"])
+        try:
+            if not (row.get("text") or "").strip():
+                raise BadInput(row["where"], f"utterance {path.name} has no transcript",
+                               "add the transcript or set on_bad_input=skip")
+            if not row.get("speaker"):
+                raise BadInput(row["where"], f"utterance {path.name} has no speaker id", "add a speaker field")
+            duration, sr, ch = _check_audio(path, "speech")
+        except BadInput as e:
+            col.bad(e)
+            continue
+        rel = _rel(path, root)
+        utterances.append(Utterance(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
+                                    speaker=str(row["speaker"]), text=" ".join(str(row["text"]).split()),
+                                    duration_s=duration, meta=dict(row.get("meta") or {}), words=row.get("words")))
+    if not utterances:
+        raise ConfigError(f"no usable speech found under {Path(speech) if speech else root}; point sources.root "
+                          "(or sources.speech) at a corpus with transcribed speech")
+
+    def files(kind: str, spec: str | None) -> list[SourceFile]:
+        out = []
+        for path, meta in _file_rows(Path(spec).expanduser().resolve() if spec else None, root, kind):
+            try:
+                duration, sr, ch = _check_audio(path, kind)
+            except BadInput as e:
+                col.bad(e)
+                continue
+            rel = _rel(path, root)
+            out.append(SourceFile(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
+                                  duration_s=duration, sr=sr, channels=ch, meta=meta))
+        return sorted(out, key=lambda f: f.id)
+
+    noise_files = files("noise", noise)
+    rir_files = files("rir", rir)
+    if need_noise and not noise_files:
+        raise ConfigError(f"no usable noise files found (sources.noise={noise}, root={root}); "
+                          "set sources.noise=<folder of noise audio> or noise=none")
+    if need_rir and not rir_files:
+        raise ConfigError(f"no usable RIR files found (sources.rir={rir}, root={root}); "
+                          "set sources.rir=<folder of RIRs> or room=simulated")
+    return Pools(root=root, speech=SpeechPool(utterances), noise=noise_files, rirs=rir_files, skipped=col.skipped)

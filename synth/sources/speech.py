@@ -1,0 +1,117 @@
+"""Speech utterances from the user's corpora, with transcripts and speaker metadata kept attached.
+
+Readers (all return :class:`Utterance` lists; nothing is loaded until rendering):
+
+* a corpus folder described by ``manifest.jsonl`` (the layout of shared/corpus: ``path``, ``kind``,
+  ``speaker``, ``gender``, ``transcript``, ``license``, ...);
+* a LibriSpeech-style tree (``<spk>/<chapter>/<spk>-<chapter>.trans.txt`` next to the audio);
+* a NeMo-style JSONL manifest (``audio_filepath``, ``duration``, ``text``, ``speaker`` plus any metadata
+  such as gender, accent, language, license; optional ``words: [{word, start, end}]``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BadInput
+
+META_KEYS = ("gender", "accent", "language", "license", "corpus", "transcript_status")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One recorded utterance of one speaker and what was said in it."""
+
+    id: str
+    path: Path            # absolute
+    rel_path: str         # relative to the sources root: what recipes store
+    speaker: str
+    text: str
+    duration_s: float
+    meta: dict = field(default_factory=dict)
+    words: list | None = None  # [{"word", "start", "end"}] in seconds from the file start, if aligned
+
+
+@dataclass
+class SpeechPool:
+    utterances: list[Utterance]
+    by_speaker: dict[str, list[Utterance]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.utterances.sort(key=lambda u: u.id)
+        self.by_speaker = {}
+        for u in self.utterances:
+            self.by_speaker.setdefault(u.speaker, []).append(u)
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted(self.by_speaker)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((n, json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise BadInput(f"{path}:{n}", f"is not valid JSON ({e.msg})", "fix the line") from None
+    return rows
+
+
+def from_corpus_manifest(manifest: Path, root: Path) -> list[dict]:
+    """Speech rows of a shared/corpus-style manifest as raw dicts (validated later by the pool builder)."""
+    out = []
+    for n, row in read_jsonl(manifest):
+        if row.get("kind", "speech") != "speech":
+            continue
+        out.append({
+            "where": f"{manifest}:{n}", "path": root / row["path"], "speaker": row.get("speaker"),
+            "text": row.get("transcript", row.get("text")), "duration_s": row.get("duration_s"),
+            "meta": {k: row.get(k) for k in META_KEYS if row.get(k) is not None},
+            "words": row.get("words"),
+        })
+    return out
+
+
+def from_nemo_manifest(manifest: Path) -> list[dict]:
+    base = manifest.parent
+    out = []
+    for n, row in read_jsonl(manifest):
+        p = Path(row.get("audio_filepath", ""))
+        out.append({
+            "where": f"{manifest}:{n}", "path": p if p.is_absolute() else base / p,
+            "speaker": row.get("speaker"), "text": row.get("text"), "duration_s": row.get("duration"),
+            "meta": {k: v for k, v in row.items()
+                     if k not in ("audio_filepath", "duration", "text", "speaker", "words", "offset")},
+            "words": row.get("words"),
+        })
+    return out
+
+
+def from_librispeech(root: Path) -> list[dict]:
+    out = []
+    for trans in sorted(root.rglob("*.trans.txt")):
+        for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            uid, _, text = line.partition(" ")
+            audio = next((trans.parent / f"{uid}{ext}" for ext in (".flac", ".wav")
+                          if (trans.parent / f"{uid}{ext}").exists()), None)
+            if audio is None:
+                raise BadInput(f"{trans}:{n}", f"names utterance {uid} but no {uid}.flac/.wav is next to it",
+                               "restore the audio or remove the line")
+            out.append({"where": f"{trans}:{n}", "path": audio, "speaker": f"librispeech_{uid.split('-')[0]}",
+                        "text": text.strip(), "duration_s": None, "meta": {"corpus": "librispeech"},
+                        "words": None})
+    return out

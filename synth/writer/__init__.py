@@ -1,0 +1,1 @@
+"""Writing a set: audio, manifest, RTTM/CTM, stems, dataset card."""
