@@ -159,9 +159,9 @@ class Codec(Effect):
         spec = C.CODECS[params.codec]
         x = resample(audio.samples, audio.sr, params.sr_hz)
         n = int(round(len(audio.samples) * params.sr_hz / audio.sr))
-        x = _fit(x, n)
+        x = C.fit_length(x, n)
         y = C.roundtrip(spec, C.to_pcm16(x), params.sr_hz, params.bitrate_bps)
-        y = _fit(y[params.delay_samples:], n)
+        y = C.fit_length(y[params.delay_samples:], n)
         return Audio(C.from_pcm16(y), params.sr_hz)
 
     def summary(self, params) -> dict:
@@ -174,13 +174,6 @@ class Codec(Effect):
 
 def _rates(rates: list[int]) -> str:
     return ",".join(map(str, rates)) if len(rates) <= 2 else f"{min(rates)}..{max(rates)}"
-
-
-def _fit(x: np.ndarray, n: int) -> np.ndarray:
-    """Trim or zero-pad to exactly ``n`` samples."""
-    if len(x) >= n:
-        return x[:n]
-    return np.concatenate([x, np.zeros(n - len(x), dtype=x.dtype)])
 
 
 # -------------------------------------------------------------------------------------------- CLI

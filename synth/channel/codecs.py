@@ -157,6 +157,13 @@ def from_pcm16(x: np.ndarray) -> np.ndarray:
     return (np.asarray(x, dtype=np.float32) / np.float32(32768.0)).astype(np.float32)
 
 
+def fit_length(x: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad to exactly ``n`` samples (effects keep the input's duration)."""
+    if len(x) >= n:
+        return x[:n]
+    return np.concatenate([x, np.zeros(n - len(x), dtype=x.dtype)])
+
+
 # --------------------------------------------------------------------------------------------- codecs
 
 def encode_packets(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) -> tuple[list[bytes], bytes | None, int]:

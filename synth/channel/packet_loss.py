@@ -39,7 +39,7 @@ from ..dist import Const, dist_field
 from ..errors import ConfigError
 from . import codecs as C
 from .base import Effect, Skipped, register
-from .codec import BANDWIDTH_RATES, _fit
+from .codec import BANDWIDTH_RATES
 
 FRAME_S = 0.02
 MODELS = ("bernoulli", "gilbert_elliott")
@@ -164,7 +164,7 @@ class PacketLoss(Effect):
         spec = C.CODECS[params.codec]
         sr = params.sr_hz
         n = int(round(len(audio.samples) * sr / audio.sr))
-        x = _fit(resample(audio.samples, audio.sr, sr), n)
+        x = C.fit_length(resample(audio.samples, audio.sr, sr), n)
         frame = int(round(params.frame_s * sr))
         off = params.codec_delay_samples + params.codec_preskip_samples
         pad = (-off) % frame                      # leading zeros so packets line up with item frames
@@ -176,7 +176,7 @@ class PacketLoss(Effect):
         lost = {s + i + shift for s, k in params.lost_runs for i in range(k)}
         packets = [None if i in lost else p for i, p in enumerate(packets)]
         y = C.decode_packets(spec, packets, sr, params.bitrate_bps, extradata)
-        y = _fit(y[pad + params.codec_delay_samples:], n)
+        y = C.fit_length(y[pad + params.codec_delay_samples:], n)
         return Audio(C.from_pcm16(y), sr)
 
     # ------------------------------------------------------------------------------------ reporting
@@ -190,7 +190,8 @@ class PacketLoss(Effect):
         return out
 
     def realized(self, before: Audio, after: Audio, params) -> dict:
-        """``loss_rate``: lost frames / frames; ``mean_burst_frames``: mean run length (0 if none)."""
+        """``loss_rate_realized``: lost frames / frames; ``mean_burst_frames_realized``: mean run of lost
+        frames (0 if none); ``lost_frames``, ``loss_bursts``: counts."""
         if not isinstance(params, PacketLossParams):
             return {}
         return realized_stats(params.lost_runs, params.n_frames)
@@ -235,8 +236,8 @@ def gilbert_elliott_runs(rng: np.random.Generator, n: int, loss_rate: float, mea
 
 def realized_stats(lost_runs, n_frames: int) -> dict:
     lengths = [k for _, k in lost_runs]
-    return {"loss_rate": float(sum(lengths) / n_frames) if n_frames else 0.0,
-            "mean_burst_frames": float(np.mean(lengths)) if lengths else 0.0,
+    return {"loss_rate_realized": float(sum(lengths) / n_frames) if n_frames else 0.0,
+            "mean_burst_frames_realized": float(np.mean(lengths)) if lengths else 0.0,
             "lost_frames": int(sum(lengths)), "loss_bursts": len(lengths)}
 
 

@@ -1,0 +1,72 @@
+"""Band limit and rate: the telephone channel's pass band and sample rate.
+
+* ``narrowband``: 300-3400 Hz (ITU-T G.712 PCM channel), output at 8 kHz;
+* ``wideband``: 50-7000 Hz (ITU-T G.722 / P.341 wideband), output at 16 kHz.
+
+The signal is resampled with soxr (linear phase, delay compensated by soxr) to the band's rate, then
+band-passed with zero-phase Butterworth filters whose effective response is -3 dB at the band edges
+(effective order 8 at the low edge, 16 at the high edge; see :mod:`synth.channel.filters`). Nothing is
+shifted in time; the output has the input's duration at the new rate. Above 4 kHz a narrowband output has
+nothing (it is an 8 kHz signal); upsampled back to 16 kHz its energy above 4 kHz stays below -50 dB
+relative to the band below (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio, resample
+from ..dist import Const, dist_field
+from ..errors import ConfigError
+from .base import Effect, register
+from .codecs import fit_length
+from .filters import butter_edge_sos, zero_phase
+
+# band -> (low edge Hz, high edge Hz, output rate Hz); profiles.md section 2.1 (ITU-T G.712 / P.833.2)
+BANDS = {"narrowband": (300.0, 3400.0, 8000), "wideband": (50.0, 7000.0, 16000)}
+LOW_ORDER = {"narrowband": 8, "wideband": 4}
+HIGH_ORDER = 16
+
+
+@dataclass(frozen=True)
+class BandlimitParams:
+    band: str           # narrowband | wideband
+    low_hz: float       # -3 dB low edge of the zero-phase band-pass
+    high_hz: float      # -3 dB high edge
+    low_order: int      # effective Butterworth order of the high-pass (forward-backward)
+    high_order: int     # effective Butterworth order of the low-pass
+    sr_hz: int          # output rate
+
+
+@register("bandlimit")
+@dataclass(frozen=True)
+class Bandlimit(Effect):
+    """Band-pass to the telephone band and resample to its rate (``band``: narrowband | wideband)."""
+
+    band: Any = "narrowband"
+    p: float = 1.0
+    params_type = BandlimitParams
+
+    def __post_init__(self):
+        d = dist_field("bandlimit.band", self.band)
+        vals = [d.value] if isinstance(d, Const) else list(getattr(d, "values", []))
+        if not vals or any(v not in BANDS for v in vals):
+            raise ConfigError(f"bandlimit.band={d.to_config()!r}: allowed values are {', '.join(BANDS)}")
+        object.__setattr__(self, "band", d)
+
+    def sample_params(self, rng, ctx) -> BandlimitParams:
+        band = self.band.sample(rng)
+        lo, hi, sr = BANDS[band]
+        return BandlimitParams(band=band, low_hz=lo, high_hz=hi, low_order=LOW_ORDER[band],
+                               high_order=HIGH_ORDER, sr_hz=sr)
+
+    def apply_params(self, audio: Audio, params: BandlimitParams, ctx=None) -> Audio:
+        sr = params.sr_hz
+        n = int(round(len(audio.samples) * sr / audio.sr))
+        x = fit_length(resample(audio.samples, audio.sr, sr), n)
+        sos = np.vstack([butter_edge_sos("highpass", params.low_hz, params.low_order, sr),
+                         butter_edge_sos("lowpass", params.high_hz, params.high_order, sr)])
+        return Audio(zero_phase(x, sos).astype(np.float32), sr)
