@@ -6,6 +6,7 @@ actually used.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -47,7 +48,8 @@ class RoomBank:
             spec = draw_spec(rng, sr, float(target), dims, float(distance.sample(rng)))
             h, measured = simulate_cached(spec)
             entries.append(RirEntry(key=f"sim{k:03d}", kind="simulated", rt60_s=measured,
-                                    drr_db=drr_db(h, sr), spec=asdict(spec)))
+                                    drr_db=drr_db(h, sr),
+                                    spec=json.loads(json.dumps(asdict(spec)))))  # JSON form: lists
         return cls(entries)
 
     @classmethod
