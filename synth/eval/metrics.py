@@ -1,0 +1,395 @@
+"""Scoring: per-item WER/CER with alignments, multi-talker cpWER/ORC-WER and DER, and corpus-level
+summaries per slice and per condition value with bootstrap confidence intervals and paired deltas.
+
+Definitions (all computed on normalized text, see :mod:`synth.eval.normalize`):
+
+* **WER** of a group of items = sum of word errors (substitutions + deletions + insertions) / sum of
+  reference words: a corpus-level ratio, not a mean of per-item rates, so long items weigh more.
+  CER is the same on characters (spaces count as characters, as in jiwer).
+* **Bootstrap 95% CI**: resample the group's *items* with replacement ``n_boot`` times (default 1000),
+  recompute the ratio each time, take the 2.5th and 97.5th percentiles. Items, not words, are the
+  resampling unit because errors within an utterance are correlated. Each group draws from its own
+  generator, ``item_rng(seed, "bootstrap/<group>", ...)``, so adding a slice never moves another's CI.
+* **Paired delta** of slice S against the clean reference slice R: items are paired by their source
+  (``pair_id`` if the manifest has one, else the sorted ``source_id`` list of the item's segments, else
+  the item id); per pair key the errors and reference words are summed within each slice, the delta is
+  ``WER_S - WER_R`` over the keys present in both, and its CI resamples keys (the same resampled keys
+  for both slices), so the variance shared by the pair (a hard utterance is hard everywhere) cancels.
+* **Lost words**: reference words inside segments flagged ``lost`` (packet loss removed the audio) are
+  not recognition errors. ``lost_words`` counts them and ``lost_word_errors`` counts the errors aligned
+  to them; ``wer_excl_lost = (errors - lost_word_errors) / (ref_words - lost_words)`` is the
+  recognition-only WER. ``wer`` (used by gates) still counts everything. When the segment texts do not
+  line up with the item's reference text, every lost word is assumed to be an error (upper bound).
+* **Multi-talker** items (two or more reference speakers in ``segments``): ``cpwer`` (meeteval
+  concatenated minimum-permutation WER; the hypothesis is one stream unless the engine returned
+  per-speaker text, in which case reference speakers the single stream is not assigned to count as
+  deletions) and ``orcwer`` (meeteval optimal reference combination: each reference utterance goes to
+  the hypothesis stream that fits best, the informative number for a single-stream ASR on a mix).
+* **DER** (pyannote.metrics, collar 0, overlap scored) when the engine returned speaker segments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import jiwer
+import numpy as np
+
+from ..rng import item_rng
+from .normalize import NormalizerConfig, normalize
+
+ALL = "all"
+
+
+# ---------------------------------------------------------------- per item
+
+def align(ref: str, hyp: str) -> dict:
+    """Word-level Levenshtein alignment of two normalized strings.
+
+    Returns counts (``errors ref_words substitutions deletions insertions hits``) and ``ops``: a list of
+    ``[op, ref_word, hyp_word]`` with op in eq/sub/del/ins (``None`` for the missing side).
+    """
+    r, h = ref.split(), hyp.split()
+    ops: list[list] = []
+    if not r or not h:
+        ops = [["del", w, None] for w in r] + [["ins", None, w] for w in h]
+        s, d, i, hits = 0, len(r), len(h), 0
+    else:
+        out = jiwer.process_words(" ".join(r), " ".join(h))
+        s, d, i, hits = out.substitutions, out.deletions, out.insertions, out.hits
+        for c in out.alignments[0]:
+            rw, hw = r[c.ref_start_idx:c.ref_end_idx], h[c.hyp_start_idx:c.hyp_end_idx]
+            if c.type == "equal":
+                ops += [["eq", a, b] for a, b in zip(rw, hw)]
+            elif c.type == "substitute":
+                ops += [["sub", a, b] for a, b in zip(rw, hw)]
+            elif c.type == "delete":
+                ops += [["del", a, None] for a in rw]
+            else:
+                ops += [["ins", None, b] for b in hw]
+    return {"errors": s + d + i, "ref_words": len(r), "substitutions": s, "deletions": d, "insertions": i,
+            "hits": hits, "ops": ops}
+
+
+def char_errors(ref: str, hyp: str) -> dict:
+    """Character edit counts (jiwer CER conventions: spaces are characters)."""
+    if not ref or not hyp:
+        return {"errors": len(ref) + len(hyp), "ref_chars": len(ref)}
+    out = jiwer.process_characters(ref, hyp)
+    return {"errors": out.substitutions + out.deletions + out.insertions, "ref_chars": len(ref)}
+
+
+def pair_key(item: dict) -> str:
+    """What makes items in different slices 'the same speech': pair_id, else source ids, else the id."""
+    if item.get("pair_id") not in (None, ""):
+        return str(item["pair_id"])
+    ids = sorted({str(s["source_id"]) for s in item.get("segments") or [] if s.get("source_id")})
+    return "|".join(ids) if ids else str(item["id"])
+
+
+def slice_name(item: dict) -> str:
+    """The item's slice: ``slice["slice"]`` if present, else its labels joined ``k=v,...``, else 'all'."""
+    sl = item.get("slice") or {}
+    if isinstance(sl, str):
+        return sl
+    if sl.get("slice") not in (None, ""):
+        return str(sl["slice"])
+    return ",".join(f"{k}={sl[k]}" for k in sorted(sl)) or ALL
+
+
+def _sorted_segments(item: dict) -> list[dict]:
+    return sorted(item.get("segments") or [], key=lambda s: (float(s.get("start", 0.0)), float(s.get("end", 0.0))))
+
+
+def lost_counts(item: dict, ref_norm: str, ops: list, cfg: NormalizerConfig) -> dict:
+    segs = _sorted_segments(item)
+    seg_words = [normalize(s.get("text", ""), cfg).split() for s in segs]
+    lost_flags = [bool(s.get("lost")) for s in segs]
+    lost_words = sum(len(w) for w, f in zip(seg_words, lost_flags) if f)
+    if lost_words == 0:
+        return {"lost_words": 0, "lost_word_errors": 0, "attributed": True}
+    concat = [w for ws in seg_words for w in ws]
+    if concat == ref_norm.split():
+        lost_idx = set()
+        k = 0
+        for ws, f in zip(seg_words, lost_flags):
+            if f:
+                lost_idx.update(range(k, k + len(ws)))
+            k += len(ws)
+        errs, ri = 0, 0
+        for op, _, _ in ops:
+            if op == "ins":
+                continue
+            if ri in lost_idx and op != "eq":
+                errs += 1
+            ri += 1
+        return {"lost_words": lost_words, "lost_word_errors": errs, "attributed": True}
+    n_ref_errs = sum(1 for op, _, _ in ops if op in ("sub", "del"))
+    return {"lost_words": lost_words, "lost_word_errors": min(lost_words, n_ref_errs), "attributed": False}
+
+
+def multitalker_scores(item: dict, hyp: dict, cfg: NormalizerConfig) -> dict | None:
+    """cpWER and ORC-WER (meeteval) for items with two or more reference speakers."""
+    segs = [s for s in _sorted_segments(item) if normalize(s.get("text", ""), cfg)]
+    speakers = sorted({str(s.get("speaker")) for s in segs})
+    if len(speakers) < 2:
+        return None
+    from meeteval.wer.wer.cp import cp_word_error_rate
+    from meeteval.wer.wer.orc import orc_word_error_rate
+
+    ref_spk = {spk: " ".join(normalize(s["text"], cfg) for s in segs if str(s.get("speaker")) == spk)
+               for spk in speakers}
+    streams = hyp.get("speakers") or {}
+    hyp_streams = ({str(k): normalize(v, cfg) for k, v in streams.items()} if streams
+                   else {"hyp": normalize(hyp.get("text", ""), cfg)})
+    cp = cp_word_error_rate(ref_spk, hyp_streams, reference_sort=False, hypothesis_sort=False)
+    orc = orc_word_error_rate([normalize(s["text"], cfg) for s in segs], hyp_streams,
+                              reference_sort=False, hypothesis_sort=False)
+
+    def pack(er):
+        return {"errors": int(er.errors), "ref_words": int(er.length), "substitutions": int(er.substitutions),
+                "deletions": int(er.deletions), "insertions": int(er.insertions)}
+
+    return {"n_ref_speakers": len(speakers), "n_hyp_streams": len(hyp_streams),
+            "cpwer": {**pack(cp), "missed_speakers": int(cp.missed_speaker),
+                      "falarm_speakers": int(cp.falarm_speaker)},
+            "orcwer": pack(orc)}
+
+
+def der_scores(item: dict, hyp: dict) -> dict | None:
+    """Diarization error (seconds) against the manifest segments, when the hypothesis has speaker turns."""
+    hyp_segs = [s for s in hyp.get("segments") or [] if s.get("speaker") is not None]
+    if not hyp_segs:
+        return None
+    from pyannote.core import Annotation, Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, h = Annotation(), Annotation()
+    for k, s in enumerate(item.get("segments") or []):
+        if float(s["end"]) > float(s["start"]):
+            ref[Segment(float(s["start"]), float(s["end"])), k] = str(s.get("speaker"))
+    for k, s in enumerate(hyp_segs):
+        if float(s["end"]) > float(s["start"]):
+            h[Segment(float(s["start"]), float(s["end"])), k] = str(s["speaker"])
+    end = max([float(item.get("duration") or 0.0)] + [float(s["end"]) for s in hyp_segs]
+              + [float(s["end"]) for s in item.get("segments") or []])
+    d = DiarizationErrorRate(collar=0.0, skip_overlap=False)(ref, h, detailed=True,
+                                                              uem=Timeline([Segment(0.0, end)]))
+    return {"errors_s": d["confusion"] + d["missed detection"] + d["false alarm"], "total_s": d["total"],
+            "confusion_s": d["confusion"], "missed_s": d["missed detection"], "false_alarm_s": d["false alarm"]}
+
+
+def score_item(item: dict, hyp: dict, cfg: NormalizerConfig | None = None) -> dict:
+    """Everything the summaries and the report need about one item, JSON-serialisable.
+
+    ``hyp`` is ``{"text": str}`` plus optional ``speakers`` ({label: text}) and ``segments``
+    ([{speaker, start, end, text}]).
+    """
+    cfg = cfg or NormalizerConfig()
+    ref_norm = normalize(item.get("text", ""), cfg)
+    hyp_norm = normalize(hyp.get("text", ""), cfg)
+    w = align(ref_norm, hyp_norm)
+    ops = w.pop("ops")
+    c = char_errors(ref_norm, hyp_norm)
+    return {
+        "id": str(item["id"]),
+        "audio_filepath": item.get("audio_filepath"),
+        "duration": item.get("duration"),
+        "slice": slice_name(item),
+        "slice_labels": {k: v for k, v in (item.get("slice") or {}).items()} if isinstance(item.get("slice"), dict) else {},
+        "conditions": item.get("conditions") or {},
+        "pair_key": pair_key(item),
+        "ref": item.get("text", ""), "hyp": hyp.get("text", ""),
+        "ref_norm": ref_norm, "hyp_norm": hyp_norm,
+        "wer": w, "cer": c,
+        "lost": lost_counts(item, ref_norm, ops, cfg),
+        "multitalker": multitalker_scores(item, hyp, cfg),
+        "der": der_scores(item, hyp),
+        "alignment": ops,
+    }
+
+
+# ---------------------------------------------------------------- bootstrap
+
+def _boot_indices(rng: np.random.Generator, n: int, n_boot: int, chunk_elems: int = 4_000_000):
+    rows = max(1, chunk_elems // max(n, 1))
+    done = 0
+    while done < n_boot:
+        b = min(rows, n_boot - done)
+        yield rng.integers(0, n, size=(b, n))
+        done += b
+
+
+def bootstrap_ratio(num, den, rng: np.random.Generator, n_boot: int = 1000) -> np.ndarray:
+    """Bootstrap replicates of sum(num)/sum(den), resampling units (rows) with replacement."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    out = []
+    for idx in _boot_indices(rng, len(num), n_boot):
+        d = den[idx].sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(d > 0, num[idx].sum(1) / np.where(d > 0, d, 1), np.nan))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def bootstrap_pair(num_a, den_a, num_b, den_b, rng: np.random.Generator, n_boot: int = 1000):
+    """Replicates (ratio_a, ratio_b) with the same resampled units for both sides (paired bootstrap)."""
+    arrs = [np.asarray(x, float) for x in (num_a, den_a, num_b, den_b)]
+    ra, rb = [], []
+    for idx in _boot_indices(rng, len(arrs[0]), n_boot):
+        na, da, nb, db = (x[idx].sum(1) for x in arrs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ra.append(np.where(da > 0, na / np.where(da > 0, da, 1), np.nan))
+            rb.append(np.where(db > 0, nb / np.where(db > 0, db, 1), np.nan))
+    if not ra:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(ra), np.concatenate(rb)
+
+
+def bootstrap_paired_delta(num_a, den_a, num_b, den_b, rng: np.random.Generator, n_boot: int = 1000) -> np.ndarray:
+    """Replicates of ratio_a - ratio_b with the same resampled units for both (paired bootstrap)."""
+    ra, rb = bootstrap_pair(num_a, den_a, num_b, den_b, rng, n_boot)
+    return ra - rb
+
+
+def interval(reps: np.ndarray, level: float = 0.95) -> list[float] | None:
+    """Percentile interval of bootstrap replicates (NaN replicates, from all-empty resamples, dropped)."""
+    reps = np.asarray(reps, float)
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return None
+    a = (1.0 - level) / 2.0
+    lo, hi = np.quantile(reps, [a, 1.0 - a])
+    return [float(lo), float(hi)]
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den > 0 else None
+
+
+# ---------------------------------------------------------------- summaries
+
+@dataclass(frozen=True)
+class SummaryConfig:
+    seed: int = 0
+    n_boot: int = 1000
+    level: float = 0.95
+
+
+def summarize_group(name: str, items: list[dict], cfg: SummaryConfig) -> dict:
+    """Corpus-level metrics of a group of scored items, with bootstrap CIs."""
+    e = np.array([it["wer"]["errors"] for it in items], float)
+    n = np.array([it["wer"]["ref_words"] for it in items], float)
+    ce = np.array([it["cer"]["errors"] for it in items], float)
+    cn = np.array([it["cer"]["ref_chars"] for it in items], float)
+    lw = np.array([it["lost"]["lost_words"] for it in items], float)
+    le = np.array([it["lost"]["lost_word_errors"] for it in items], float)
+    rng = item_rng(cfg.seed, f"bootstrap/{name}", "wer")
+    out = {
+        "n_items": len(items),
+        "duration_s": float(sum(float(it.get("duration") or 0.0) for it in items)),
+        "ref_words": int(n.sum()), "errors": int(e.sum()),
+        "substitutions": int(sum(it["wer"]["substitutions"] for it in items)),
+        "deletions": int(sum(it["wer"]["deletions"] for it in items)),
+        "insertions": int(sum(it["wer"]["insertions"] for it in items)),
+        "wer": _ratio(e.sum(), n.sum()),
+        "wer_ci": interval(bootstrap_ratio(e, n, rng, cfg.n_boot), cfg.level),
+        "cer": _ratio(ce.sum(), cn.sum()),
+        "cer_ci": interval(bootstrap_ratio(ce, cn, item_rng(cfg.seed, f"bootstrap/{name}", "cer"), cfg.n_boot),
+                           cfg.level),
+        "lost_words": int(lw.sum()), "lost_word_errors": int(le.sum()),
+        "wer_excl_lost": _ratio(e.sum() - le.sum(), n.sum() - lw.sum()),
+    }
+    if lw.sum() > 0:
+        out["wer_excl_lost_ci"] = interval(bootstrap_ratio(e - le, n - lw, item_rng(cfg.seed, f"bootstrap/{name}",
+                                                                                     "excl"), cfg.n_boot), cfg.level)
+    mt = [it["multitalker"] for it in items if it.get("multitalker")]
+    for key in ("cpwer", "orcwer"):
+        if mt:
+            me = np.array([m[key]["errors"] for m in mt], float)
+            mn = np.array([m[key]["ref_words"] for m in mt], float)
+            out[key] = _ratio(me.sum(), mn.sum())
+            out[f"{key}_ci"] = interval(bootstrap_ratio(me, mn, item_rng(cfg.seed, f"bootstrap/{name}", key),
+                                                        cfg.n_boot), cfg.level)
+            out[f"{key}_items"] = len(mt)
+    ders = [it["der"] for it in items if it.get("der")]
+    if ders:
+        de = np.array([d["errors_s"] for d in ders])
+        dt = np.array([d["total_s"] for d in ders])
+        out["der"] = _ratio(de.sum(), dt.sum())
+        out["der_ci"] = interval(bootstrap_ratio(de, dt, item_rng(cfg.seed, f"bootstrap/{name}", "der"),
+                                                 cfg.n_boot), cfg.level)
+        out["der_items"] = len(ders)
+    return out
+
+
+def find_reference_slice(slices: list[str], items: list[dict], requested: str | None) -> str | None:
+    """The clean reference slice: ``requested`` if given, else a slice named 'clean' (or whose labels
+    contain the value 'clean'), else None (then no paired deltas are computed)."""
+    if requested:
+        return requested if requested in slices else None
+    if "clean" in slices:
+        return "clean"
+    for it in items:
+        if "clean" in {str(v) for v in it.get("slice_labels", {}).values()}:
+            return it["slice"]
+    return None
+
+
+def paired_delta(a_items: list[dict], b_items: list[dict], name: str, cfg: SummaryConfig,
+                 metric: str = "wer") -> dict | None:
+    """WER(a) - WER(b) over pair keys present in both, with a paired bootstrap CI (see module doc)."""
+    def per_key(items):
+        acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for it in items:
+            acc[it["pair_key"]][0] += it[metric]["errors"]
+            acc[it["pair_key"]][1] += it[metric]["ref_words" if metric == "wer" else "ref_chars"]
+        return acc
+
+    a, b = per_key(a_items), per_key(b_items)
+    keys = sorted(set(a) & set(b))
+    if not keys:
+        return None
+    na, da = np.array([a[k][0] for k in keys]), np.array([a[k][1] for k in keys])
+    nb, db = np.array([b[k][0] for k in keys]), np.array([b[k][1] for k in keys])
+    wa, wb = _ratio(na.sum(), da.sum()), _ratio(nb.sum(), db.sum())
+    reps = bootstrap_paired_delta(na, da, nb, db, item_rng(cfg.seed, f"paired/{name}", metric), cfg.n_boot)
+    return {"n_pairs": len(keys), "wer": wa, "ref_wer": wb,
+            "delta": None if wa is None or wb is None else wa - wb, "delta_ci": interval(reps, cfg.level)}
+
+
+def condition_dimensions(items: list[dict], max_values: int = 20) -> dict[str, dict[str, list[dict]]]:
+    """Group items by each slice label (except the slice name itself) and by each categorical condition
+    (string/bool/int values, at most ``max_values`` distinct), e.g. ``{"codec": {"amr_nb": [...]}}``."""
+    dims: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for it in items:
+        for k, v in it.get("slice_labels", {}).items():
+            if k != "slice":
+                dims[f"slice.{k}"][str(v)].append(it)
+        for k, v in (it.get("conditions") or {}).items():
+            if isinstance(v, (str, bool, int)) and not isinstance(v, float):
+                dims[f"conditions.{k}"][str(v)].append(it)
+    return {d: dict(vals) for d, vals in dims.items() if 1 < len(vals) <= max_values
+            or (d.startswith("slice.") and len(vals) > 1)}
+
+
+def summarize(scored: list[dict], cfg: SummaryConfig | None = None, ref_slice: str | None = None) -> dict:
+    """Overall, per-slice, per-condition-value summaries and paired deltas vs the reference slice."""
+    cfg = cfg or SummaryConfig()
+    by_slice: dict[str, list[dict]] = defaultdict(list)
+    for it in scored:
+        by_slice[it["slice"]].append(it)
+    slices = list(by_slice)  # first-seen order = manifest order
+    ref = find_reference_slice(slices, scored, ref_slice)
+    out_slices = {}
+    for s in slices:
+        out_slices[s] = summarize_group(f"slice/{s}", by_slice[s], cfg)
+        labels = by_slice[s][0].get("slice_labels", {})
+        out_slices[s]["labels"] = labels
+        if ref is not None and s != ref:
+            out_slices[s]["paired_vs_ref"] = paired_delta(by_slice[s], by_slice[ref], f"{s}-vs-{ref}", cfg)
+    dims = {}
+    for d, vals in condition_dimensions(scored).items():
+        dims[d] = {v: summarize_group(f"{d}={v}", its, cfg) for v, its in vals.items()}
+    return {"overall": summarize_group(ALL, scored, cfg), "reference_slice": ref, "slices": out_slices,
+            "dimensions": dims}

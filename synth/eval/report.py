@@ -1,0 +1,235 @@
+"""Static HTML report of an eval: one folder that opens from disk (no server, no network, no scripts).
+
+``report/index.html`` holds: a banner saying the data is synthetic; the slice table (WER/CER with 95%
+bootstrap intervals, paired delta vs the clean reference slice, lost words, cpWER/ORC-WER/DER when
+present); WER-vs-severity plots per dimension (``plots/*.png``, matplotlib Agg); per-dimension tables;
+the worst items of each slice with an ``<audio>`` player (the audio is copied into ``audio/`` so the
+folder is self-contained and can be zipped or moved) and the reference/hypothesis alignment with
+substitutions, deletions and insertions highlighted; and the set's dataset card (card.md, shown as text).
+
+Every string that comes from data (ids, transcripts, slice names, card text, paths) goes through
+``html.escape``; URLs are percent-encoded first. The page contains no JavaScript.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import urllib.parse
+from pathlib import Path
+
+from ..audio import atomic_write_text
+
+ESC = html.escape
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1200px;
+padding:0 1.5em 3em;color:#1d232a;line-height:1.4}
+.banner{background:#fff3cd;border:2px solid #d39e00;padding:.8em 1em;margin:1em 0;font-weight:600}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.92em}
+th,td{border-bottom:1px solid #d8dde3;padding:.3em .6em;text-align:right;vertical-align:top}
+th{background:#f1f3f5} td.l,th.l{text-align:left}
+.ci{color:#5c6670;font-size:.85em} .bad{color:#b02a37;font-weight:600} .good{color:#2b7a3d}
+.plots img{max-width:48%;margin:.5em 1%;border:1px solid #e3e6ea}
+.item{border:1px solid #d8dde3;border-radius:6px;padding:.6em .8em;margin:.8em 0}
+.align{display:flex;flex-wrap:wrap;gap:.15em .35em;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;
+margin-top:.5em}
+.w{display:inline-flex;flex-direction:column;align-items:center;padding:0 .15em}
+.w span{display:block;min-height:1.2em}
+.w.sub{background:#ffe8cc} .w.del{background:#ffd6d9} .w.ins{background:#d6e9ff}
+.w .r{color:#1d232a} .w .h{color:#3b4650}
+.legend span{padding:0 .4em;margin-right:.5em}
+pre.card{background:#f8f9fa;border:1px solid #e3e6ea;padding:1em;white-space:pre-wrap;font-size:.88em}
+audio{display:block;margin:.4em 0;width:100%;max-width:560px}
+"""
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _ci(ci) -> str:
+    return "" if not ci else f' <span class="ci">[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]</span>'
+
+
+def _delta(pd) -> str:
+    if not pd or pd.get("delta") is None:
+        return "–"
+    d, ci = pd["delta"], pd.get("delta_ci")
+    cls = "bad" if ci and ci[0] > 0 else ("good" if ci and ci[1] < 0 else "")
+    ci_s = f' <span class="ci">[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]</span>' if ci else ""
+    return f'<span class="{cls}">{100 * d:+.1f} pts</span>{ci_s}'
+
+
+def _num(label: str) -> float | None:
+    m = re.search(r"-?\d+(?:\.\d+)?", label)
+    return float(m.group()) if m else None
+
+
+CLEAN_WORDS = {"clean", "none", "off", "no", "reference", "ref", "false"}
+
+
+def severity_order(dim: str, values: list[str]) -> list[str]:
+    """Order a dimension's values from mild to severe: 'clean'/'none' first, then numeric values
+    (descending for SNR-like dimensions, where lower is worse; ascending otherwise), then the rest."""
+    clean = [v for v in values if v.lower() in CLEAN_WORDS]
+    numeric = [v for v in values if v not in clean and _num(v) is not None]
+    other = sorted(v for v in values if v not in clean and v not in numeric)
+    descending = "snr" in dim.lower() or "bitrate" in dim.lower()
+    numeric.sort(key=lambda v: _num(v), reverse=descending)
+    return clean + numeric + other
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)[:100] or "x"
+
+
+def plot_dimension(path: Path, title: str, labels: list[str], stats: list[dict], metric: str = "wer") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    y = [s.get(metric) if s.get(metric) is not None else float("nan") for s in stats]
+    lo = [max(0.0, v - s[f"{metric}_ci"][0]) if s.get(f"{metric}_ci") else 0.0 for v, s in zip(y, stats)]
+    hi = [max(0.0, s[f"{metric}_ci"][1] - v) if s.get(f"{metric}_ci") else 0.0 for v, s in zip(y, stats)]
+    fig, ax = plt.subplots(figsize=(6.0, 3.6), dpi=100)
+    x = list(range(len(labels)))
+    ax.errorbar(x, [100 * v for v in y], yerr=[[100 * v for v in lo], [100 * v for v in hi]], fmt="o-",
+                capsize=4, color="#1f5fa8")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=30 if max((len(lb) for lb in labels), default=0) > 6 else 0, ha="right")
+    ax.set_ylabel(f"{metric.upper()} (%) with 95% CI")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _alignment_html(ops: list) -> str:
+    cells = []
+    for op, r, h in ops:
+        r_s = ESC(r) if r is not None else "&middot;"
+        h_s = ESC(h) if h is not None else "&middot;"
+        cells.append(f'<span class="w {ESC(op)}"><span class="r">{r_s}</span><span class="h">{h_s}</span></span>')
+    return '<div class="align">' + "".join(cells) + "</div>"
+
+
+def _item_wer(it: dict) -> float:
+    w = it["wer"]
+    return w["errors"] / w["ref_words"] if w["ref_words"] else float(w["errors"] > 0)
+
+
+def worst_items(items: list[dict], n: int) -> list[dict]:
+    return sorted(items, key=lambda it: (-_item_wer(it), -it["wer"]["errors"], it["id"]))[:n]
+
+
+def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n: int = 5,
+                copy_audio: bool = True) -> Path:
+    """Write the report folder; returns the path of index.html."""
+    set_dir, out = Path(set_dir), Path(out_dir)
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    summ = results["summary"]
+    eng = results.get("engine", {})
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>synth eval: {ESC(str(eng.get('key', '')))}</title>", f"<style>{CSS}</style></head><body>",
+             '<div class="banner">SYNTHETIC DATA. This test set was generated by synth from real speech, recorded '
+             "noise and simulated channels. Its scores measure robustness to the simulated conditions: use them "
+             "as a complement to evaluation on real production audio, never as a replacement.</div>",
+             "<h1>ASR robustness report</h1>",
+             "<p>Set: <code>" + ESC(str(results.get("set", {}).get("path", set_dir))) + "</code><br>Engine: <code>"
+             + ESC(str(eng.get("key", ""))) + "</code> (" + ESC(str(eng.get("spec", {}).get("name", ""))) + ")<br>"
+             + f"Items: {summ['overall']['n_items']}, reference words: {summ['overall']['ref_words']}, "
+             + f"audio: {summ['overall']['duration_s'] / 60:.1f} min<br>"
+             + "WER = sum of errors / sum of reference words; intervals are 95% bootstrap intervals over items "
+             + f"({results.get('bootstrap', {}).get('n_boot', '?')} resamples). Deltas are paired against the "
+             + "reference slice <code>" + ESC(str(summ.get("reference_slice"))) + "</code> (same source "
+             + "utterances in both slices).</p>"]
+
+    ov = summ["overall"]
+    parts.append(f"<h2>Overall</h2><p>WER <b>{_pct(ov['wer'])}</b>{_ci(ov['wer_ci'])}, CER {_pct(ov['cer'])}"
+                 f"{_ci(ov['cer_ci'])}; lost words (packet loss) {ov['lost_words']}, WER excluding lost words "
+                 f"{_pct(ov['wer_excl_lost'])}</p>")
+
+    # slice table
+    extra = [k for k in ("cpwer", "orcwer", "der") if any(k in s for s in summ["slices"].values())]
+    head = ("<tr><th class=l>slice</th><th class=l>labels</th><th>items</th><th>ref words</th><th>WER [95% CI]</th>"
+            "<th>CER [95% CI]</th><th>Δ WER vs ref [95% CI]</th><th>lost words</th><th>WER excl. lost</th>"
+            + "".join(f"<th>{k.upper()}</th>" for k in extra) + "</tr>")
+    rows = []
+    for name, s in summ["slices"].items():
+        labels = ", ".join(f"{k}={v}" for k, v in (s.get("labels") or {}).items() if k != "slice")
+        rows.append(f"<tr><td class=l>{ESC(name)}</td><td class=l>{ESC(labels)}</td><td>{s['n_items']}</td>"
+                    f"<td>{s['ref_words']}</td><td>{_pct(s['wer'])}{_ci(s['wer_ci'])}</td>"
+                    f"<td>{_pct(s['cer'])}{_ci(s['cer_ci'])}</td><td>{_delta(s.get('paired_vs_ref'))}</td>"
+                    f"<td>{s['lost_words']}</td><td>{_pct(s['wer_excl_lost'])}</td>"
+                    + "".join(f"<td>{_pct(s.get(k))}{_ci(s.get(k + '_ci'))}</td>" for k in extra) + "</tr>")
+    parts.append("<h2>Slices</h2><table>" + head + "".join(rows) + "</table>")
+
+    # plots
+    imgs = []
+    slice_names = list(summ["slices"])
+    if len(slice_names) > 1:
+        plot_dimension(out / "plots" / "slices.png", "WER per slice", slice_names,
+                       [summ["slices"][s] for s in slice_names])
+        imgs.append(("plots/slices.png", "WER per slice"))
+    dim_tables = []
+    for dim, vals in summ["dimensions"].items():
+        order = severity_order(dim, list(vals))
+        fname = f"plots/dim_{_safe(dim)}.png"
+        plot_dimension(out / fname, f"WER vs {dim}", order, [vals[v] for v in order])
+        imgs.append((fname, f"WER vs {dim}"))
+        trs = "".join(f"<tr><td class=l>{ESC(v)}</td><td>{vals[v]['n_items']}</td><td>{_pct(vals[v]['wer'])}"
+                      f"{_ci(vals[v]['wer_ci'])}</td><td>{_pct(vals[v]['cer'])}{_ci(vals[v]['cer_ci'])}</td></tr>"
+                      for v in order)
+        dim_tables.append(f"<h3>{ESC(dim)}</h3><table><tr><th class=l>value</th><th>items</th><th>WER</th>"
+                          f"<th>CER</th></tr>{trs}</table>")
+    if imgs:
+        parts.append('<h2>WER vs severity</h2><div class="plots">' + "".join(
+            f'<img src="{ESC(urllib.parse.quote(src))}" alt="{ESC(alt)}">' for src, alt in imgs) + "</div>")
+    if dim_tables:
+        parts.append("<h2>By condition</h2>" + "".join(dim_tables))
+
+    # worst items
+    parts.append('<h2>Worst items per slice</h2><p class="legend">Top row: reference; bottom row: hypothesis. '
+                 '<span class="w sub">substitution</span><span class="w del">deletion</span>'
+                 '<span class="w ins">insertion</span> (normalized text)</p>')
+    by_slice: dict[str, list[dict]] = {}
+    for it in results["items"]:
+        by_slice.setdefault(it["slice"], []).append(it)
+    (out / "audio").mkdir(exist_ok=True)
+    for name in slice_names:
+        parts.append(f"<h3>{ESC(name)}</h3>")
+        for it in worst_items(by_slice.get(name, []), worst_n):
+            src = set_dir / str(it.get("audio_filepath") or "")
+            audio_html = "<p><i>audio not available</i></p>"
+            if copy_audio and it.get("audio_filepath") and src.is_file():
+                dst_name = _safe(str(it["id"])) + src.suffix.lower()
+                shutil.copyfile(src, out / "audio" / dst_name)
+                audio_html = (f'<audio controls preload="none" src="{ESC(urllib.parse.quote("audio/" + dst_name))}">'
+                              "</audio>")
+            w = it["wer"]
+            lost = it["lost"]["lost_words"]
+            conds = ", ".join(f"{k}={v}" for k, v in (it.get("conditions") or {}).items()
+                              if not isinstance(v, (dict, list)))
+            parts.append(
+                f'<div class="item"><b>{ESC(str(it["id"]))}</b> — WER {_pct(_item_wer(it))} '
+                f"({w['errors']} errors / {w['ref_words']} words: {w['substitutions']} sub, {w['deletions']} del, "
+                f"{w['insertions']} ins{f', {lost} words lost to packet loss' if lost else ''})"
+                f"<br><span class=ci>{ESC(conds)}</span>{audio_html}"
+                f"<div>REF: {ESC(str(it.get('ref', '')))}</div><div>HYP: {ESC(str(it.get('hyp', '')))}</div>"
+                f"{_alignment_html(it.get('alignment') or [])}</div>")
+
+    card = set_dir / "card.md"
+    card_text = card.read_text(encoding="utf-8", errors="replace") if card.is_file() else "(no card.md in the set)"
+    parts.append(f'<h2>Dataset card</h2><pre class="card">{ESC(card_text)}</pre>')
+    parts.append("<p class=ci>Generated by synth eval. Normalizer: "
+                 + ESC(", ".join(f"{k}={v}" for k, v in results.get("normalizer", {}).items())) + "</p>")
+    parts.append("</body></html>")
+    index = out / "index.html"
+    atomic_write_text(index, "\n".join(parts))
+    return index
