@@ -6,8 +6,9 @@ Backends (no subprocess, no temporary files):
   libopencore-amrnb, libopus and libmp3lame). Raw codec contexts: PCM frames in, packets out, packets
   into the decoder. Working at the packet level is what lets packet loss drop individual Opus packets so
   the decoder's own concealment runs.
-* ``soundfile``: libsndfile through soundfile, into and out of a ``BytesIO`` (GSM 06.10 full rate,
-  which FFmpeg can decode but not encode without libgsm).
+* ``soundfile``: libsndfile through soundfile, into and out of a ``BytesIO``: GSM 06.10 full rate
+  (FFmpeg can decode but not encode it without libgsm) and G.711 (libsndfile's encoder follows the
+  G.711 decision levels exactly; FFmpeg's does not at segment boundaries, see CODECS).
 
 Everything here works on 16-bit PCM (int16), as a telephone network does: float input is rounded to
 int16 before encoding and decoded int16 comes back. Encoders are run single-threaded, so the same input
@@ -77,10 +78,14 @@ _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _AAC_RATES = (16000, 8000, 11025, 12000, 22050, 24000, 32000, 44100, 48000)
 
 CODECS: dict[str, CodecSpec] = {c.name: c for c in [
-    CodecSpec("g711_ulaw", "ITU-T G.711 mu-law PCM", "pyav", "pcm_mulaw", "pcm_mulaw", (8000,),
-              (64000,), default_bitrate_bps=64000),
-    CodecSpec("g711_alaw", "ITU-T G.711 A-law PCM", "pyav", "pcm_alaw", "pcm_alaw", (8000,),
-              (64000,), default_bitrate_bps=64000),
+    # G.711 through libsndfile: its encoder applies the G.711 decision levels exactly (checked against a
+    # table implementation over all 65536 inputs in tests/channel/test_codec.py). FFmpeg's pcm_mulaw /
+    # pcm_alaw quantise to the *nearest reconstruction level* instead, which moves the decision level at
+    # every segment boundary (e.g. mu-law input 124..127 stays in segment 0): close, but not G.711.
+    CodecSpec("g711_ulaw", "ITU-T G.711 mu-law PCM", "soundfile", "ULAW", "ULAW", (8000,),
+              (64000,), default_bitrate_bps=64000, how_to_get=SNDFILE_HOWTO),
+    CodecSpec("g711_alaw", "ITU-T G.711 A-law PCM", "soundfile", "ALAW", "ALAW", (8000,),
+              (64000,), default_bitrate_bps=64000, how_to_get=SNDFILE_HOWTO),
     CodecSpec("g722", "ITU-T G.722 sub-band ADPCM (wideband)", "pyav", "g722", "g722", (16000,),
               (64000,), default_bitrate_bps=64000),
     CodecSpec("g726", "ITU-T G.726 ADPCM", "pyav", "g726", "g726", (8000,),
@@ -251,11 +256,12 @@ def roundtrip(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) -> np
 
 
 def g711_encode(pcm: np.ndarray, law: str) -> bytes:
-    """The G.711 bytes FFmpeg's ``pcm_mulaw``/``pcm_alaw`` encoder produces for int16 ``pcm`` at 8 kHz
-    (used by the tests to check them against an independent table implementation)."""
-    spec = CODECS["g711_ulaw" if law == "ulaw" else "g711_alaw"]
-    packets, _, _ = encode_packets(spec, pcm, 8000, 64000)
-    return b"".join(packets)[:len(pcm)]
+    """The G.711 bytes the ``g711_ulaw``/``g711_alaw`` codecs produce for int16 ``pcm`` (``law``: "ulaw"
+    or "alaw"); the tests check them against an independent table implementation."""
+    import soundfile as sf
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(pcm, dtype=np.int16), 8000, format="RAW", subtype=law.upper())
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- delay
