@@ -233,7 +233,7 @@ def guess_codec(bw: dict, sr: int, low_band_db: float, g711: str | None) -> str:
         tel = " with telephone high-pass (little energy below 200 Hz)" if low_band_db < -20 else ""
         return f"narrowband telephony (G.711/G.729/AMR-NB/GSM class){tel}"
     if sharp >= 20.0 and 6300 <= edge <= 7300:
-        return "wideband telephony/VoIP (G.722/AMR-WB class, 7 kHz band)"
+        return "wideband 7 kHz band limit (G.722/AMR-WB class, or low-rate MP3)"
     if sharp >= 20.0 and edge < 0.9 * sr / 2:
         return f"MP3/AAC-like low-pass at {edge / 1000:.1f} kHz"
     return "cannot tell"
