@@ -100,8 +100,8 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
     return line
 
 
-def _make_many(plan: Plan, out_dir: Path, jobs: list[Job]) -> list[tuple[str, float]]:
-    ctx = RenderContext(plan.pools.root)
+def _make_many(plan: Plan, out_dir: Path, jobs: list[Job], ctx: RenderContext | None = None) -> list[tuple[str, float]]:
+    ctx = ctx or RenderContext(plan.pools.root)
     return [(j.item_id, make_item(plan, out_dir, j, ctx=ctx)["duration"]) for j in jobs]
 
 
@@ -147,11 +147,14 @@ def run_jobs(plan: Plan, out_dir: Path, jobs: list[Job], workers: int) -> None:
     todo = [j for j in jobs if not _done(out_dir, j)]
     if not todo:
         return
-    chunks = [todo[i: i + 4] for i in range(0, len(todo), 4)]
+    # chunks big enough for each worker's file cache to pay off, small enough to balance the load
+    size = 4 if workers <= 1 else max(4, min(32, len(todo) // (workers * 4)))
+    chunks = [todo[i: i + size] for i in range(0, len(todo), size)]
     with progress_bar(len(jobs), done=len(jobs) - len(todo)) as bar:
         if workers <= 1:
+            ctx = RenderContext(plan.pools.root)
             for chunk in chunks:
-                for item_id, dur in _make_many(plan, out_dir, chunk):
+                for item_id, dur in _make_many(plan, out_dir, chunk, ctx):
                     bar.advance(dur)
         else:
             with ProcessPoolExecutor(workers) as pool:
