@@ -179,6 +179,9 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
 
 
 def build(cfg) -> Path:
+    if (cfg.get("suite") if hasattr(cfg, "get") else None):
+        from .suite import build_suite
+        return build_suite(cfg)
     plan = make_plan(cfg)
     out_dir = Path(plan.cfg["out_dir"]).expanduser().resolve()
     check_out_dir(out_dir, plan)

@@ -165,10 +165,11 @@ def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
 def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     """Every random decision for one item. ``pair_id`` (suites) makes slices share their source speech."""
     seed = plan.seed
-    scene = plan.scenario.sample(item_rng(seed, pair_id or item_id, "scene"), plan.pools.speech, plan.sr)
+    key = pair_id or item_id  # every draw keyed on the pair id, so paired slices differ only by their change
+    scene = plan.scenario.sample(item_rng(seed, key, "scene"), plan.pools.speech, plan.sr)
     ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
     for t in scene["talkers"]:
-        t["effects"] = [sample_step(s, item_rng(seed, item_id, f"talker-{t['label']}/{k}:{s.effect.name}"), ctx)
+        t["effects"] = [sample_step(s, item_rng(seed, key, f"talker-{t['label']}/{k}:{s.effect.name}"), ctx)
                         for k, s in enumerate(plan.talker_steps)]
     n_legs = max(t["leg"] for t in scene["talkers"]) + 1
     legs = []
@@ -177,7 +178,7 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
         if n_legs > 1 and name == "mono":
             name = f"leg{i}"
         legs.append({"name": name, "effects": [
-            sample_step(s, item_rng(seed, item_id, f"leg-{i}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]})
+            sample_step(s, item_rng(seed, key, f"leg-{i}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]})
     out = plan.cfg.get("output") or {}
     return {"scenario": getattr(plan.scenario, "name", "single_talker"), "sample_rate": plan.sr,
             "duration_s": scene["duration_s"], "talkers": scene["talkers"], "legs": legs,

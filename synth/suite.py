@@ -1,0 +1,81 @@
+"""Stress suites: one set holding a grid of slices, every slice rendering the same source speech.
+
+A suite config (``conf/suite/<name>.yaml``)::
+
+    name: snr_ladder
+    n_sources: 20          # source items; every slice renders each of them (paired)
+    reference: clean       # the clean slice paired deltas are measured against (always included)
+    base: {room: none}     # applied to every slice
+    slices:
+      clean: {noise: none}
+      snr_20: {noise: {kind: recorded, snr_db: 20}}
+
+A slice (and ``base``) maps config keys to either a dict, merged into that key, or a string naming an
+option of a config group (``channel: g711_ulaw`` loads ``conf/channel/g711_ulaw.yaml``). Item ``j`` of
+slice ``s`` has id ``<s>-<j>`` and shares ``pair_id`` ``pair-<j>`` across slices; every random draw of an
+item is keyed on its pair id, so slices differ only in what the slice changes (same utterances, same
+noise file and offset, only the SNR differs).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .build import Job, check_out_dir, finish, run_jobs
+from .errors import ConfigError
+from .plan import make_plan, plain
+
+SLICE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def slice_config(base_cfg: dict, changes: dict, conf_dir: Path) -> dict:
+    cfg = OmegaConf.create({k: v for k, v in base_cfg.items() if k != "suite"})
+    for key, value in (changes or {}).items():
+        if isinstance(value, str):
+            option = conf_dir / key / f"{value}.yaml"
+            if not option.exists():
+                raise ConfigError(f"suite: {key}={value!r} is not an option of group '{key}' ({option} not found)")
+            OmegaConf.update(cfg, key, OmegaConf.load(option), merge=False)
+        elif isinstance(value, dict):
+            OmegaConf.update(cfg, key, value, merge=True)
+        else:
+            OmegaConf.update(cfg, key, value, merge=False)
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def build_suite(cfg: DictConfig | dict) -> Path:
+    from .cli import conf_dir
+
+    c = plain(cfg)
+    suite = c["suite"]
+    slices = dict(suite.get("slices") or {})
+    ref = suite.get("reference", "clean")
+    if ref not in slices:
+        raise ConfigError(f"suite {suite.get('name')}: the reference slice {ref!r} is missing from its slices")
+    bad = [s for s in slices if not SLICE_NAME.match(s)]
+    if bad:
+        raise ConfigError(f"suite slice names {bad} may only use letters, digits and _ . + -")
+    n = int(suite.get("n_sources", c.get("n_items", 20)))
+    base = slice_config(c, suite.get("base") or {}, conf_dir())
+    plans = {name: make_plan(slice_config(base, changes, conf_dir())) for name, changes in slices.items()}
+    out_dir = Path(c["out_dir"]).expanduser().resolve()
+    suite_plan = next(iter(plans.values()))
+    import hashlib, json
+    suite_plan.config_hash = hashlib.blake2b(
+        json.dumps(sorted((k, p.config_hash) for k, p in plans.items())).encode(), digest_size=8).hexdigest()
+    check_out_dir(out_dir, suite_plan)
+    all_jobs = []
+    for name, plan in plans.items():
+        plan.config_hash = suite_plan.config_hash  # one set, one provenance hash
+        jobs = [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for j in range(n)]
+        run_jobs(plan, out_dir, jobs, int(c.get("workers", 1)))
+        all_jobs += jobs
+    suite_plan.cfg = c
+    items = finish(suite_plan, out_dir, all_jobs, extra_card={
+        "suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
+                  "paired": True}})
+    print(f"built suite {suite.get('name')}: {len(slices)} slices x {n} paired items = {len(items)} items in {out_dir}")
+    return out_dir
