@@ -30,6 +30,16 @@ dc_offset           mean sample value (full scale = 1).
 rt60_s              blind reverberation time from the decay rates of speech offsets (see ``blind_rt60``);
                     held-out error on simulated rooms 0.17-1.24 s: median 0.07 s.
 speech_activity     fraction of frames the VAD marks as speech.
+
+Measured accuracy (``python tests/profiles/groundtruth.py 120 --rt60``: 120 items from real corpus
+speech + the 5 real corpus noises, SNR 0-30 dB, level -40..-15 dBov, half narrowband, 24 hard-clipped):
+SNR median |error| 0.98 dB (90th percentile 4.0 dB; the large errors are the meowing-cat noise, whose
+meows the VAD counts as speech); WADA-SNR median |error| 4.9 dB (a cross-check, not the estimate);
+speech level median |error| 0.44 dB (p90 0.87 dB); bandwidth class 120/120; clipped fraction max
+relative error 0.6 %, no false positives. RT60 on held-out speech in shoebox rooms (T30 0.17-1.24 s,
+45 dB SNR): median |error| 0.053 s, max 0.20 s; at 20 dB SNR 0.07 s (20 % NaN); at 10 dB SNR almost
+always NaN (decays cannot be followed far enough above the noise). On the corpus's measured RIRs the
+error is larger (church T20 1.22 s reads 0.45-0.75 s; a seminar-room clap RIR 0.64 s reads ~1.0 s).
 """
 
 from __future__ import annotations
