@@ -43,9 +43,14 @@ def butter_edge_sos(kind: str, edge_hz: float, order_eff: int, sr: int) -> np.nd
     (even) and is -3 dB at ``edge_hz``. Empty (no filtering) when the design cutoff is not below
     0.49 x ``sr`` (the signal is already band limited there)."""
     n = max(1, order_eff // 2)
-    # |H|^2 of an order-n Butterworth at f is 1/(1+(f/fc)^2n); solve 1/(1+(f/fc)^2n) = 1/sqrt(2).
+    if edge_hz >= 0.49 * sr:
+        return np.zeros((0, 6))
+    # A digital Butterworth (bilinear transform) has |H|^2 = 1/(1+(W/Wc)^2n) with W = tan(pi f / sr).
+    # Forward-backward squares it; solve |H|^2 = 1/sqrt(2) at the edge for the design cutoff Wc.
     k = (np.sqrt(2.0) - 1.0) ** (1.0 / (2 * n))
-    fc = edge_hz / k if kind == "lowpass" else edge_hz * k
+    w = np.tan(np.pi * edge_hz / sr)
+    wc = w / k if kind == "lowpass" else w * k
+    fc = float(np.arctan(wc) * sr / np.pi)
     if fc >= 0.49 * sr:
         return np.zeros((0, 6))
     return butter(n, fc, btype="lowpass" if kind == "lowpass" else "highpass", fs=sr, output="sos")
