@@ -173,8 +173,11 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
                         for k, s in enumerate(plan.talker_steps)]
     n_legs = max(t["leg"] for t in scene["talkers"]) + 1
     legs = []
+    by_name = {name: (name, steps) for name, steps in plan.legs}
     for i in range(n_legs):
-        name, steps = plan.legs[min(i, len(plan.legs) - 1)]
+        roles = [t.get("role") for t in scene["talkers"] if t["leg"] == i]
+        # a channel leg named after the talker's role (agent/customer) serves it; else legs by position
+        name, steps = next((by_name[r] for r in roles if r in by_name), plan.legs[min(i, len(plan.legs) - 1)])
         if n_legs > 1 and name == "mono":
             name = f"leg{i}"
         legs.append({"name": name, "effects": [

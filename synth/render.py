@@ -42,6 +42,9 @@ def effect_of(step: dict):
 
 def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, conditions: dict,
                 lost: list) -> Audio:
+    """Apply ``steps`` in order. The first effect to report a condition key names it; codec hops are
+    also listed in order as ``codec_chain`` (e.g. ``amr_nb@12200>g711_ulaw>mp3@16000``)."""
+    hops = []
     for step in steps:
         effect = effect_of(step)
         params = effect.params_from_dict(step["params"])
@@ -52,9 +55,15 @@ def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, c
             audio = audio.with_samples(audio.samples + comp)
         else:
             audio = effect.apply(audio, params, ctx)
-        for k, v in {**effect.summary(params), **effect.realized(before, audio, params)}.items():
+        summary = effect.summary(params)
+        for k, v in {**summary, **effect.realized(before, audio, params)}.items():
             conditions.setdefault(k, v)
+        if summary.get("codec"):
+            bitrate = summary.get("bitrate_bps")
+            hops.append(f"{summary['codec']}@{bitrate}" if bitrate else str(summary["codec"]))
         lost.extend(effect.lost_spans(params))
+    if hops:
+        conditions["codec_chain"] = ">".join(hops)
     return audio
 
 

@@ -26,11 +26,10 @@ def slices_for(conditions: dict) -> dict:
     rt60 = conditions.get("rt60_s")
     s["rt60_bin"] = bin_label(rt60, [0.3, 0.6, 0.9], "s") if rt60 is not None else "dry"
     s["clipped"] = bool(conditions.get("clipped_fraction", 0) and conditions["clipped_fraction"] > 0)
-    if conditions.get("codec_chain") or conditions.get("codec"):
-        s["codec"] = conditions.get("codec_chain") or conditions.get("codec")
-    if "loss_rate" in conditions or "realized_loss_rate" in conditions:
-        rate = conditions.get("realized_loss_rate", conditions.get("loss_rate"))
-        s["loss_bin"] = bin_label(100 * rate if rate is not None else None, [0.5, 2, 5, 10], "%")
+    if conditions.get("codec_chain"):
+        s["codec"] = conditions["codec_chain"]
+    if "loss_rate_realized" in conditions:
+        s["loss_bin"] = bin_label(100 * conditions["loss_rate_realized"], [0.5, 2, 5, 10], "%")
     if "overlap_ratio" in conditions:
         s["overlap_bin"] = bin_label(100 * conditions["overlap_ratio"], [5, 15, 25, 35], "%")
     return {k: v for k, v in s.items() if v is not None}
