@@ -295,3 +295,21 @@ _CLASSES = {"pocketsphinx": PocketSphinxEngine, "faster_whisper": FasterWhisperE
 
 def build_engine(spec: EngineSpec) -> Engine:
     return _CLASSES[spec.name](spec)
+
+
+def preflight(spec: EngineSpec) -> None:
+    """Cheap checks before any work starts (so a pool never starts just to fail): the engine's package
+    is importable, the hypotheses file parses, the command's program exists."""
+    import importlib.util
+    import shutil
+
+    pkg = {"pocketsphinx": ("pocketsphinx", "pip install pocketsphinx"),
+           "faster_whisper": ("faster_whisper", "pip install 'synth[whisper]'")}.get(spec.name)
+    if pkg and importlib.util.find_spec(pkg[0]) is None:
+        raise ConfigError(f"asr={spec.name} needs the {pkg[0]} package: {pkg[1]}")
+    if spec.name in ("hypotheses", "command"):
+        eng = build_engine(spec)
+        if spec.name == "command":
+            prog = eng.argv[0]
+            if shutil.which(prog) is None and not Path(prog).is_file():
+                raise ConfigError(f"asr.command: program {prog!r} not found; give its full path")

@@ -28,7 +28,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..audio import atomic_write_text
 from ..errors import BadInput, ConfigError
-from .engines import EngineSpec, build_engine, engine_key
+from ..errors import SynthError
+from .engines import EngineSpec, build_engine, engine_key, preflight
 from .metrics import SummaryConfig, score_item, summarize
 from .normalize import NormalizerConfig
 
@@ -82,15 +83,24 @@ def read_cached(path: Path, item_id: str) -> dict | None:
 
 # One engine per worker process, built by the pool initializer (process-local, not shared state).
 _WORKER_ENGINE = None
+_WORKER_ERROR: str | None = None
 
 
 def _init_worker(spec: EngineSpec) -> None:
-    global _WORKER_ENGINE
-    _WORKER_ENGINE = build_engine(spec)
+    global _WORKER_ENGINE, _WORKER_ERROR
+    try:
+        _WORKER_ENGINE = build_engine(spec)
+    except SynthError as e:  # reported by the first task (an initializer error would only break the pool)
+        _WORKER_ERROR = str(e)
 
 
 def _transcribe_in_worker(path: str, item: dict) -> dict:
-    return _WORKER_ENGINE.transcribe(Path(path), item)
+    if _WORKER_ERROR is not None:
+        raise SynthError(_WORKER_ERROR)
+    try:
+        return _WORKER_ENGINE.transcribe(Path(path), item)
+    except SynthError as e:  # subclasses with extra __init__ args do not unpickle; send the message
+        raise SynthError(str(e)) from None
 
 
 def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: Path, workers: int = 1,
@@ -117,12 +127,16 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
         atomic_write_text(hyp_dir / cache_name(str(it["id"])),
                           json.dumps({"id": str(it["id"]), "hyp": hyp}, ensure_ascii=False))
 
+    engine = None
+    if todo:
+        preflight(spec)
+        if workers <= 1:
+            engine = build_engine(spec)
     console = Console(stderr=True)
     cols = [TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*cols, console=console, disable=not show_progress or not todo, transient=False) as progress:
         task = progress.add_task(f"{spec.name} ({len(hyps)} cached)", total=len(items), completed=len(hyps))
-        if todo and workers <= 1:
-            engine = build_engine(spec)
+        if engine is not None:
             for it in todo:
                 store(it, engine.transcribe(audio_path(set_dir, it), it))
                 progress.advance(task)
@@ -131,9 +145,13 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                      initializer=_init_worker, initargs=(spec,)) as pool:
                 futs = {pool.submit(_transcribe_in_worker, str(audio_path(set_dir, it)), it): it for it in todo}
-                for fut in as_completed(futs):
-                    store(futs[fut], fut.result())
-                    progress.advance(task)
+                try:
+                    for fut in as_completed(futs):
+                        store(futs[fut], fut.result())
+                        progress.advance(task)
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # finished items stay cached
+                    raise
     return hyps, len(todo)
 
 
