@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
+from helpers import CORPUS, REPO  # noqa: F401  (one definition of the corpus location)
 
 
 @pytest.fixture(scope="session")

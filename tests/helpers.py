@@ -8,7 +8,8 @@ from pathlib import Path
 from synth.build import build
 from synth.cli import compose_config
 
-from conftest import CORPUS
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 
 
 def build_set(out_dir: Path, *overrides: str) -> Path:

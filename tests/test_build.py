@@ -16,8 +16,7 @@ from synth.audio import active_speech_level, power_db
 from synth.rerender import rerender
 from synth.validate import validate_set
 
-from conftest import CORPUS, REPO
-from helpers import build_set, manifest
+from helpers import CORPUS, REPO, build_set, manifest
 
 COMMON = ("n_items=12", "noise=recorded_varying", "room=simulated", "room.p=1.0", "level.clipping.p=0.3")
 

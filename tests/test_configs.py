@@ -8,7 +8,7 @@ from synth.build import Job, make_item
 from synth.cli import compose_config
 from synth.plan import make_plan
 
-from conftest import CORPUS, REPO
+from helpers import CORPUS, REPO
 
 SKIP_GROUPS = {"suite", "eval", "profile"}  # suites and profiles have their own tests
 OPTIONS = sorted((g.name, y.stem) for g in (REPO / "conf").iterdir() if g.is_dir() and g.name not in SKIP_GROUPS

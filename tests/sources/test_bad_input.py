@@ -12,8 +12,7 @@ import soundfile as sf
 from synth.errors import BadInput, ConfigError
 from synth.sources import build_pools
 
-from conftest import CORPUS, REPO
-from helpers import build_set, manifest
+from helpers import CORPUS, REPO, build_set, manifest
 
 GOOD = CORPUS / "speech/cmu_arctic_aew/arctic_a0001.wav"
 

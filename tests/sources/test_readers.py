@@ -4,7 +4,7 @@ import json
 
 from synth.sources import build_pools
 
-from conftest import CORPUS
+from helpers import CORPUS
 from helpers import build_set, manifest
 
 
