@@ -60,7 +60,8 @@ class Codec(Effect):
     """Encode and decode with a real codec (``codec``: a name or a distribution over names).
 
     ``bitrate_bps``: the bitrate/mode (None = the codec's default: AMR-NB 12200, G.726 32000,
-    Opus 16000, MP3 16000, AAC 32000; fixed for G.711/G.722/GSM-FR). ``bandwidth`` (Opus only):
+    Opus 16000, MP3 16000, AAC 32000; fixed for G.711/G.722/GSM-FR), or a mapping per codec when
+    ``codec`` is a choice: ``{amr_nb: {choice: [12200, 7950]}}`` (codecs not listed use their default). ``bandwidth`` (Opus only):
     narrowband (8 kHz) or wideband (16 kHz). ``sample_rate_hz`` (MP3/AAC only): the rate the
     recorder encodes at (MP3 default 8000, AAC 16000).
     """
@@ -71,6 +72,7 @@ class Codec(Effect):
     sample_rate_hz: Any = None
     p: float = 1.0
     _delays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _per_codec: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     params_type = CodecParams
 
     def __post_init__(self):
@@ -88,8 +90,16 @@ class Codec(Effect):
             if not ok:
                 raise ConfigError(f"codec.codec={n!r} is not available in this install ({detail}); "
                                   f"to get it: {spec.how_to_get}")
-        br = None if self.bitrate_bps is None else dist_field("codec.bitrate_bps", self.bitrate_bps, 1000, 512000)
+        raw = self.bitrate_bps
+        if hasattr(raw, "items") and not isinstance(raw, Dist) and set(dict(raw.items())) <= set(C.CODECS):
+            # per-codec bitrates: {amr_nb: {choice: [12200, 7950]}, mp3: 16000}
+            per = {k: dist_field(f"codec.bitrate_bps.{k}", v, 1000, 512000) for k, v in dict(raw.items()).items()}
+            br = None
+        else:
+            per = {}
+            br = None if raw is None else dist_field("codec.bitrate_bps", raw, 1000, 512000)
         object.__setattr__(self, "bitrate_bps", br)
+        object.__setattr__(self, "_per_codec", per)
         bw = dist_field("codec.bandwidth", self.bandwidth)
         if _values(bw) is None or any(v not in BANDWIDTH_RATES for v in _values(bw)):
             raise ConfigError(f"codec.bandwidth={bw.to_config()!r}: allowed values are narrowband, wideband")
@@ -97,9 +107,13 @@ class Codec(Effect):
         srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz)
         object.__setattr__(self, "sample_rate_hz", srd)
         # Check every bitrate / rate this config can produce against every codec it can choose.
-        brs = _values(br) if br is not None else None
+        for k in per:
+            if k not in names:
+                raise ConfigError(f"codec.bitrate_bps.{k}: {k} is not one of this effect's codecs ({', '.join(names)})")
         for n in names:
             spec = C.CODECS[n]
+            br = per.get(n, self.bitrate_bps)
+            brs = _values(br) if br is not None else None
             if brs is not None:
                 for b in brs:
                     if b is not None and not spec.bitrate_ok(b):
@@ -123,7 +137,8 @@ class Codec(Effect):
     def sample_params(self, rng, ctx) -> CodecParams:
         name = self.codec.sample(rng)
         spec = C.CODECS[name]
-        bitrate = spec.default_bitrate_bps if self.bitrate_bps is None else self.bitrate_bps.sample(rng)
+        br = self._per_codec.get(name, self.bitrate_bps)
+        bitrate = spec.default_bitrate_bps if br is None else br.sample(rng)
         if spec.bitrates_bps:
             bitrate = int(bitrate)
         else:

@@ -185,8 +185,8 @@ class PacketLoss(Effect):
             return {}
         out = {"loss_model": params.model, "loss_rate_target": params.loss_rate,
                "mean_burst_frames_target": params.mean_burst_frames, "concealment": params.concealment}
-        if params.codec:
-            out |= {"plc_codec": params.codec, "plc_codec_bitrate_bps": params.bitrate_bps}
+        if params.codec:  # this effect is also a codec hop (it encodes and decodes)
+            out |= {"codec": params.codec, "bitrate_bps": params.bitrate_bps}
         return out
 
     def realized(self, before: Audio, after: Audio, params) -> dict:
