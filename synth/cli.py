@@ -34,17 +34,43 @@ def conf_dir() -> Path:
     return here
 
 
+def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
+    """``profile=<path to a .yaml file>`` (e.g. from ``synth fit``) is applied after composing; built-in
+    profiles (``profile=call_center_narrowband``) stay ordinary group overrides."""
+    rest, path = [], None
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if key == "profile" and (value.endswith((".yaml", ".yml")) or "/" in value):
+            if not Path(value).is_file():
+                raise SynthError(f"profile file {value} not found; pass a file written by `synth fit` "
+                                 "or a built-in profile name from conf/profile/")
+            path = value
+        else:
+            rest.append(o)
+    return rest, path
+
+
 def compose_config(overrides: list[str]):
     """Compose the build config with Hydra's compose API (used for validation, tests and scripts)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
 
     from .config import register_configs
 
+    overrides, profile_file = split_profile_file(overrides)
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return compose("config", overrides=overrides)
+        cfg = compose("config", overrides=overrides)
+    if profile_file:
+        from .profiles.apply import apply_profile_file
+
+        groups = {g.name for g in conf_dir().iterdir() if g.is_dir()}
+        cfg = OmegaConf.create(apply_profile_file(OmegaConf.to_container(cfg, resolve=True), profile_file,
+                                                  [o for o in overrides if "." in o.split("=")[0]
+                                                   or o.split("=")[0] not in groups]))
+    return cfg
 
 
 def _config_error_line(e: Exception) -> str:
