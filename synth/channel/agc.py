@@ -74,6 +74,12 @@ class Agc(Effect):
         g_db = gain_track_db(audio.samples, audio.sr, params)
         return audio.with_samples(audio.samples * (10.0 ** (g_db / 20.0)))
 
+    def summary(self, params) -> dict:
+        if not isinstance(params, AgcParams):
+            return {}
+        return {"agc_target_dbov": params.target_dbov, "agc_max_gain_db": params.max_gain_db,
+                "agc_attack_s": params.attack_s, "agc_release_s": params.release_s, "agc_gate_dbov": params.gate_dbov}
+
     def realized(self, before: Audio, after: Audio, params) -> dict:
         if not isinstance(params, AgcParams) or len(before.samples) == 0:
             return {}

@@ -63,6 +63,11 @@ class Bandlimit(Effect):
         return BandlimitParams(band=band, low_hz=lo, high_hz=hi, low_order=LOW_ORDER[band],
                                high_order=HIGH_ORDER, sr_hz=sr)
 
+    def summary(self, params) -> dict:
+        if not isinstance(params, BandlimitParams):
+            return {}
+        return {"band": params.band, "band_hz": [params.low_hz, params.high_hz]}
+
     def apply_params(self, audio: Audio, params: BandlimitParams, ctx=None) -> Audio:
         sr = params.sr_hz
         n = int(round(len(audio.samples) * sr / audio.sr))
