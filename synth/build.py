@@ -29,6 +29,7 @@ from .render import render
 from .writer.card import write_card
 from .writer.labels import ctm_lines, rttm_lines
 from .writer.slices import slices_for
+from .writer.targets import targets_vs_realized
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,13 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     if ctm:
         atomic_write_text(out_dir / "words.ctm", "\n".join(ctm) + "\n")
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(plan.cfg, sort_keys=False))
+    extra = dict(extra_card or {})
+    if not plan.cfg.get("suite"):
+        extra.setdefault("targets", targets_vs_realized(plan.cfg, items))
+    if plan.cfg.get("profile"):
+        extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, items, {"generator": plan.generator(), "sources": plan.pools.licenses(),
-                                "skipped": plan.pools.skipped, "extra": extra_card or {}})
+                                "skipped": plan.pools.skipped, "extra": extra})
     shutil.rmtree(out_dir / ".parts", ignore_errors=True)
     return items
 

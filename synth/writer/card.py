@@ -88,8 +88,16 @@ def card_markdown(card: dict) -> str:
         else:
             lines.append(f"- **{k}** (n={h['n']}): " + ", ".join(f"{v}: {c}" for v, c in h["counts"].items()))
     if card.get("targets"):
-        lines += ["", "## Realized vs target", "", "| quantity | target | realized |", "|---|---|---|"]
-        lines += [f"| {k} | {v.get('target')} | {v.get('realized')} |" for k, v in card["targets"].items()]
+        lines += ["", "## Realized vs target", "",
+                  "Target quantiles are sampled from the config's distribution; realized ones are measured on "
+                  "the items (rooms: RT60 measured on the RIR used). KS = two-sample Kolmogorov-Smirnov distance.",
+                  "", "| quantity | config | target mean / p10 / p50 / p90 | realized mean / p10 / p50 / p90 | KS | "
+                  "applied (target / realized) |", "|---|---|---|---|---|---|"]
+        fmt = lambda q: " / ".join(f"{q[k]:g}" for k in ("mean", "p10", "p50", "p90")) if q else "-"
+        for k, v in card["targets"].items():
+            applied = f"{v['p_target']:g} / {v['p_realized']:g}" if "p_target" in v else "-"
+            lines.append(f"| {k} | `{v['config']}` | {fmt(v.get('target'))} | {fmt(v.get('realized'))} | "
+                         f"{v.get('ks', '-')} | {applied} |")
     lines += ["", "## Slices", ""]
     lines += [f"- **{k}**: " + ", ".join(f"{v}: {c}" for v, c in sorted(vals.items())) for k, vals in card["slices"].items()]
     return "\n".join(lines) + "\n"
