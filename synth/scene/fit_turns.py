@@ -1,0 +1,266 @@
+"""Fit the turn-taking block from real conversations' RTTMs (``synth fit-turns``).
+
+Following Landini et al. 2022 (BUT EEND_dataprep ``generate_data.sh``), the intervals between
+consecutive segments are collected as 10 ms-binned histograms: same-speaker pauses, different-speaker
+gaps and different-speaker overlaps, plus p(overlap | speaker change). The measurement is
+:func:`synth.scene.turn_stats.realized_stats` (the same code measures synthetic sets), which also
+separates backchannel-like segments (covered throughout by other speakers' speech) from turns.
+
+Written block (usable as ``scenario.turns``):
+
+* ``pause_same_s``, ``gap_s``, ``overlap_s``, ``backchannel_dur_s``: ``{histogram: {edges, counts}}`` with
+  10 ms bins; runs of empty bins are merged into one wide empty bin to keep the file short.
+* ``p_overlap``, ``p_switch``: pooled proportions.
+* ``backchannel_rate_per_min``: *calibrated*, not the raw count rate. Real multi-party speech has 3-way
+  overlaps and backchannels that overlap each other or a turn switch; the simulator places
+  backchannels in one talker's solo speech, one at a time, so each adds its whole length as overlap.
+  The rate (per minute of solo speech, as in the turn model) is set so that the simulated overlap time
+  from backchannels equals the real overlap time not explained by turn-switch overlaps:
+  rate = 60 * (overlap time - sum of switch overlaps) / (mean backchannel duration * solo time),
+  solo time = speech time - sum of switch overlaps.
+  Then, by simulating conversations of the real length with the fitted block, the rate is scaled
+  so the simulated overlap time matches (placement loses some time in dense meetings, where solo
+  stretches fill up). The raw count rate is kept under ``fitted``.
+* ``utt_dur_s``: the utterance-length distribution a speech pool must supply for the simulated turns
+  to be as long as the real ones (``turn_dur_s``): an utterance that has overlaps planned at both ends
+  must be long enough for them, which favours long utterances, so short lengths are up-weighted.
+  Found, with the backchannel-rate correction below, by simulation (method of simulated moments).
+* ``targets``: the real overlap ratio and silence ratio (pooled over files, time-weighted), p_overlap,
+  p_switch, gap/overlap quantiles: what a simulated set built from this block should reproduce when
+  its turns are as long as the real ones (``turn_dur_s``, the real turn-segment durations).
+* ``fitted``: provenance and counts (files, conversations, speakers, segments).
+
+Overlap ratio = time with >= 2 speakers / time with >= 1 speaker; silence ratio = time with nobody /
+span (first start to last end of each recording); see :mod:`synth.scene.turn_stats`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import BadInput
+from .turn_stats import pooled_stats, quantiles, realized_stats
+from .turns import DEFAULTS, dist_mean
+from ..dist import as_dist
+
+BIN_S = 0.01
+
+
+def read_rttm(path: Path) -> dict[str, list[tuple[str, float, float]]]:
+    """SPEAKER lines of an RTTM, grouped by recording id: {uri: [(speaker, start_s, end_s)]}.
+
+    Other RTTM line types (SPKR-INFO, LEXEME, ...) and ``#`` comments are ignored. A malformed SPEAKER
+    line raises :class:`BadInput` naming the file and line number.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(path, f"cannot be read as text ({e})", "pass an RTTM text file") from None
+    out: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    fix = "expected 'SPEAKER <uri> <chan> <start_s> <dur_s> <NA> <NA> <speaker> <NA> <NA>'; fix or remove the line"
+    for n, line in enumerate(text.splitlines(), 1):
+        f = line.split()
+        if not f or f[0].startswith("#") or f[0].upper() != "SPEAKER":
+            continue
+        where = f"{path}:{n}"
+        if len(f) < 8:
+            raise BadInput(where, f"SPEAKER line has {len(f)} fields, need at least 8", fix)
+        try:
+            start, dur = float(f[3]), float(f[4])
+        except ValueError:
+            raise BadInput(where, f"start '{f[3]}' / duration '{f[4]}' is not a number", fix) from None
+        if not (math.isfinite(start) and math.isfinite(dur)) or start < 0 or dur < 0:
+            raise BadInput(where, f"start {f[3]} / duration {f[4]} must be finite and >= 0", fix)
+        if dur > 0:
+            out[f[1]].append((f[7], start, start + dur))
+    return dict(out)
+
+
+def rttm_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders (recursively, ``*.rttm``) and check that every file exists."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.rglob("*.rttm"))
+            if not found:
+                raise BadInput(p, "folder contains no *.rttm files", "pass RTTM files or a folder holding them")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise BadInput(p, "does not exist", "pass existing RTTM files or folders")
+    if not files:
+        raise BadInput("(no paths)", "no RTTM files given", "pass RTTM files or a folder")
+    return files
+
+
+def histogram_block(values: Sequence[float], bin_s: float = BIN_S) -> dict:
+    """``{histogram: {edges, counts}}`` of ``values`` in ``bin_s`` bins (empty runs merged)."""
+    v = np.asarray(values, dtype=float)
+    k = np.floor(v / bin_s + 1e-9).astype(int)
+    lo, hi = int(k.min()), int(k.max())
+    counts = np.bincount(k - lo, minlength=hi - lo + 1)
+    edges, cnts = [round(lo * bin_s, 6)], []
+    i = 0
+    while i < len(counts):
+        j = i + 1
+        if counts[i] == 0:
+            while j < len(counts) and counts[j] == 0:
+                j += 1
+        edges.append(round((lo + j) * bin_s, 6))
+        cnts.append(int(counts[i]))
+        i = j
+    return {"histogram": {"edges": edges, "counts": cnts}}
+
+
+def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_sim: bool = True) -> dict:
+    """The ``scenario.turns`` block fitted to the conversations in ``rttm_paths`` (files or folders)."""
+    files = rttm_files(rttm_paths)
+    convs: list[tuple[str, list]] = []
+    for f in files:
+        for uri, segs in read_rttm(f).items():
+            convs.append((f"{f.name}:{uri}", segs))
+    if not convs:
+        raise BadInput(", ".join(map(str, files)), "contain no SPEAKER segments", "pass RTTMs with speech segments")
+    st = [realized_stats(segs) for _, segs in convs]
+    P = pooled_stats(st)
+    notes = []
+
+    def hist_or_default(key: str, values: list[float], default_key: str):
+        if values:
+            return histogram_block(values, bin_s)
+        notes.append(f"{default_key}: no such intervals in the RTTMs; default kept")
+        return DEFAULTS[default_key]
+
+    block: dict = {
+        "pause_same_s": hist_or_default("pauses_same_s", P["pauses_same_s"], "pause_same_s"),
+        "gap_s": hist_or_default("gaps_s", P["gaps_s"], "gap_s"),
+        "overlap_s": hist_or_default("overlaps_s", P["overlaps_s"], "overlap_s"),
+        "p_overlap": round(P["p_overlap"], 4),
+        "p_switch": round(P["p_switch"], 4) if P["p_switch"] > 0 else 1.0,
+        "backchannel_dur_s": hist_or_default("backchannel_durs_s", P["backchannel_durs_s"], "backchannel_dur_s"),
+    }
+    overlap_time = sum(s["overlap_s"] for s in st)
+    extra = max(overlap_time - sum(P["overlaps_s"]), 0.0)
+    mean_bc = dist_mean(as_dist(block["backchannel_dur_s"]))
+    solo = P["speech_s"] - sum(P["overlaps_s"])
+    block["backchannel_rate_per_min"] = round(60.0 * extra / (mean_bc * solo), 4) if solo > 0 else 0.0
+    if P["turn_durs_s"]:
+        block["turn_dur_s"] = histogram_block(P["turn_durs_s"], bin_s)
+    block["targets"] = {
+        "mean_span_s": round(P["span_s"] / len(st), 3),
+        "overlap_ratio": round(P["overlap_ratio"], 5),
+        "silence_ratio": round(P["silence_ratio"], 5),
+        "p_overlap": round(P["p_overlap"], 5),
+        "p_switch": round(P["p_switch"], 5),
+        "backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
+        "gap_s_quantiles": quantiles(P["gaps_s"]),
+        "overlap_s_quantiles": quantiles(P["overlaps_s"]),
+        "mean_turn_s": round(float(np.mean(P["turn_durs_s"])), 4) if P["turn_durs_s"] else None,
+        "definition": "pooled over recordings: overlap = time with >=2 speakers / speech time; "
+                      "silence = time with no speaker / span (first start to last end)",
+    }
+    block["fitted"] = {
+        "method": "Landini et al. 2022 interval histograms (10 ms bins) via synth.scene.turn_stats",
+        "files": [str(f) for f in files],
+        "n_conversations": len(convs),
+        "n_speakers": [s["n_speakers"] for s in st],
+        "n_turns": int(sum(s["n_turns"] for s in st)),
+        "n_gaps": len(P["gaps_s"]), "n_overlaps": len(P["overlaps_s"]), "n_pauses": len(P["pauses_same_s"]),
+        "n_backchannels": int(sum(s["n_backchannels"] for s in st)),
+        "raw_backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
+        "span_s": round(P["span_s"], 3),
+        "bin_s": bin_s,
+        "notes": notes,
+    }
+    block["dyad"] = {"backchannel_rate_shape": None}
+    notes.append("dyad.backchannel_rate_shape=null: per-conversation backchannel variation is not estimated "
+                 "from these files; other dyad settings keep their defaults")
+    if calibrate_sim and P["turn_durs_s"]:
+        n_spk = int(round(float(np.median([s["n_speakers"] for s in st]))))
+        calibrate(block, max(n_spk, 2), P["span_s"] / len(st))
+    return block
+
+
+def calibrate(block: dict, n_speakers: int, span_s: float, seed: int = 0, n_conv: int = 200,
+              rounds: int = 4) -> dict:
+    """Simulated-moments calibration of ``utt_dur_s`` and ``backchannel_rate_per_min`` (see module doc).
+
+    Simulates ``n_conv`` timelines of about ``span_s`` seconds with ``n_speakers`` talkers per round;
+    deterministic for a given seed (every conversation has its own :func:`synth.rng.item_rng`).
+    """
+    from ..dist import Histogram
+    from ..rng import item_rng
+    from .turns import TurnModel, duration_supplier, sample_timeline
+
+    td = as_dist(block["turn_dur_s"])
+    edges = np.asarray(td.edges)
+    f = np.asarray(td.counts, dtype=float) / sum(td.counts)
+    h = f.copy()
+    tgt = block["targets"]["overlap_ratio"]
+    # length so that simulated spans match the real ones (the first turn has no boundary before it)
+    target_len = max(span_s - dist_mean(td), 1.0)
+    for r in range(rounds):
+        m = TurnModel.from_config(block)
+        supply_dist = Histogram(tuple(edges), tuple(np.maximum(h, 0.0)))
+        stats, needs = [], []
+        for i in range(n_conv):
+            rng = item_rng(seed, f"fit-turns-{r}-{i}", "timeline")
+            base = duration_supplier(rng, supply_dist)
+            sup = lambda spk, need, base=base: (needs.append(need), base(spk, need))[1]  # noqa: E731
+            tl = sample_timeline(rng, m, sup, n_speakers, target_len)
+            stats.append(realized_stats([(t.speaker, t.start_s, t.end_s) for t in tl]))
+        P = pooled_stats(stats)
+        # backchannel part of the overlap: scale the rate by wanted / realized
+        sw = sum(P["overlaps_s"])
+        got = P["overlap_ratio"] * P["speech_s"] - sw
+        want = tgt * P["speech_s"] - sw
+        if got > 0 and want > 0 and block["backchannel_rate_per_min"] > 0:
+            block["backchannel_rate_per_min"] = round(block["backchannel_rate_per_min"] * float(np.clip(want / got, 0.5, 2.0)), 4)
+        # utterance lengths: fixed point h <- h * f / realized, realized computed from the needs seen
+        k0 = np.searchsorted(edges[1:], np.asarray(needs), side="right")  # first bin that can serve
+        c = np.bincount(k0[k0 < len(h)], minlength=len(h)).astype(float)
+        for _ in range(50):
+            tail = np.cumsum(h[::-1])[::-1]
+            real = h * np.cumsum(np.where(tail > 0, c / np.maximum(tail, 1e-300), 0.0))
+            real /= max(real.sum(), 1e-12)
+            h = h * np.where(real > 0, f / np.maximum(real, 1e-12), 1.0)
+            h /= h.sum()
+    block["utt_dur_s"] = {"histogram": {"edges": [float(e) for e in edges], "counts": [round(float(x), 6) for x in h]}}
+    return block
+
+
+def write_yaml(block: dict, out: Path) -> None:
+    import yaml
+
+    from ..audio import atomic_write_text
+
+    head = ("# Turn-taking block fitted by `synth fit-turns` (Landini et al. 2022 method).\n"
+            "# Use as scenario.turns (e.g. `scenario.turns=<this file>` via the config loader or paste it\n"
+            "# under `turns:` in a scenario/profile). `targets` and `fitted` are informational.\n")
+    atomic_write_text(Path(out), head + yaml.safe_dump(block, sort_keys=False, default_flow_style=None, width=100))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="synth fit-turns",
+                                 description="Fit the turn-taking block (scenario.turns) from real RTTMs.")
+    ap.add_argument("paths", nargs="+", help="RTTM files or folders (searched recursively for *.rttm)")
+    ap.add_argument("--out", default="turns.yaml", help="output YAML (default: turns.yaml)")
+    ap.add_argument("--bin-s", type=float, default=BIN_S, help="histogram bin width in seconds (default 0.01)")
+    a = ap.parse_args(argv)
+    block = fit_turns(a.paths, a.bin_s)
+    write_yaml(block, Path(a.out))
+    t, f = block["targets"], block["fitted"]
+    print(f"fitted {f['n_conversations']} conversation(s), {f['n_turns']} turns, {f['n_gaps']} gaps, "
+          f"{f['n_overlaps']} overlaps, {f['n_pauses']} same-speaker pauses, {f['n_backchannels']} backchannels")
+    print(f"overlap ratio {t['overlap_ratio']:.3f}  silence ratio {t['silence_ratio']:.3f}  "
+          f"p(overlap|switch) {t['p_overlap']:.3f}  p(switch) {t['p_switch']:.3f}")
+    print(f"wrote {a.out}")
+    return 0

@@ -1,0 +1,538 @@
+"""Turn-taking model: who talks when in a conversation or meeting (timeline only, no audio).
+
+Modeled after Landini et al. 2022 (BUT simulated conversations): each speaker's utterances are placed
+in order, and at every boundary one of three measured distributions supplies the interval:
+
+* **turn hold** — the same speaker continues after a pause (``pause_same_s``);
+* **switch with a gap** — another speaker starts after a silence (``gap_s``);
+* **switch with overlap** — another speaker starts ``overlap_s`` before the current turn ends; with
+  probability ``p_interrupt`` (when the caller supplies permissible cut points) the current utterance
+  is *interrupted*: it is cut at a word end and the newcomer starts ``overlap_s`` before that cut, so
+  the realized overlap is still exactly the drawn value.
+
+``p_switch`` = P(next turn is by another speaker); ``p_overlap`` = P(overlap | switch). **Backchannels**
+are short utterances of a listener inside another speaker's turn, at ``backchannel_rate_per_min``
+(per minute of *solo* speech, i.e. of time in which one talker holds the floor alone: listeners
+backchannel while another talks, so silence and turn-switch overlaps do not count) with durations
+``backchannel_dur_s``.
+
+Every duration is a distribution in config syntax (:func:`synth.dist.as_dist`), in seconds. Fitted
+histograms come from ``synth fit-turns`` (:mod:`synth.scene.fit_turns`).
+
+**Per-conversation variation** (the dyad effect: conversations differ more than turns do; Cavalcanti &
+Skantze 2025) is drawn once per conversation, in ``dyad``:
+
+* ``timing_icc``: each conversation gets latent normals z_gap, z_pause, z_overlap; every interval is
+  F^-1(Phi(rho z + sqrt(1 - rho^2) e)) with rho^2 = icc (a Gaussian copula). Within a conversation the
+  intervals are correlated (a "fast" or a "slow" dyad) while the pooled distribution over conversations
+  stays *exactly* the configured one, so the KS targets remain meaningful.
+* ``p_overlap_concentration``: per-conversation P(overlap|switch) ~ Beta with the configured mean.
+* ``backchannel_rate_shape``: per-conversation rate = configured rate x Gamma(shape, 1/shape).
+* ``participation_alpha`` (meetings): per-meeting Dirichlet weights for who takes the next turn.
+
+**Keeping the drawn statistics.** A drawn overlap must fit: shorter than the part of the current turn
+that is not already overlapped, and shorter than the new turn, else the timeline would contain a
+3-way overlap or a turn swallowed by another and the *measured* statistics (:mod:`turn_stats`) would
+differ from the drawn ones. A draw that does not fit is kept in a queue and used at the next overlap
+where it fits (instead of being redrawn, which would bias overlaps short); the same for backchannels.
+Backchannels go into the solo part of a turn and never overlap each other. As a result the timeline,
+measured by :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and
+overlap distributions and p_overlap; the overlap and silence *ratios* then follow from these and from
+the length of the speech material (:func:`implied_ratios`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from scipy import special, stats
+
+from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
+                    as_dist, dist_field)
+from ..errors import ConfigError
+
+# ---------------------------------------------------------------------------------------------------
+# quantile function of a config distribution (deterministic, used by the copula and by the tests)
+
+
+def ppf(d: Dist, u: np.ndarray | float) -> np.ndarray:
+    """Inverse CDF of a numeric :class:`Dist` at probabilities ``u`` in (0, 1)."""
+    u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
+    if isinstance(d, Const):
+        return np.full_like(u, float(d.value))
+    if isinstance(d, Uniform):
+        return d.lo + u * (d.hi - d.lo)
+    if isinstance(d, LogUniform):
+        return np.exp(np.log(d.lo) + u * (np.log(d.hi) - np.log(d.lo)))
+    clip = getattr(d, "clip", None)
+    if isinstance(d, Normal):
+        x = d.mean + d.sd * special.ndtri(u)
+    elif isinstance(d, LogNormal):
+        x = d.median * np.exp(d.sigma * special.ndtri(u))
+    elif isinstance(d, Gamma):
+        x = stats.gamma.ppf(u, d.shape, scale=d.scale)
+    elif isinstance(d, Histogram):
+        c = np.concatenate([[0.0], np.cumsum(np.asarray(d.counts, dtype=float))])
+        c /= c[-1]
+        e = np.asarray(d.edges, dtype=float)
+        k = np.clip(np.searchsorted(c, u, side="right") - 1, 0, len(d.counts) - 1)
+        w = np.where(c[k + 1] > c[k], (u - c[k]) / np.maximum(c[k + 1] - c[k], 1e-300), 0.0)
+        return e[k] + w * (e[k + 1] - e[k])
+    elif isinstance(d, Choice) and all(isinstance(v, (int, float)) for v in d.values):
+        order = np.argsort(np.asarray(d.values, dtype=float))
+        vals = np.asarray(d.values, dtype=float)[order]
+        c = np.cumsum(d.probabilities()[order])
+        return vals[np.minimum(np.searchsorted(c, u, side="left"), len(vals) - 1)]
+    else:
+        raise ConfigError(f"turn model: {d.to_config()!r} is not a numeric distribution")
+    return x if clip is None else np.clip(x, clip[0], clip[1])
+
+
+def dist_mean(d: Dist) -> float:
+    """Mean of a numeric distribution (midpoint rule over 20,000 quantiles; exact for histograms' bins)."""
+    u = (np.arange(20000) + 0.5) / 20000
+    return float(np.mean(ppf(d, u)))
+
+
+def ks_distance(samples: Sequence[float], d: Dist) -> float:
+    """Kolmogorov-Smirnov distance between ``samples`` and distribution ``d`` (CDF via 20,001 quantiles)."""
+    x = np.sort(np.asarray(samples, dtype=float))
+    if len(x) == 0:
+        return float("nan")
+    q = ppf(d, np.linspace(0.0, 1.0, 20001))
+    # target CDF at the sample points (right- and left-continuous), by inverting the quantile grid
+    f_hi = np.searchsorted(q, x, side="right") / len(q)
+    f_lo = np.searchsorted(q, x, side="left") / len(q)
+    n = len(x)
+    emp_hi = np.arange(1, n + 1) / n
+    emp_lo = np.arange(0, n) / n
+    return float(max(np.max(np.abs(emp_hi - f_hi)), np.max(np.abs(emp_lo - f_lo))))
+
+
+# ---------------------------------------------------------------------------------------------------
+# the model and its config block
+
+DEFAULTS: dict[str, Any] = {
+    # see conf/scenario/conversation.yaml for the sources of these numbers
+    "pause_same_s": {"lognormal": [0.45, 0.6], "clip": [0.05, 7.0]},
+    "gap_s": {"lognormal": [0.3, 0.8], "clip": [0.01, 7.0]},
+    "overlap_s": {"lognormal": [0.35, 0.75], "clip": [0.02, 5.0]},
+    "p_overlap": 0.4,
+    "p_switch": 0.7,
+    "p_interrupt": 0.5,
+    "backchannel_rate_per_min": 4.0,
+    "backchannel_dur_s": {"lognormal": [0.35, 0.35], "clip": [0.15, 1.2]},
+    "min_kept_s": 0.5,
+    "dyad": {"timing_icc": 0.2, "p_overlap_concentration": 20.0, "backchannel_rate_shape": 4.0,
+             "participation_alpha": 3.0},
+}
+INFO_KEYS = ("targets", "fitted", "turn_dur_s", "utt_dur_s")  # written by fit-turns; informational for the sampler
+DYAD_KEYS = ("timing_icc", "p_overlap_concentration", "backchannel_rate_shape", "participation_alpha")
+
+MIN_SOLO_S = 0.05  # every turn keeps at least this much speech that nobody else overlaps
+BC_MARGIN_S = 0.02  # a backchannel starts/ends at least this far inside the host's solo part
+
+
+@dataclass(frozen=True)
+class TurnModel:
+    """Parsed turns config block (see module docstring); build with :meth:`from_config`."""
+
+    pause_same_s: Dist
+    gap_s: Dist
+    overlap_s: Dist
+    p_overlap: Dist
+    p_switch: Dist
+    p_interrupt: float
+    backchannel_rate_per_min: Dist
+    backchannel_dur_s: Dist
+    min_kept_s: float
+    timing_icc: float
+    p_overlap_concentration: float | None
+    backchannel_rate_shape: float | None
+    participation_alpha: float | None
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping | None = None, name: str = "scenario.turns") -> "TurnModel":
+        raw = _plain(cfg or {})
+        unknown = set(raw) - set(DEFAULTS) - set(INFO_KEYS)
+        if unknown:
+            raise ConfigError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: "
+                              f"{sorted(set(DEFAULTS) | set(INFO_KEYS))}")
+        c = {**DEFAULTS, **raw}
+        dyad = {**DEFAULTS["dyad"], **_plain(c.get("dyad") or {})}
+        bad = set(dyad) - set(DYAD_KEYS)
+        if bad:
+            raise ConfigError(f"{name}.dyad: unknown key(s) {sorted(bad)}; allowed: {list(DYAD_KEYS)}")
+        icc = float(dyad["timing_icc"] or 0.0)
+        if not 0.0 <= icc < 1.0:
+            raise ConfigError(f"{name}.dyad.timing_icc={icc}: must be in [0, 1)")
+        opt = lambda k: None if dyad[k] in (None, 0) else float(dyad[k])  # noqa: E731
+        for k in ("p_overlap_concentration", "backchannel_rate_shape", "participation_alpha"):
+            if opt(k) is not None and opt(k) <= 0:
+                raise ConfigError(f"{name}.dyad.{k}={dyad[k]}: must be > 0 (or null to disable)")
+        p_int = float(c["p_interrupt"])
+        if not 0.0 <= p_int <= 1.0:
+            raise ConfigError(f"{name}.p_interrupt={p_int}: must be in [0, 1]")
+        return cls(
+            pause_same_s=dist_field(f"{name}.pause_same_s", c["pause_same_s"], 0.0, 600.0),
+            gap_s=dist_field(f"{name}.gap_s", c["gap_s"], 0.0, 600.0),
+            overlap_s=dist_field(f"{name}.overlap_s", c["overlap_s"], 0.0, 60.0),
+            p_overlap=dist_field(f"{name}.p_overlap", c["p_overlap"], 0.0, 1.0),
+            p_switch=dist_field(f"{name}.p_switch", c["p_switch"], 0.0, 1.0),
+            p_interrupt=p_int,
+            backchannel_rate_per_min=dist_field(f"{name}.backchannel_rate_per_min",
+                                                c["backchannel_rate_per_min"], 0.0, 600.0),
+            backchannel_dur_s=dist_field(f"{name}.backchannel_dur_s", c["backchannel_dur_s"], 0.01, 60.0),
+            min_kept_s=float(c["min_kept_s"]),
+            timing_icc=icc,
+            p_overlap_concentration=opt("p_overlap_concentration"),
+            backchannel_rate_shape=opt("backchannel_rate_shape"),
+            participation_alpha=opt("participation_alpha"),
+            info={k: raw[k] for k in INFO_KEYS if k in raw},
+        )
+
+    def with_overrides(self, **kw) -> "TurnModel":
+        return replace(self, **kw)
+
+
+def _plain(x: Any) -> Any:
+    """OmegaConf containers -> plain dicts/lists (without importing omegaconf here)."""
+    if hasattr(x, "items"):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
+        return [_plain(v) for v in x]
+    return x
+
+
+def as_model(turns_cfg: "TurnModel | Mapping | None") -> TurnModel:
+    return turns_cfg if isinstance(turns_cfg, TurnModel) else TurnModel.from_config(turns_cfg)
+
+
+# ---------------------------------------------------------------------------------------------------
+# timeline
+
+
+@dataclass(frozen=True)
+class UttSpec:
+    """What the timeline needs to know about one utterance: its duration (s), the times (s, from the
+    utterance start) where it may be cut without cutting a word (``cut_points_s``; None = never cut),
+    and an opaque ``ref`` the caller uses to find the utterance again."""
+
+    duration_s: float
+    cut_points_s: tuple[float, ...] | None = None
+    ref: Any = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One placed utterance. ``kind`` is "turn" or "backchannel"; ``transition`` how it started
+    ("first", "pause", "gap", "overlap", "backchannel"); ``truncate_at_s`` is the utterance-relative
+    time where an interrupted utterance was cut (None if played whole), and ``end_s`` already reflects it.
+    ``interrupted_by`` is the index (in the returned list) of the turn that interrupted it."""
+
+    speaker: int
+    start_s: float
+    end_s: float
+    kind: str = "turn"
+    transition: str = "first"
+    full_duration_s: float = 0.0
+    truncate_at_s: float | None = None
+    interrupted: bool = False
+    ref: Any = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+Supplier = Callable[[int, float], "UttSpec | float"]
+BackchannelSupplier = Callable[[int, float], "UttSpec | float | None"]
+
+
+def cycling_supplier(durations_by_speaker: Mapping[int, Sequence[float]] | Sequence[Sequence[float]]) -> Supplier:
+    """Supplier over fixed per-speaker lists: the first unused item (in order) at least ``min_duration_s``
+    long, else the longest unused one; when a speaker's list is used up it starts over."""
+    seqs = dict(durations_by_speaker) if isinstance(durations_by_speaker, Mapping) else dict(enumerate(durations_by_speaker))
+    left: dict[int, list[int]] = {k: [] for k in seqs}
+
+    def supply(spk: int, min_duration_s: float = 0.0) -> UttSpec:
+        seq = [_spec(x) for x in seqs[spk]]
+        if not seq:
+            raise ConfigError(f"speaker {spk} has no utterances")
+        if not left[spk]:
+            left[spk] = list(range(len(seq)))
+        q = left[spk]
+        i = next((i for i in q if seq[i].duration_s >= min_duration_s), None)
+        if i is None:
+            i = max(q, key=lambda j: seq[j].duration_s)
+        q.remove(i)
+        return seq[i]
+
+    return supply
+
+
+def _spec(x: "UttSpec | float") -> UttSpec:
+    return x if isinstance(x, UttSpec) else UttSpec(float(x))
+
+
+class _Conv:
+    """Per-conversation draws (the dyad effect) and the deferred-draw queues."""
+
+    def __init__(self, rng: np.random.Generator, m: TurnModel, n_speakers: int):
+        self.rng, self.m = rng, m
+        self.rho = float(np.sqrt(m.timing_icc))
+        self.z = {k: float(rng.standard_normal()) for k in ("gap", "pause", "overlap", "bc")}
+        p0 = float(m.p_overlap.sample(rng))
+        k = m.p_overlap_concentration
+        self.p_overlap = float(rng.beta(k * p0, k * (1 - p0))) if k and 0.0 < p0 < 1.0 else p0
+        self.p_switch = float(m.p_switch.sample(rng)) if n_speakers > 1 else 0.0
+        r0 = float(m.backchannel_rate_per_min.sample(rng))
+        s = m.backchannel_rate_shape
+        self.bc_rate = r0 * float(rng.gamma(s, 1.0 / s)) if s else r0
+        a = m.participation_alpha
+        self.weights = rng.dirichlet(np.full(n_speakers, a)) if a and n_speakers > 2 else np.full(n_speakers, 1.0 / n_speakers)
+        self.pending: dict[str, list[float]] = {"overlap": [], "bc": []}
+
+    def draw(self, kind: str, d: Dist) -> float:
+        e = self.rng.standard_normal()
+        u = special.ndtr(self.rho * self.z[kind] + np.sqrt(1 - self.rho ** 2) * e)
+        return float(ppf(d, u))
+
+    def draw_fitting(self, kind: str, d: Dist, limit: float, tries: int = 40) -> float | None:
+        """A draw below ``limit``: the oldest queued one that fits, else fresh draws (misfits are queued)."""
+        q = self.pending[kind]
+        for i, v in enumerate(q):
+            if v < limit:
+                return q.pop(i)
+        for _ in range(tries):
+            v = self.draw(kind, d)
+            if v < limit:
+                return v
+            if len(q) < 64:
+                q.append(v)
+        return None
+
+    def next_speaker(self, cur: int, n: int) -> int:
+        others = [s for s in range(n) if s != cur]
+        w = self.weights[others] / self.weights[others].sum()
+        return others[int(self.rng.choice(len(others), p=w))]
+
+
+def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | None",
+                    utterances: "Supplier | Mapping[int, Sequence[float]] | Sequence[Sequence[float]]",
+                    n_speakers: int, target_duration_s: float, *,
+                    backchannels: BackchannelSupplier | None = None,
+                    first_speaker: int | None = None) -> list[Turn]:
+    """Place utterances of ``n_speakers`` talkers on a timeline of about ``target_duration_s`` seconds.
+
+    ``utterances``: a callable ``(speaker_index, min_duration_s) -> UttSpec | duration_s`` giving that
+    speaker's next utterance, preferably at least ``min_duration_s`` long (room for the overlaps
+    already planned at both of its ends; return the best you have if none is that long), or
+    per-speaker duration lists (used in order, skipping ahead to the first one long enough).
+    ``backchannels``: callable ``(listener_index, wanted_duration_s) -> UttSpec | duration | None``
+    giving a short utterance for a backchannel (None = that listener has none; the backchannel is
+    dropped); default: any duration is available (timeline-only use).
+
+    The boundary *after* a turn (pause, gap or overlap, and who speaks next) is drawn before that
+    turn's utterance is chosen, so an utterance long enough for both of its overlaps can be asked for.
+    Turns are added until the timeline reaches ``target_duration_s`` (the last turn is kept whole, so
+    the result is slightly longer). The first turn starts at 0. Returns turns and backchannels sorted
+    by start time.
+    """
+    m = as_model(turns_cfg)
+    if n_speakers < 1:
+        raise ConfigError(f"n_speakers={n_speakers}: need at least one talker")
+    supply = utterances if callable(utterances) else cycling_supplier(utterances)
+    cv = _Conv(rng, m, n_speakers)
+
+    spk = first_speaker if first_speaker is not None else int(rng.choice(n_speakers, p=cv.weights))
+    turns: list[dict] = []
+    start, in_ov, how = 0.0, 0.0, "first"
+    while True:
+        # plan the boundary after this turn: (next speaker, kind, overlap if any)
+        switch = n_speakers > 1 and rng.random() < cv.p_switch
+        nxt = cv.next_speaker(spk, n_speakers) if switch else spk
+        kind = ("overlap" if rng.random() < cv.p_overlap else "gap") if switch else "pause"
+        o = cv.draw_fitting("overlap", m.overlap_s, np.inf) if kind == "overlap" else 0.0
+        need = in_ov + o + 2 * MIN_SOLO_S
+        u = _spec(supply(spk, need))
+        if u.duration_s < in_ov + 2 * MIN_SOLO_S and turns:
+            # too short even for the overlap planned into it: that boundary becomes a gap
+            prev = turns[-1]
+            cv.pending["overlap"].append(in_ov)
+            if prev["cut"] is not None:  # an interruption that no longer happens
+                prev["end"], prev["cut"] = prev["start"] + prev["spec"].duration_s, None
+            prev["out_ov"], in_ov, how = 0.0, 0.0, "gap"
+            start = prev["end"] + cv.draw("gap", m.gap_s)
+        if kind == "overlap" and u.duration_s < in_ov + o + 2 * MIN_SOLO_S:
+            cv.pending["overlap"].append(o)  # keep the draw for a boundary where it fits
+            o2 = cv.draw_fitting("overlap", m.overlap_s, u.duration_s - in_ov - 2 * MIN_SOLO_S)
+            kind, o = ("overlap", o2) if o2 is not None else ("gap", 0.0)
+        t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
+                 out_ov=0.0, cut=None)
+        turns.append(t)
+        if t["end"] >= target_duration_s:
+            if kind == "overlap":
+                cv.pending["overlap"].append(o)
+            break
+        if kind == "overlap":
+            cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
+            if cut is not None:
+                t["end"], t["cut"] = t["start"] + cut, cut
+            t["out_ov"] = o
+            start = t["end"] - o
+        elif kind == "gap":
+            start = t["end"] + cv.draw("gap", m.gap_s)
+        else:
+            start = t["end"] + cv.draw("pause", m.pause_same_s)
+        spk, in_ov, how = nxt, o, kind
+
+    out = [Turn(speaker=t["speaker"], start_s=t["start"], end_s=t["end"], kind="turn", transition=t["transition"],
+                full_duration_s=t["spec"].duration_s, truncate_at_s=t["cut"], interrupted=t["cut"] is not None,
+                ref=t["spec"].ref) for t in turns]
+    out += _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
+    out.sort(key=lambda t: (t.start_s, t.end_s))
+    return out
+
+
+def _interrupt_cut(rng: np.random.Generator, m: TurnModel, prev: dict, o: float) -> float | None:
+    """Where the interrupted previous utterance stops: a permissible cut point (word end) that leaves
+    at least ``min_kept_s`` of it and room for its own solo part before the overlap; None = no cut."""
+    cuts = prev["spec"].cut_points_s
+    if not cuts:
+        return None
+    full = prev["spec"].duration_s
+    lo = max(m.min_kept_s, prev["in_ov"] + o + MIN_SOLO_S)
+    ok = [c for c in cuts if lo <= c < full - 0.05]
+    return float(ok[int(rng.integers(len(ok)))]) if ok else None
+
+
+def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speakers: int,
+                        supplier: BackchannelSupplier | None) -> list[Turn]:
+    """Backchannels inside the solo parts of turns (the host talks alone there), by other speakers.
+
+    The count is the expected count rate x solo time, randomly rounded (no Poisson spread: the
+    solo time bounds how much fits, and a random count would overfill some conversations and underfill
+    others); durations are drawn as configured.
+    A listener's own backchannels never touch each other, but two listeners may react at once
+    (meetings), which adds less overlap time than their durations, and a drawn duration that fits in no
+    solo part is queued for later: the lost overlap time is made up by further draws (the last one
+    accepted with probability remaining time / its duration). In dense meetings the count rate
+    is then higher and the placed durations shorter than configured (realized_stats reports both).
+    """
+    if n_speakers < 2 or cv.bc_rate <= 0:
+        return []
+    solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
+    budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
+    regions = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"])
+               for t in turns]
+    regions = [r for r in regions if r[1] > r[0]]
+    inside: list[list[tuple[float, float, int]]] = [[] for _ in regions]
+    out: list[Turn] = []
+
+    def place(d: float) -> float:
+        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time)."""
+        fits = [i for i, (a, b, _) in enumerate(regions) if b - a > d]
+        if not fits:
+            return 0.0
+        room = np.array([regions[i][1] - regions[i][0] - d for i in fits])
+        best = None
+        for _ in range(32):
+            i = fits[int(rng.choice(len(fits), p=room / room.sum()))]
+            a, b, host = regions[i]
+            start = a + float(rng.uniform(0.0, (b - a) - d))
+            busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
+            if len(busy) >= n_speakers:
+                continue
+            covered = sum(max(0.0, min(e, start + d) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+            if best is None or d - covered > best[0]:
+                best = (d - covered, i, start, busy)
+            if covered == 0.0:
+                break
+        if best is None:
+            return 0.0
+        _, i, start, busy = best
+        a, b, host = regions[i]
+        free = [x for x in range(n_speakers) if x not in busy]
+        w = cv.weights[free] / cv.weights[free].sum()
+        listener = free[int(rng.choice(len(free), p=w))]
+        spec = UttSpec(d) if supplier is None else supplier(listener, d)
+        if spec is None:
+            return 0.0
+        spec = _spec(spec)
+        end = start + spec.duration_s
+        if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
+                                                  for s, e, l in inside[i]):
+            return 0.0
+        covered = sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+        inside[i].append((start, end, listener))
+        out.append(Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel", transition="backchannel",
+                        full_duration_s=spec.duration_s, ref=spec.ref))
+        return spec.duration_s - covered
+
+    expected_n = budget / dist_mean(m.backchannel_dur_s)
+    n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
+    deficit = 0.0
+    for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
+        deficit += d - place(d)
+    for _ in range(int(20 * budget / dist_mean(m.backchannel_dur_s)) + 20):
+        if deficit <= 1e-9:
+            break
+        longest = max((b - a for a, b, _ in regions), default=0.0)
+        d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
+        if d is None or (d > deficit and rng.random() >= deficit / d):
+            break
+        deficit -= place(d)
+    return out
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+# ---------------------------------------------------------------------------------------------------
+# what the configured distributions imply
+
+
+def implied_ratios(turns_cfg: "TurnModel | Mapping | None", mean_turn_s: float,
+                   boundaries_per_turn: float = 1.0) -> dict:
+    """Overlap and silence ratio implied by the turn model when turns last ``mean_turn_s`` on average.
+
+    Per turn boundary the expected silence is S = (1-ps) E[pause] + ps (1-po) E[gap] and the expected
+    switch overlap O = ps po E[overlap]; a turn adds D - O of speech time (D = mean turn length after
+    truncation), of which D - 2 O is solo, and backchannels add B = rate/60 * E[bc duration] of
+    overlap per second of solo speech: overlap ratio = (O + B (D - 2 O)) / (D - O),
+    silence ratio = S / (D - O + S).
+    ``boundaries_per_turn`` (default 1) scales S and O for short conversations, where the first turn
+    has no boundary before it: (n_turns - 1) / n_turns.
+    These are ratios of expectations, i.e. the pooled (time-weighted) ratios over many conversations.
+    """
+    m = as_model(turns_cfg)
+    ps, po = dist_mean(m.p_switch), dist_mean(m.p_overlap)
+    k = float(boundaries_per_turn)
+    s = k * ((1 - ps) * dist_mean(m.pause_same_s) + ps * (1 - po) * dist_mean(m.gap_s))
+    o = k * ps * po * dist_mean(m.overlap_s)
+    b = dist_mean(m.backchannel_rate_per_min) / 60.0 * dist_mean(m.backchannel_dur_s)
+    d = float(mean_turn_s)
+    return {"overlap_ratio": (o + b * (d - 2 * o)) / (d - o), "silence_ratio": s / (d - o + s)}
+
+
+def duration_supplier(rng: np.random.Generator, d: Dist) -> Supplier:
+    """Timeline-only supplier: utterance durations from ``d``, drawn conditionally on being at least the
+    requested minimum (a pool with enough utterances of every length). For simulations and tests."""
+    grid = ppf(d, np.linspace(0.0, 1.0, 4001))
+
+    def supply(spk: int, min_duration_s: float = 0.0) -> float:
+        lo = min(np.searchsorted(grid, min_duration_s) / len(grid), 0.9999)
+        return float(ppf(d, rng.uniform(lo, 1.0)))
+
+    return supply
