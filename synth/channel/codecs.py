@@ -91,7 +91,7 @@ CODECS: dict[str, CodecSpec] = {c.name: c for c in [
     CodecSpec("g726", "ITU-T G.726 ADPCM", "pyav", "g726", "g726", (8000,),
               (16000, 24000, 32000, 40000), default_bitrate_bps=32000),
     CodecSpec("gsm_fr", "ETSI GSM 06.10 full rate (RPE-LTP)", "soundfile", "GSM610", "GSM610", (8000,),
-              (13200,), default_bitrate_bps=13200, how_to_get=SNDFILE_HOWTO),
+              (13000,), default_bitrate_bps=13000, how_to_get=SNDFILE_HOWTO),
     CodecSpec("amr_nb", "3GPP AMR narrowband (opencore-amr)", "pyav", "libopencore_amrnb",
               "libopencore_amrnb", (8000,), tuple(_AMR_MODES), default_bitrate_bps=12200,
               mode_names=_AMR_MODES),
