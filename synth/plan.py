@@ -84,19 +84,23 @@ def talker_steps(cfg: dict) -> list[Step]:
 
 
 def leg_chains(cfg: dict) -> list[tuple[str, list[Step]]]:
-    """Per channel leg: noise, gain, clipping, then the channel's own chain."""
-    noise = dict(cfg.get("noise") or {"kind": "none"})
+    """Per channel leg: its acoustic noise, gain, clipping, then the channel's own chain.
+
+    A channel leg may carry its own ``noise:`` block (e.g. a quiet agent headset next to a customer in
+    the street); otherwise every leg draws its own noise from the ``noise`` group's settings.
+    """
     level = dict(cfg.get("level") or {})
-    head: list[dict] = []
-    if noise.pop("kind", "none") != "none":
-        head.append({"name": "add_noise", **noise})
-    head.append({"name": "gain", "gain_db": level.get("gain_db", 0.0)})
-    if level.get("clipping"):
-        head.append({"name": "clipping", **dict(level["clipping"])})
     channel = dict(cfg.get("channel") or {})
     legs = channel.get("legs") or [{"name": "mono", "chain": []}]
     out = []
     for i, leg in enumerate(legs):
+        noise = dict(leg.get("noise") or cfg.get("noise") or {"kind": "none"})
+        head: list[dict] = []
+        if noise.pop("kind", "none") != "none":
+            head.append({"name": "add_noise", **noise})
+        head.append({"name": "gain", "gain_db": level.get("gain_db", 0.0)})
+        if level.get("clipping"):
+            head.append({"name": "clipping", **dict(level["clipping"])})
         steps = [make_step(s, f"noise/level ({s['name']})") for s in head]
         steps += [make_step(dict(s), f"channel.legs[{i}].chain") for s in (leg.get("chain") or [])]
         out.append((leg.get("name", f"leg{i}"), steps))
@@ -111,6 +115,7 @@ class Plan:
     talker_steps: list[Step]
     legs: list[tuple[str, list[Step]]]
     rooms: RoomBank | None
+    recorder: list[Step]
     config_hash: str
     id_prefix: str
     extra_slices: dict = field(default_factory=dict)
@@ -153,8 +158,9 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
                  RoomBank.simulated(int(c["seed"]), int(c.get("sample_rate", 16000)), int(e.pool_size), e.rt60_s,
                                     e.room_x_m, e.room_y_m, e.room_z_m, e.distance_m))
     prefix = c.get("id_prefix") or SCENARIOS[getattr(scenario, "name", "single_talker")][2]
+    recorder = [make_step(dict(s), "channel.recorder") for s in ((c.get("channel") or {}).get("recorder") or [])]
     return Plan(cfg=c, pools=pools, scenario=scenario, talker_steps=t_steps, legs=legs, rooms=rooms,
-                config_hash=config_hash(c), id_prefix=prefix)
+                recorder=recorder, config_hash=config_hash(c), id_prefix=prefix)
 
 
 def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
@@ -183,8 +189,10 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
         legs.append({"name": name, "effects": [
             sample_step(s, item_rng(seed, key, f"leg-{i}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]})
     out = plan.cfg.get("output") or {}
+    recorder = [sample_step(s, item_rng(seed, key, f"recorder/{k}:{s.effect.name}"), ctx)
+                for k, s in enumerate(plan.recorder)]
     return {"scenario": getattr(plan.scenario, "name", "single_talker"), "sample_rate": plan.sr,
-            "duration_s": scene["duration_s"], "talkers": scene["talkers"], "legs": legs,
+            "duration_s": scene["duration_s"], "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
             "sources_root": str(plan.pools.root),
             "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
             **({"pair_id": pair_id} if pair_id else {})}

@@ -8,6 +8,7 @@ A recipe (JSON, stored in every manifest line) holds everything sampled for one 
                                   "words", "truncated", "backchannel"}],
                   "effects": [{"name", "config", "params"}]}],
      "legs": [{"name", "effects": [{"name", "config", "params"}]}],
+     "recorder": [{"name", "config", "params"}],      # applied to the stored mix (or each stereo channel)
      "output": {"layout": "mono" | "stereo", "sample_rate": null | int}}
 
 Per talker, the dry utterances are placed on the timeline and the talker's effects (room, level) run.
@@ -108,11 +109,21 @@ def render(recipe: dict, ctx) -> Rendered:
     out_sr = int(out.get("sample_rate") or leg_audio[0].sr)
     n_out = int(round(recipe["duration_s"] * out_sr))
     legs = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in leg_audio]
-    audio = np.stack(legs) if out.get("layout", "mono") == "stereo" and len(legs) > 1 else np.sum(legs, axis=0)
-    segments = label_segments(recipe, lost_spans, stereo=audio.ndim == 2)
-    return Rendered(audio=audio.astype(np.float32), sr=out_sr, segments=segments,
-                    conditions=merge_conditions(talker_conditions, leg_conditions), stems=stems,
-                    lost_spans=lost_spans)
+    stereo = out.get("layout", "mono") == "stereo" and len(legs) > 1
+    channels = legs if stereo else [np.sum(legs, axis=0)]
+    conditions = merge_conditions(talker_conditions, leg_conditions)
+    if recipe.get("recorder"):  # one recorder for the call: the same draw on every channel it stores
+        rec_cond: dict = {}
+        recorded = [run_effects(Audio(ch, out_sr), recipe["recorder"], ctx, "recorder", {}, rec_cond, [])
+                    for ch in channels]
+        channels = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in recorded]
+        conditions["recorder"] = rec_cond
+        if "codec_chain" in rec_cond:
+            conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec_cond["codec_chain"]]))
+    audio = np.stack(channels) if stereo else channels[0]
+    segments = label_segments(recipe, lost_spans, stereo=stereo)
+    return Rendered(audio=audio.astype(np.float32), sr=out_sr, segments=segments, conditions=conditions,
+                    stems=stems, lost_spans=lost_spans)
 
 
 def merge_conditions(talkers: dict[str, dict], legs: dict[str, dict]) -> dict:

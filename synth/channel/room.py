@@ -66,7 +66,7 @@ class Room(Effect):
         rt60 = self.rt60_s if self.rt60_s is not None or self.kind == "measured" else (0.2, 0.8)
         rt60 = list(rt60) if isinstance(rt60, tuple) else rt60
         object.__setattr__(self, "rt60_s", None if rt60 is None else dist_field("room.rt60_s", rt60, 0.05, 3.0))
-        for name, lo, hi in (("room_x_m", 1.5, 50), ("room_y_m", 1.5, 50), ("room_z_m", 2.0, 20), ("distance_m", 0.1, 20)):
+        for name, lo, hi in (("room_x_m", 1.0, 50), ("room_y_m", 1.0, 50), ("room_z_m", 1.0, 20), ("distance_m", 0.1, 20)):
             v = getattr(self, name)
             object.__setattr__(self, name, dist_field(f"room.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
         if not 1 <= int(self.pool_size) <= 1000:

@@ -39,13 +39,14 @@ class RoomSpec:
 def draw_spec(rng: np.random.Generator, sr: int, rt60_s: float, dims: tuple, distance_m: float) -> RoomSpec:
     """Place a source and a microphone ``distance_m`` apart inside a room of ``dims`` (m)."""
     dims = tuple(float(d) for d in dims)
-    margin = 0.5
+    margin = min(0.5, 0.25 * min(dims[:2]))  # small rooms (a car cabin) get proportionally smaller margins
+    low_z, high_z = min(0.7, 0.4 * dims[2]), min(1.5, dims[2] - 0.3)
     mic = np.array([rng.uniform(margin, dims[0] - margin), rng.uniform(margin, dims[1] - margin),
-                    rng.uniform(0.7, min(1.5, dims[2] - 0.3))])
+                    rng.uniform(low_z, high_z)])
     for _ in range(100):
         az = rng.uniform(0, 2 * np.pi)
         src = mic + distance_m * np.array([np.cos(az), np.sin(az), 0.0])
-        src[2] = rng.uniform(1.1, min(1.9, dims[2] - 0.3))
+        src[2] = rng.uniform(min(1.1, 0.6 * dims[2]), min(1.9, dims[2] - 0.25))
         if all(margin * 0.5 <= src[i] <= dims[i] - margin * 0.5 for i in range(3)):
             break
     else:  # the room is too small for that distance: put the source at the far side
