@@ -1,0 +1,173 @@
+"""Conversation (two parties, e.g. agent and customer) and meeting (3-8 talkers) scenarios.
+
+Each item is built from real utterances of **distinct** source speakers, drawn with metadata weights
+(:func:`synth.scene.speakers.sample_speakers`), placed on a timeline by the turn-taking model
+(:mod:`synth.scene.turns`). Sampling only: the recipe's ``talkers`` list, no audio is read.
+
+Choices (documented because they shape the data):
+
+* Each speaker's utterances are used in their pool order (sorted ids) from a random starting point, so
+  a talker's speech reads in sequence; when the turn model asks for an utterance long enough for the
+  overlaps planned at both of its ends, the first such utterance in order is taken and the skipped ones
+  stay available. A talker who runs out starts over (``allow_reuse``; the item records
+  ``reused: true`` on repeated utterances) or the conversation ends early (``allow_reuse: false``).
+* Backchannels use the listener's own short utterances (at most ``backchannel_max_s``), the one
+  closest to the drawn length; a listener with none does not backchannel.
+* Interrupted utterances are cut only at word ends from the source alignment
+  (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
+* Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
+  Meetings: every talker on leg 0, role ``participant``.
+* ``lead_s``/``tail_s`` add silence before the first and after the last word (not part of the
+  turn-taking statistics, which are measured from first start to last end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dist import dist_field
+from ..errors import ConfigError
+from .speakers import sample_speakers
+from .truncation import cut_at, cut_points
+from .turns import TurnModel, UttSpec, sample_timeline
+
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class _SpeakerQueue:
+    """One talker's utterances in order from a random start; ``take(min_s)`` as described above."""
+
+    def __init__(self, rng: np.random.Generator, utts: list, allow_reuse: bool):
+        k = int(rng.integers(len(utts)))
+        self.order = utts[k:] + utts[:k]
+        self.left = list(self.order)
+        self.allow_reuse = allow_reuse
+        self.used: set[str] = set()
+
+    def take(self, min_s: float):
+        if not self.left:
+            if not self.allow_reuse:
+                return None
+            self.left = list(self.order)
+        u = next((u for u in self.left if u.duration_s >= min_s), None) or max(self.left, key=lambda u: u.duration_s)
+        self.left.remove(u)
+        reused = u.id in self.used
+        self.used.add(u.id)
+        return u, reused
+
+
+@dataclass(frozen=True)
+class _TurnScenario:
+    name: str = "conversation"
+    duration_s: Any = (30.0, 90.0)
+    lead_s: Any = (0.2, 0.6)
+    tail_s: Any = (0.4, 0.8)
+    turns: dict = field(default_factory=dict)
+    speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
+    backchannel_max_s: float = 1.2
+    allow_reuse: bool = True
+
+    def __post_init__(self):
+        for k, lo, hi in (("duration_s", 1, 3600), ("lead_s", 0, 30), ("tail_s", 0, 30)):
+            v = getattr(self, k)
+            object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        object.__setattr__(self, "turn_model", TurnModel.from_config(self.turns or {}, "scenario.turns"))
+
+    # subclasses: how many talkers, their roles and legs
+    def _cast(self, rng) -> tuple[int, list[str], list[int]]:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, pool, sr: int) -> dict:
+        n, roles, legs = self._cast(rng)
+        weights = dict(self.speakers or {}).get("weights")
+        spk_ids = sample_speakers(rng, pool, n, weights)  # distinct speakers: one role each
+        queues = [_SpeakerQueue(rng, list(pool.by_speaker[s]), self.allow_reuse) for s in spk_ids]
+        shorts = [[u for u in pool.by_speaker[s] if u.duration_s <= self.backchannel_max_s] for s in spk_ids]
+        target = float(self.duration_s.sample(rng))
+        exhausted = []
+
+        def supply(i: int, min_s: float) -> UttSpec:
+            got = queues[i].take(min_s)
+            if got is None:  # talker out of material: end the conversation with a short stub turn
+                exhausted.append(i)
+                raise _OutOfSpeech
+            u, reused = got
+            return UttSpec(u.duration_s, cut_points(u.words), (u, reused))
+
+        def backchannel(i: int, want_s: float):
+            if not shorts[i]:
+                return None
+            u = min(shorts[i], key=lambda u: abs(u.duration_s - want_s))
+            return UttSpec(u.duration_s, None, (u, u.id in queues[i].used))
+
+        try:
+            timeline = sample_timeline(rng, self.turn_model, supply, n, target, backchannels=backchannel,
+                                       first_speaker=0 if isinstance(self, ConversationScenario) else None)
+        except _OutOfSpeech:
+            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
+                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
+        lead = float(self.lead_s.sample(rng))
+        talkers = []
+        for i, s in enumerate(spk_ids):
+            meta = pool.by_speaker[s][0].meta
+            utts = []
+            for t in (t for t in timeline if t.speaker == i):
+                u, reused = t.ref
+                entry = {"source_id": u.id, "path": u.rel_path, "start_s": round(lead + t.start_s, 4),
+                         "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
+                         "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
+                if t.truncate_at_s is not None:
+                    c = cut_at(u.words, t.truncate_at_s)
+                    entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
+                                 truncated=True, partial_word=c.partial_word)
+                if reused:
+                    entry["reused"] = True
+                utts.append(entry)
+            talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
+                            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
+                            "utterances": utts, "effects": []})
+        # a meeting participant the turn model never picked is left out (rare with few turns)
+        talkers = [t for t in talkers if t["utterances"]]
+        for k, t in enumerate(talkers):
+            t["label"] = LABELS[k]
+        end = max(t.end_s for t in timeline)
+        return {"duration_s": round(lead + end + float(self.tail_s.sample(rng)), 4), "talkers": talkers}
+
+
+class _OutOfSpeech(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ConversationScenario(_TurnScenario):
+    """Two parties on a call: ``roles`` (default agent, customer), one leg each (leg = role index)."""
+
+    name: str = "conversation"
+    roles: tuple = ("agent", "customer")
+
+    def _cast(self, rng):
+        roles = list(self.roles)
+        if len(roles) != 2:
+            raise ConfigError(f"scenario.roles={roles}: a conversation has exactly two roles")
+        return 2, roles, [0, 1]
+
+
+@dataclass(frozen=True)
+class MeetingScenario(_TurnScenario):
+    """3-8 talkers around one table, all on leg 0; ``n_speakers`` is drawn per meeting."""
+
+    name: str = "meeting"
+    duration_s: Any = (60.0, 180.0)
+    n_speakers: Any = field(default_factory=lambda: {"choice": [3, 4, 5, 6]})
+
+    def __post_init__(self):
+        super().__post_init__()
+        v = self.n_speakers
+        object.__setattr__(self, "n_speakers", dist_field("scenario.n_speakers", list(v) if isinstance(v, tuple) else v, 3, 8))
+
+    def _cast(self, rng):
+        n = int(round(float(self.n_speakers.sample(rng))))
+        return n, ["participant"] * n, [0] * n

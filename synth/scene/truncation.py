@@ -1,0 +1,120 @@
+"""Where an interrupted utterance may be cut so that its transcript stays true.
+
+When a talker is interrupted the synthesizer stops their utterance early. The reference transcript must
+then contain exactly the words still audible: never a word that was cut off or not spoken.
+
+Rule:
+
+* **With word alignments** (``words: [{word, start, end}]`` in seconds from the start of the source
+  file; from the source manifest or a CTM) the permissible cut points are the word ends. A cut at a
+  desired time ``t`` moves back to the end of the last word that ends at or before ``t``; the kept
+  transcript is exactly the words that end at or before the cut, and the first word that was cut
+  through (if any) is returned as ``partial_word`` (it is *not* in the kept text; the segment carries
+  ``truncated: true`` so scoring can treat the boundary specially).
+* **Without alignments** the words before an arbitrary point are unknown, so the utterance is *never*
+  cut (no cut points; the timeline then overlaps it without truncation). A pause found by an energy
+  VAD (:func:`find_pauses`) is a candidate place, but without knowing how many words precede it the
+  transcript cannot be split, so a pause alone never permits a cut. A caller that can count the words
+  before a pause (e.g. from punctuation-delimited phrases it aligned itself) must pass them as word
+  alignments.
+
+Invariant (tested): every kept word ends at or before the cut time; no emitted transcript contains
+a word whose audio is not (completely) in the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import BadInput
+
+MIN_WORD_GAP_S = 0.0  # a cut exactly at a word end is allowed
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A permissible truncation: keep source audio [src_start_s, cut_s) and the listed words."""
+
+    cut_s: float                    # source-relative time where the audio stops
+    kept_words: tuple[dict, ...]    # alignment entries fully before the cut
+    text: str                       # the kept words joined by spaces
+    partial_word: str | None        # the word that was cut through, if any (not in ``text``)
+
+
+def validate_words(words: Sequence[dict], where: str = "words", duration_s: float | None = None) -> list[dict]:
+    """Check an alignment: entries {word, start, end} with 0 <= start <= end, in time order."""
+    out = []
+    last = -np.inf
+    for i, w in enumerate(words):
+        try:
+            word, a, b = str(w["word"]), float(w["start"]), float(w["end"])
+        except (KeyError, TypeError, ValueError):
+            raise BadInput(where, f"word {i} must be {{word, start, end}} with numeric times, got {w!r}",
+                           "fix the word alignment or remove it") from None
+        if not (np.isfinite(a) and np.isfinite(b)) or a < 0 or b < a or a < last - 1e-6:
+            raise BadInput(where, f"word {i} '{word}' has times {a}..{b} (need 0 <= start <= end, in order)",
+                           "fix the word alignment or remove it")
+        if duration_s is not None and b > duration_s + 0.05:
+            raise BadInput(where, f"word {i} '{word}' ends at {b:.3f} s after the audio ({duration_s:.3f} s)",
+                           "fix the word alignment or remove it")
+        last = b
+        out.append({"word": word, "start": a, "end": b})
+    return out
+
+
+def cut_points(words: Sequence[dict] | None, src_start_s: float = 0.0) -> tuple[float, ...] | None:
+    """Permissible cut times, relative to ``src_start_s``: the word ends (None without alignments)."""
+    if not words:
+        return None
+    return tuple(round(float(w["end"]) - src_start_s, 6) for w in words if float(w["end"]) > src_start_s)
+
+
+def cut_at(words: Sequence[dict] | None, desired_s: float, src_start_s: float = 0.0) -> Cut | None:
+    """Truncate at or before ``desired_s`` (relative to ``src_start_s``) at the end of the last complete word.
+
+    Returns None when no cut is possible: no alignments, or no word ends by ``desired_s``.
+    """
+    if not words:
+        return None
+    t = src_start_s + desired_s
+    kept = [w for w in words if float(w["start"]) >= src_start_s - 1e-9 and float(w["end"]) <= t + 1e-9]
+    if not kept:
+        return None
+    cut = float(kept[-1]["end"])
+    nxt = [w for w in words if float(w["end"]) > cut + 1e-9]
+    partial = nxt[0]["word"] if nxt and float(nxt[0]["start"]) < t else None
+    return Cut(cut_s=round(cut - src_start_s, 6), kept_words=tuple(dict(w) for w in kept),
+               text=" ".join(w["word"] for w in kept), partial_word=partial)
+
+
+def find_pauses(x: np.ndarray, sr: int, min_pause_s: float = 0.15, frame_s: float = 0.02,
+                rel_db: float = -30.0) -> list[tuple[float, float]]:
+    """Pauses in an utterance by frame energy: frames more than ``rel_db`` below the utterance's active
+    level (the 90th-percentile frame energy), lasting at least ``min_pause_s``. Returns [(start_s, end_s)]
+    excluding leading and trailing silence. Informational: see the module docstring for why a pause alone
+    does not permit a cut."""
+    n = max(int(round(frame_s * sr)), 1)
+    k = len(x) // n
+    if k == 0:
+        return []
+    e = 10 * np.log10(np.mean(np.asarray(x[:k * n], dtype=np.float64).reshape(k, n) ** 2, axis=1) + 1e-12)
+    active = np.percentile(e, 90)
+    quiet = e < active + rel_db
+    idx = np.flatnonzero(~quiet)
+    if len(idx) == 0:
+        return []
+    out, i = [], idx[0]
+    while i <= idx[-1]:
+        if quiet[i]:
+            j = i
+            while quiet[j]:
+                j += 1
+            if (j - i) * frame_s >= min_pause_s:
+                out.append((i * frame_s, j * frame_s))
+            i = j
+        else:
+            i += 1
+    return out
