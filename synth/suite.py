@@ -39,6 +39,8 @@ def slice_config(base_cfg: dict, changes: dict, conf_dir: Path) -> dict:
             if not option.exists():
                 raise ConfigError(f"suite: {key}={value!r} is not an option of group '{key}' ({option} not found)")
             OmegaConf.update(cfg, key, OmegaConf.load(option), merge=False)
+        elif isinstance(value, dict) and key in ("channel", "room", "noise") and ("legs" in value or "kind" in value):
+            OmegaConf.update(cfg, key, value, merge=False)  # a whole channel/room/noise spec replaces the old one
         elif isinstance(value, dict):
             OmegaConf.update(cfg, key, value, merge=True)
         else:
