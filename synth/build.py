@@ -91,7 +91,10 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
         "id": job.item_id, "audio_filepath": rel, "duration": round(out.audio.shape[-1] / out.sr, 4),
         "sample_rate": out.sr, "num_channels": 1 if out.audio.ndim == 1 else int(out.audio.shape[0]),
         "text": " ".join(s["text"] for s in out.segments),
-        "segments": out.segments, "conditions": {"scenario": recipe["scenario"], **out.conditions},
+        "segments": out.segments,
+        "conditions": {"scenario": recipe["scenario"],
+                       **({"profile": info.cfg["profile"]["name"]} if (info.cfg.get("profile") or {}).get("name") else {}),
+                       **out.conditions},
         "slice": slices, "lost_spans": out.lost_spans, "synthetic": True, "generator": info.generator,
         "audio_sha256": sha256_file(out_dir / rel), "recipe": recipe,
     }

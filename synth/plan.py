@@ -86,15 +86,18 @@ def talker_steps(cfg: dict) -> list[Step]:
 def leg_chains(cfg: dict) -> list[tuple[str, list[Step]]]:
     """Per channel leg: its acoustic noise, gain, clipping, then the channel's own chain.
 
-    A channel leg may carry its own ``noise:`` block (e.g. a quiet agent headset next to a customer in
-    the street); otherwise every leg draws its own noise from the ``noise`` group's settings.
+    Every leg draws its own noise from the ``noise`` group's settings; ``noise.per_leg.<leg name>``
+    changes them for one leg (a quiet agent headset next to a customer in the street), and a channel leg's
+    own ``noise:`` block replaces them.
     """
     level = dict(cfg.get("level") or {})
     channel = dict(cfg.get("channel") or {})
     legs = channel.get("legs") or [{"name": "mono", "chain": []}]
     out = []
     for i, leg in enumerate(legs):
-        noise = dict(leg.get("noise") or cfg.get("noise") or {"kind": "none"})
+        noise = dict(cfg.get("noise") or {"kind": "none"})
+        noise.update((noise.pop("per_leg", None) or {}).get(leg.get("name"), {}))
+        noise = dict(leg.get("noise") or noise)
         head: list[dict] = []
         if noise.pop("kind", "none") != "none":
             head.append({"name": "add_noise", **noise})
