@@ -105,7 +105,8 @@ class _TurnScenario:
 
         try:
             timeline = sample_timeline(rng, self.turn_model, supply, n, target, backchannels=backchannel,
-                                       first_speaker=0 if isinstance(self, ConversationScenario) else None)
+                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
+                                       all_speak=True)
         except _OutOfSpeech:
             raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
                               f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
@@ -129,7 +130,7 @@ class _TurnScenario:
             talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
                             "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
                             "utterances": utts, "effects": []})
-        # a meeting participant the turn model never picked is left out (rare with few turns)
+        # a participant the turn model never picked (only if the 3x-target cap was hit) is left out
         talkers = [t for t in talkers if t["utterances"]]
         for k, t in enumerate(talkers):
             t["label"] = LABELS[k]

@@ -69,7 +69,7 @@ def cut_points(words: Sequence[dict] | None, src_start_s: float = 0.0) -> tuple[
     """Permissible cut times, relative to ``src_start_s``: the word ends (None without alignments)."""
     if not words:
         return None
-    return tuple(round(float(w["end"]) - src_start_s, 6) for w in words if float(w["end"]) > src_start_s)
+    return tuple(float(w["end"]) - src_start_s for w in words if float(w["end"]) > src_start_s)
 
 
 def cut_at(words: Sequence[dict] | None, desired_s: float, src_start_s: float = 0.0) -> Cut | None:
@@ -86,7 +86,7 @@ def cut_at(words: Sequence[dict] | None, desired_s: float, src_start_s: float = 
     cut = float(kept[-1]["end"])
     nxt = [w for w in words if float(w["end"]) > cut + 1e-9]
     partial = nxt[0]["word"] if nxt and float(nxt[0]["start"]) < t else None
-    return Cut(cut_s=round(cut - src_start_s, 6), kept_words=tuple(dict(w) for w in kept),
+    return Cut(cut_s=cut - src_start_s, kept_words=tuple(dict(w) for w in kept),
                text=" ".join(w["word"] for w in kept), partial_word=partial)
 
 

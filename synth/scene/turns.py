@@ -118,11 +118,11 @@ DEFAULTS: dict[str, Any] = {
     # see conf/scenario/conversation.yaml for the sources of these numbers
     "pause_same_s": {"lognormal": [0.45, 0.6], "clip": [0.05, 7.0]},
     "gap_s": {"lognormal": [0.3, 0.8], "clip": [0.01, 7.0]},
-    "overlap_s": {"lognormal": [0.35, 0.75], "clip": [0.02, 5.0]},
+    "overlap_s": {"lognormal": [0.5, 0.7], "clip": [0.02, 5.0]},
     "p_overlap": 0.4,
     "p_switch": 0.7,
     "p_interrupt": 0.5,
-    "backchannel_rate_per_min": 4.0,
+    "backchannel_rate_per_min": 4.5,
     "backchannel_dur_s": {"lognormal": [0.35, 0.35], "clip": [0.15, 1.2]},
     "min_kept_s": 0.5,
     "dyad": {"timing_icc": 0.2, "p_overlap_concentration": 20.0, "backchannel_rate_shape": 4.0,
@@ -325,7 +325,7 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
                     utterances: "Supplier | Mapping[int, Sequence[float]] | Sequence[Sequence[float]]",
                     n_speakers: int, target_duration_s: float, *,
                     backchannels: BackchannelSupplier | None = None,
-                    first_speaker: int | None = None) -> list[Turn]:
+                    first_speaker: int | None = None, all_speak: bool = False) -> list[Turn]:
     """Place utterances of ``n_speakers`` talkers on a timeline of about ``target_duration_s`` seconds.
 
     ``utterances``: a callable ``(speaker_index, min_duration_s) -> UttSpec | duration_s`` giving that
@@ -339,7 +339,9 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
     The boundary *after* a turn (pause, gap or overlap, and who speaks next) is drawn before that
     turn's utterance is chosen, so an utterance long enough for both of its overlaps can be asked for.
     Turns are added until the timeline reaches ``target_duration_s`` (the last turn is kept whole, so
-    the result is slightly longer). The first turn starts at 0. Returns turns and backchannels sorted
+    the result is slightly longer) and, with ``all_speak``, until every talker has had a turn (a call
+    where the customer never speaks is not a conversation; capped at 3x the target). The first turn
+    starts at 0. Returns turns and backchannels sorted
     by start time.
     """
     m = as_model(turns_cfg)
@@ -374,7 +376,10 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
         t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
                  out_ov=0.0, cut=None)
         turns.append(t)
-        if t["end"] >= target_duration_s:
+        done = t["end"] >= target_duration_s
+        if done and all_speak and t["end"] < 3 * target_duration_s:
+            done = len({x["speaker"] for x in turns}) == n_speakers
+        if done:
             if kind == "overlap":
                 cv.pending["overlap"].append(o)
             break
