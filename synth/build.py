@@ -27,7 +27,7 @@ from .plan import Plan, make_plan, sample_recipe
 from .progress import progress_bar
 from .render import render
 from .writer.card import write_card
-from .writer.labels import ctm_lines, rttm_lines
+from .writer.labels import ctm_lines, rttm_lines, seglst, stm_lines
 from .writer.slices import slices_for
 from .writer.targets import targets_vs_realized
 
@@ -84,6 +84,8 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
     if output.get("stems"):
         for name, (x, sr) in sorted(out.stems.items()):
             write_audio(out_dir / "stems" / job.item_id / f"{name}.{fmt}", x, sr, fmt, file_tags(info, job.item_id))
+    if len(recipe["talkers"]) > 1:
+        out.conditions.update(turn_conditions(out.segments, recipe["duration_s"]))
     slices = slices_for(out.conditions)
     if job.slice:
         slices = {"slice": job.slice, **slices}
@@ -95,13 +97,36 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
         "conditions": {"scenario": recipe["scenario"],
                        **({"profile": info.cfg["profile"]["name"]} if (info.cfg.get("profile") or {}).get("name") else {}),
                        **out.conditions},
-        "slice": slices, "lost_spans": out.lost_spans, "synthetic": True, "generator": info.generator,
+        "slice": slices, "lost_spans": out.lost_spans, "overlap_regions": overlap_regions(out.segments), "synthetic": True, "generator": info.generator,
         "audio_sha256": sha256_file(out_dir / rel), "recipe": recipe,
     }
     if job.pair_id:
         line["pair_id"] = job.pair_id
     atomic_write_text(out_dir / ".parts" / f"{job.item_id}.json", json.dumps(line, ensure_ascii=False))
     return line
+
+
+def turn_conditions(segments: list[dict], duration_s: float) -> dict:
+    """Realized per-item turn-taking statistics (overlap/silence ratio over the whole item, turns, talkers)."""
+    from .scene.turn_stats import realized_stats
+    s = realized_stats([(x["speaker"], x["start"], x["end"]) for x in segments], duration_s=duration_s)
+    return {"overlap_ratio": round(s["overlap_ratio"], 4), "silence_ratio": round(s["silence_ratio"], 4),
+            "n_turns": s["n_turns"], "n_speakers": s["n_speakers"], "n_backchannels": s["n_backchannels"],
+            "n_truncated": sum(x["truncated"] for x in segments)}
+
+
+def overlap_regions(segments: list[dict]) -> list[list[float]]:
+    """[start, end] spans where two or more speakers talk at once."""
+    events = sorted([(s["start"], 1) for s in segments] + [(s["end"], -1) for s in segments])
+    out, active, since = [], 0, None
+    for t, d in events:
+        before = active
+        active += d
+        if before < 2 <= active:
+            since = t
+        elif before >= 2 > active and since is not None and t > since:
+            out.append([round(since, 4), round(t, 4)])
+    return out
 
 
 def _make_many(plan: Plan, out_dir: Path, jobs: list[Job], ctx: RenderContext | None = None) -> list[tuple[str, float]]:
@@ -175,6 +200,8 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     ctm = [l for it in items for l in ctm_lines(it)]
     if ctm:
         atomic_write_text(out_dir / "words.ctm", "\n".join(ctm) + "\n")
+    atomic_write_text(out_dir / "references.seglst.json", json.dumps(seglst(items), ensure_ascii=False, indent=1))
+    atomic_write_text(out_dir / "references.stm", "".join(l + "\n" for it in items for l in stm_lines(it)))
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(plan.cfg, sort_keys=False))
     extra = dict(extra_card or {})
     if not plan.cfg.get("suite"):

@@ -143,11 +143,18 @@ def label_segments(recipe: dict, lost_spans: list[dict], stereo: bool) -> list[d
         for u in t["utterances"]:
             start = float(u["start_s"])
             end = min(start + float(u["src_end_s"]) - float(u["src_start_s"]), float(recipe["duration_s"]))
-            segs.append({"speaker": t["label"], "source_speaker": t["source_speaker"], "role": t.get("role"),
-                         "channel": t["leg"] if stereo else 0, "start": round(start, 4), "end": round(end, 4),
-                         "text": u["text"], "overlap": False, "truncated": bool(u.get("truncated")),
-                         "backchannel": bool(u.get("backchannel")), "source_id": u["source_id"],
-                         "lost": _lost(u, start, t["leg"], lost_spans)})
+            seg = {"speaker": t["label"], "source_speaker": t["source_speaker"], "role": t.get("role"),
+                   "channel": t["leg"] if stereo else 0, "start": round(start, 4), "end": round(end, 4),
+                   "text": u["text"], "overlap": False, "truncated": bool(u.get("truncated")),
+                   "backchannel": bool(u.get("backchannel")), "source_id": u["source_id"],
+                   "lost": _lost(u, start, t["leg"], lost_spans)}
+            if u.get("words"):  # word times moved from the source file onto the item's timeline
+                offs = start - float(u["src_start_s"])
+                seg["words"] = [{"word": w["word"], "start": round(w["start"] + offs, 4), "end": round(w["end"] + offs, 4)}
+                                for w in u["words"] if w["end"] <= float(u["src_end_s"]) + 1e-6]
+            if u.get("partial_word"):
+                seg["partial_word"] = u["partial_word"]  # cut mid-word by the interruption: not in `text`
+            segs.append(seg)
     segs.sort(key=lambda s: (s["start"], s["speaker"]))
     for a in segs:
         a["overlap"] = any(b is not a and b["speaker"] != a["speaker"] and b["start"] < a["end"] and a["start"] < b["end"]

@@ -58,7 +58,8 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
                         bar.advance(d)
     new = [json.loads((out_dir / ".parts" / f"{l['id']}.json").read_text()) for l in lines]
     atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in new))
-    for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json"):
+    for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json",
+                 "references.stm"):
         if (set_dir / name).exists() and set_dir.resolve() != out_dir.resolve():
             shutil.copyfile(set_dir / name, out_dir / name)
     shutil.rmtree(out_dir / ".parts", ignore_errors=True)
