@@ -7,7 +7,8 @@ onto one written form so that only recognition errors remain. Steps, in order (e
 
 1. Unicode NFKC; typographic quotes and dashes become ASCII (``’`` -> ``'``, ``–`` -> ``-``).
 2. ``remove_bracketed``: drop ``[noise]``, ``<unk>``, ``{laugh}`` style annotation tokens.
-3. ``expand_abbreviations``: ``mr. mrs. ms. dr.`` -> ``mister missus miss doctor``; ``&`` -> ``and``.
+3. ``expand_abbreviations``: ``mr mrs`` (with or without the dot), ``ms. dr.`` (with it) -> ``mister missus
+   miss doctor``; ``&`` -> ``and``.
 4. ``numbers="words"``: digits become English words, one consistent reading:
    ``10`` -> ``ten``; ``1,250`` -> ``one thousand two hundred fifty`` (no "and");
    ``3.5`` -> ``three point five``; ``21st`` -> ``twenty first``; ``-4`` -> ``minus four``;
@@ -168,7 +169,7 @@ def _number_to_words(m: re.Match, years: bool) -> str:
 _TRANSLATE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
                             "–": "-", "—": " ", "‐": "-", "‑": "-"})
 _BRACKETED = re.compile(r"\[[^\]]*\]|<[^>]*>|\{[^}]*\}")
-_ABBREV_RE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\.(?=\s|$)", re.IGNORECASE)
+_ABBREV_RE = re.compile(r"\b(mrs?\b\.?|(?:ms|dr)\.(?=\s|$))", re.IGNORECASE)  # mr/mrs with or without a dot
 _APOS_EDGE = re.compile(r"(?<![\w])'+|'+(?![\w])")
 
 
@@ -179,7 +180,7 @@ def normalize(text: str, config: NormalizerConfig | None = None) -> str:
     if c.remove_bracketed:
         s = _BRACKETED.sub(" ", s)
     if c.expand_abbreviations:
-        s = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m.group(1).lower()], s)
+        s = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m.group(1).rstrip(".").lower()], s)
         s = s.replace("&", " and ")
     if c.numbers == "words":
         s = _NUMBER_RE.sub(lambda m: _number_to_words(m, c.years), s)

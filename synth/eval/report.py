@@ -62,18 +62,29 @@ def _delta(pd) -> str:
     return f'<span class="{cls}">{100 * d:+.1f} pts</span>{ci_s}'
 
 
+_NUM = r"-?\d+(?:\.\d+)?"
+
+
 def _num(label: str) -> float | None:
-    m = re.search(r"-?\d+(?:\.\d+)?", label)
+    """A sortable number for a bin label: '10-15' -> 12.5, '<0' -> -0.5, '>=30' -> 30.5, 'snr_5' -> 5."""
+    s = label.strip()
+    m = re.fullmatch(rf"({_NUM})\s*(?:-|to|\.\.)\s*({_NUM})", s)
+    if m:
+        return (float(m.group(1)) + float(m.group(2))) / 2
+    m = re.fullmatch(rf"(<=?|>=?)\s*({_NUM})", s)
+    if m:
+        return float(m.group(2)) + (-0.5 if m.group(1).startswith("<") else 0.5)
+    m = re.search(_NUM, s)
     return float(m.group()) if m else None
 
 
-CLEAN_WORDS = {"clean", "none", "off", "no", "reference", "ref", "false"}
+CLEAN_WORDS = {"clean", "none", "off", "no", "reference", "ref", "false", "dry"}
 
 
 def severity_order(dim: str, values: list[str]) -> list[str]:
     """Order a dimension's values from mild to severe: 'clean'/'none' first, then numeric values
     (descending for SNR-like dimensions, where lower is worse; ascending otherwise), then the rest."""
-    clean = [v for v in values if v.lower() in CLEAN_WORDS]
+    clean = [v for v in values if v.strip().lower() in CLEAN_WORDS]
     numeric = [v for v in values if v not in clean and _num(v) is not None]
     other = sorted(v for v in values if v not in clean and v not in numeric)
     descending = "snr" in dim.lower() or "bitrate" in dim.lower()
@@ -85,7 +96,15 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)[:100] or "x"
 
 
-def plot_dimension(path: Path, title: str, labels: list[str], stats: list[dict], metric: str = "wer") -> None:
+def _short(label: str, n: int = 28) -> str:
+    label = label.rsplit("/", 1)[-1]
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def plot_dimension(path: Path, title: str, labels: list[str], stats: list[dict], metric: str = "wer",
+                   ordered: bool = True) -> None:
+    """WER with 95% CI error bars per value. Ordered (severity) dimensions: a line from mild to severe;
+    categorical ones (noise file, codec name): horizontal dots, labels shortened to the file name."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,15 +113,25 @@ def plot_dimension(path: Path, title: str, labels: list[str], stats: list[dict],
     y = [s.get(metric) if s.get(metric) is not None else float("nan") for s in stats]
     lo = [max(0.0, v - s[f"{metric}_ci"][0]) if s.get(f"{metric}_ci") else 0.0 for v, s in zip(y, stats)]
     hi = [max(0.0, s[f"{metric}_ci"][1] - v) if s.get(f"{metric}_ci") else 0.0 for v, s in zip(y, stats)]
-    fig, ax = plt.subplots(figsize=(6.0, 3.6), dpi=100)
-    x = list(range(len(labels)))
-    ax.errorbar(x, [100 * v for v in y], yerr=[[100 * v for v in lo], [100 * v for v in hi]], fmt="o-",
-                capsize=4, color="#1f5fa8")
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels, rotation=30 if max((len(lb) for lb in labels), default=0) > 6 else 0, ha="right")
-    ax.set_ylabel(f"{metric.upper()} (%) with 95% CI")
+    err = [[100 * v for v in lo], [100 * v for v in hi]]
+    pos = list(range(len(labels)))
+    if ordered:
+        fig, ax = plt.subplots(figsize=(6.0, 3.6), dpi=100)
+        ax.errorbar(pos, [100 * v for v in y], yerr=err, fmt="o-", capsize=4, color="#1f5fa8")
+        ax.set_xticks(pos)
+        ax.set_xticklabels([_short(lb) for lb in labels], rotation=30 if max(map(len, labels), default=0) > 6 else 0,
+                           ha="right" if max(map(len, labels), default=0) > 6 else "center")
+        ax.set_ylabel(f"{metric.upper()} (%) with 95% CI")
+        ax.set_ylim(bottom=0)
+    else:
+        fig, ax = plt.subplots(figsize=(6.0, 1.2 + 0.35 * len(labels)), dpi=100)
+        ax.errorbar([100 * v for v in y], pos, xerr=err, fmt="o", capsize=4, color="#1f5fa8")
+        ax.set_yticks(pos)
+        ax.set_yticklabels([_short(lb) for lb in labels])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{metric.upper()} (%) with 95% CI")
+        ax.set_xlim(left=0)
     ax.set_title(title, fontsize=10)
-    ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +154,12 @@ def _item_wer(it: dict) -> float:
 
 
 def worst_items(items: list[dict], n: int) -> list[dict]:
-    return sorted(items, key=lambda it: (-_item_wer(it), -it["wer"]["errors"], it["id"]))[:n]
+    """The items with the most word errors (the largest share of the slice's WER), then highest item WER."""
+    return sorted(items, key=lambda it: (-it["wer"]["errors"], -_item_wer(it), it["id"]))[:n]
+
+
+def _short_value(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n: int = 5,
@@ -175,13 +209,16 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
     slice_names = list(summ["slices"])
     if len(slice_names) > 1:
         plot_dimension(out / "plots" / "slices.png", "WER per slice", slice_names,
-                       [summ["slices"][s] for s in slice_names])
+                       [summ["slices"][s] for s in slice_names], ordered=False)
         imgs.append(("plots/slices.png", "WER per slice"))
     dim_tables = []
     for dim, vals in summ["dimensions"].items():
         order = severity_order(dim, list(vals))
+        ordered = all(v.strip().lower() in CLEAN_WORDS or _num(v) is not None for v in order)
+        if not ordered:  # categorical: worst first
+            order = sorted(order, key=lambda v: -(vals[v]["wer"] or 0.0))
         fname = f"plots/dim_{_safe(dim)}.png"
-        plot_dimension(out / fname, f"WER vs {dim}", order, [vals[v] for v in order])
+        plot_dimension(out / fname, f"WER vs {dim}", order, [vals[v] for v in order], ordered=ordered)
         imgs.append((fname, f"WER vs {dim}"))
         trs = "".join(f"<tr><td class=l>{ESC(v)}</td><td>{vals[v]['n_items']}</td><td>{_pct(vals[v]['wer'])}"
                       f"{_ci(vals[v]['wer_ci'])}</td><td>{_pct(vals[v]['cer'])}{_ci(vals[v]['cer_ci'])}</td></tr>"
@@ -195,7 +232,8 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
         parts.append("<h2>By condition</h2>" + "".join(dim_tables))
 
     # worst items
-    parts.append('<h2>Worst items per slice</h2><p class="legend">Top row: reference; bottom row: hypothesis. '
+    parts.append('<h2>Worst items per slice</h2><p class="legend">Items with the most word errors. '
+                 'Top row: reference; bottom row: hypothesis. '
                  '<span class="w sub">substitution</span><span class="w del">deletion</span>'
                  '<span class="w ins">insertion</span> (normalized text)</p>')
     by_slice: dict[str, list[dict]] = {}
@@ -214,7 +252,7 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
                               "</audio>")
             w = it["wer"]
             lost = it["lost"]["lost_words"]
-            conds = ", ".join(f"{k}={v}" for k, v in (it.get("conditions") or {}).items()
+            conds = ", ".join(f"{k}={_short_value(v)}" for k, v in (it.get("conditions") or {}).items()
                               if not isinstance(v, (dict, list)))
             parts.append(
                 f'<div class="item"><b>{ESC(str(it["id"]))}</b> — WER {_pct(_item_wer(it))} '

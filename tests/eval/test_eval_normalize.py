@@ -17,6 +17,7 @@ from synth.eval.normalize import NormalizerConfig, int_to_words, normalize, ordi
     ("$5.50", "five dollars fifty cents"),
     ("in 1990, 1905 and 2005", "in nineteen ninety nineteen oh five and two thousand five"),
     ("Mr. Smith & Dr. Jones", "mister smith and doctor jones"),
+    ("MISSUS ALLEN met mrs allen and Mr Dr Ms", "missus allen met missus allen and mister dr ms"),
     ("Twenty-one", "twenty one"),
     ("I'm 'quoted' rock'n'roll", "i'm quoted rock'n'roll"),
     ("It’s fine – really", "it's fine really"),
