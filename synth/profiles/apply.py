@@ -10,7 +10,10 @@ fitted key           build key
 level_dbov           ``level.speech_dbov`` (P.56 active speech level per talker)
 snr_db               ``noise.snr_db`` (recorded noise, SNR re active speech level)
 noise_bank           ``sources.noise``: the noise harvested from the real recordings themselves
-bandwidth            a ``bandlimit`` stage: p = 1 - P(fullband), band = narrowband/wideband by weight
+effective_bandwidth  a ``bandlimit`` stage for the share of recordings whose measured band edge shows a
+                     telephone band: edge <= 4.6 kHz -> narrowband (G.712), 4.6-7.5 kHz -> wideband
+                     (G.722 7 kHz); above 7.5 kHz the audio is only as band-limited as its sample rate
+bandwidth            (class weights, used when no effective_bandwidth_hz was fitted)
 sample_rate          ``output.sample_rate``: the most common measured rate
 clipping.p           ``level.clipping.p``
 reverb.p, rt60_s     ``room``: simulated rooms with that probability and RT60 distribution
@@ -25,9 +28,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import yaml
 
+from ..dist import as_dist
 from ..errors import BadInput
+from ..rng import item_rng
 
 
 def load_profile(path: str | Path) -> dict:
@@ -54,14 +60,21 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         if fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir():
             o["sources"] = {"noise": str(fitted["noise_bank"])}  # real noise carries its own level changes
     bw = fitted.get("bandwidth") or {}
-    if bw.get("choice"):
+    shares = None
+    if fitted.get("effective_bandwidth_hz") is not None:
+        edges = as_dist(fitted["effective_bandwidth_hz"]).sample_n(item_rng(0, "profile", "bandwidth"), 4000)
+        shares = {"narrowband": float(np.mean(edges <= 4600)),
+                  "wideband": float(np.mean((edges > 4600) & (edges <= 7500)))}
+    elif bw.get("choice"):  # class weights only: narrowband is telephone band, wider classes are rate-limited
         w = dict(zip(bw["choice"], bw.get("weights") or [1.0] * len(bw["choice"])))
-        limited = w.get("narrowband", 0.0) + w.get("wideband", 0.0)
+        shares = {"narrowband": w.get("narrowband", 0.0) / sum(w.values()), "wideband": 0.0}
+    if shares is not None:
+        limited = shares["narrowband"] + shares["wideband"]
         chain = []
         if limited > 0:
-            chain.append({"name": "bandlimit", "p": round(limited / sum(w.values()), 6),
+            chain.append({"name": "bandlimit", "p": round(limited, 6),
                           "band": {"choice": ["narrowband", "wideband"],
-                                   "weights": [w.get("narrowband", 0.0), w.get("wideband", 0.0)]}})
+                                   "weights": [shares["narrowband"], shares["wideband"]]}})
         o["channel"] = {"name": f"{name}_bandwidth", "legs": [{"name": "mono", "chain": chain}]}
         t["bandwidth"] = bw
     sr = fitted.get("sample_rate") or {}
