@@ -34,7 +34,8 @@ class Dist:
     """Base class: a distribution over numbers or labels."""
 
     def sample(self, rng: np.random.Generator) -> Any:
-        return self.sample_n(rng, 1)[0]
+        x = self.sample_n(rng, 1)[0]
+        return x.item() if isinstance(x, np.generic) else x
 
     def sample_n(self, rng: np.random.Generator, n: int) -> np.ndarray:
         raise NotImplementedError
@@ -45,6 +46,10 @@ class Dist:
 
 def _clip(x: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
     return x if clip is None else np.clip(x, clip[0], clip[1])
+
+
+def _with_clip(kind: str, values: list, clip: tuple[float, float] | None) -> dict:
+    return {kind: values} | ({"clip": list(clip)} if clip else {})
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,6 @@ class LogUniform(Dist):
     def sample_n(self, rng, n):
         return np.exp(rng.uniform(np.log(self.lo), np.log(self.hi), size=n))
 
-    def sample(self, rng):
-        return float(self.sample_n(rng, 1)[0])
-
     def to_config(self):
         return {"loguniform": [self.lo, self.hi]}
 
@@ -108,12 +110,8 @@ class Normal(Dist):
     def sample_n(self, rng, n):
         return _clip(rng.normal(self.mean, self.sd, size=n), self.clip)
 
-    def sample(self, rng):
-        return float(self.sample_n(rng, 1)[0])
-
     def to_config(self):
-        out = {"normal": [self.mean, self.sd]}
-        return out | ({"clip": list(self.clip)} if self.clip else {})
+        return _with_clip("normal", [self.mean, self.sd], self.clip)
 
 
 @dataclass(frozen=True)
@@ -125,12 +123,8 @@ class LogNormal(Dist):
     def sample_n(self, rng, n):
         return _clip(np.exp(rng.normal(np.log(self.median), self.sigma, size=n)), self.clip)
 
-    def sample(self, rng):
-        return float(self.sample_n(rng, 1)[0])
-
     def to_config(self):
-        out = {"lognormal": [self.median, self.sigma]}
-        return out | ({"clip": list(self.clip)} if self.clip else {})
+        return _with_clip("lognormal", [self.median, self.sigma], self.clip)
 
 
 @dataclass(frozen=True)
@@ -142,12 +136,8 @@ class Gamma(Dist):
     def sample_n(self, rng, n):
         return _clip(rng.gamma(self.shape, self.scale, size=n), self.clip)
 
-    def sample(self, rng):
-        return float(self.sample_n(rng, 1)[0])
-
     def to_config(self):
-        out = {"gamma": [self.shape, self.scale]}
-        return out | ({"clip": list(self.clip)} if self.clip else {})
+        return _with_clip("gamma", [self.shape, self.scale], self.clip)
 
 
 @dataclass(frozen=True)
@@ -199,9 +189,6 @@ class Histogram(Dist):
         k = rng.choice(len(p), p=p, size=n)
         e = np.asarray(self.edges, dtype=float)
         return e[k] + rng.uniform(0.0, 1.0, size=n) * (e[k + 1] - e[k])
-
-    def sample(self, rng):
-        return float(self.sample_n(rng, 1)[0])
 
     def to_config(self):
         return {"histogram": {"edges": list(self.edges), "counts": list(self.counts)}}
