@@ -9,6 +9,7 @@ Conventions used across synth:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -132,12 +133,13 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     return SpeechLevel(float(levels[-1]), acts[-1] / n)
 
 
-def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> None:
+def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> str:
     """Write 16-bit FLAC or WAV atomically (temp file in the same folder, then rename).
 
     ``samples`` is mono (T,) or (C, T). ``tags`` go into the file's own metadata (libsndfile string
     fields: title, comment, software, ...); synth uses them to mark every file as synthetic.
-    Bytes depend only on the samples and tags, so the same render gives the same file.
+    Bytes depend only on the samples and tags, so the same render gives the same file. Returns the
+    file's SHA-256.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +152,7 @@ def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tag
             setattr(f, key, str(value))
         f.write(np.clip(data, -1.0, 1.0))
     atomic_write_bytes(path, buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -80,7 +80,7 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
     output = info.cfg.get("output") or {}
     fmt = output.get("format", "flac")
     rel = f"audio/{job.item_id}.{fmt}"
-    write_audio(out_dir / rel, out.audio, out.sr, fmt, file_tags(info, job.item_id))
+    audio_sha256 = write_audio(out_dir / rel, out.audio, out.sr, fmt, file_tags(info, job.item_id))
     if output.get("stems"):
         for name, (x, sr) in sorted(out.stems.items()):
             write_audio(out_dir / "stems" / job.item_id / f"{name}.{fmt}", x, sr, fmt, file_tags(info, job.item_id))
@@ -98,7 +98,7 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
                        **({"profile": info.cfg["profile"]["name"]} if (info.cfg.get("profile") or {}).get("name") else {}),
                        **out.conditions},
         "slice": slices, "lost_spans": out.lost_spans, "overlap_regions": overlap_regions(out.segments), "synthetic": True, "generator": info.generator,
-        "audio_sha256": sha256_file(out_dir / rel), "recipe": recipe,
+        "audio_sha256": audio_sha256, "recipe": recipe,
     }
     if job.pair_id:
         line["pair_id"] = job.pair_id
