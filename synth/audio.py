@@ -105,15 +105,19 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     g = np.exp(-1.0 / (sr * 0.03))
     # the two cascaded one-pole smoothers as one second-order section (same result, half the passes)
     q = lfilter([(1 - g) ** 2], [1, -2 * g, g * g], np.abs(x))
-    hang = max(1, int(round(0.2 * sr)))
-    # "exceeded within the last `hang` samples": a causal running max over the envelope.
-    qmax = maximum_filter1d(q, size=hang, origin=(hang - 1) // 2, mode="nearest")
+    # q is smoothed with a 30 ms time constant, so the threshold tests can run on every `dec`-th sample
+    # (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec` samples.
+    dec = max(1, sr // 2000)
+    qd = q[::dec]
+    hang = max(1, int(round(0.2 * sr / dec)))
+    # "exceeded within the last 0.2 s" (hangover): a causal running max over the envelope.
+    qmax = np.sort(maximum_filter1d(qd, size=hang, origin=(hang - 1) // 2, mode="nearest"))
     thresholds = 2.0 ** np.arange(-16, 1)  # amplitude thresholds, 1/65536 .. 1
+    counts = (len(qmax) - np.searchsorted(qmax, thresholds, side="left")) * (n / len(qd))
     margin_db = 15.9
     diffs, levels, acts = [], [], []
-    for c in thresholds:
-        a = int(np.count_nonzero(qmax >= c))
-        if a == 0:
+    for c, a in zip(thresholds, counts):
+        if a <= 0:
             break
         lvl = 10 * np.log10(energy / a)
         levels.append(lvl)
