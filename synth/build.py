@@ -29,7 +29,7 @@ from .render import render
 from .writer.card import write_card
 from .writer.labels import ctm_lines, rttm_lines, seglst, stm_lines
 from .writer.slices import slices_for
-from .writer.targets import targets_vs_realized
+from .writer.targets import speaker_mix, targets_vs_realized
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,9 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     extra = dict(extra_card or {})
     if not plan.cfg.get("suite"):
         extra.setdefault("targets", targets_vs_realized(plan.cfg, items))
+        mix = speaker_mix(plan.cfg, items)
+        if mix:
+            extra.setdefault("speaker_mix", mix)
     if plan.cfg.get("profile"):
         extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, items, {"generator": plan.generator(), "sources": plan.pools.licenses(),

@@ -122,3 +122,6 @@ def test_truncated_transcripts_hold_only_words_in_the_audio(tmp_path, aligned_so
     assert truncated >= 3, "the forced interruptions must cut some utterances"
     ctm = (out / "words.ctm").read_text().splitlines()
     assert len(ctm) == sum(len(s["words"]) for it in manifest(out) for s in it["segments"])
+    from meeteval.io import CTM
+    loaded = CTM.load(out / "words.ctm")
+    assert len(loaded.lines) == len(ctm) and {l.filename for l in loaded.lines} <= {it["id"] for it in manifest(out)}

@@ -98,6 +98,11 @@ def card_markdown(card: dict) -> str:
             applied = f"{v['p_target']:g} / {v['p_realized']:g}" if "p_target" in v else "-"
             lines.append(f"| {k} | `{v['config']}` | {fmt(v.get('target'))} | {fmt(v.get('realized'))} | "
                          f"{v.get('ks', '-')} | {applied} |")
+    if card.get("speaker_mix"):
+        lines += ["", "## Speaker mix: realized vs target", "", "| attribute | value | target share | realized share |",
+                  "|---|---|---|---|"]
+        lines += [f"| {k} | {v} | {r['target']:g} | {r['realized']:g} |"
+                  for k, vals in card["speaker_mix"].items() for v, r in vals.items()]
     lines += ["", "## Slices", ""]
     lines += [f"- **{k}**: " + ", ".join(f"{v}: {c}" for v, c in sorted(vals.items())) for k, vals in card["slices"].items()]
     return "\n".join(lines) + "\n"

@@ -55,3 +55,19 @@ def targets_vs_realized(cfg: dict, items: list[dict]) -> dict:
             row["ks"] = round(float(ks_2samp(realized, target).statistic), 3)
         out[key] = row
     return out
+
+
+def speaker_mix(cfg: dict, items: list[dict]) -> dict:
+    """Realized share of talkers per metadata value next to ``scenario.speakers.weights`` (normalized).
+
+    Counted over talkers (one per talker per item), the unit the weights are sampled in."""
+    weights = ((cfg.get("scenario") or {}).get("speakers") or {}).get("weights") or {}
+    talkers = [t.get("speaker_meta") or {} for it in items for t in it["recipe"]["talkers"]]
+    out = {}
+    for key, table in weights.items():
+        total = sum(float(v) for v in table.values()) or 1.0
+        values = ["unknown" if m.get(key) in (None, "", "?") else str(m.get(key)) for m in talkers]
+        out[key] = {str(v): {"target": round(float(w) / total, 3),
+                             "realized": round(values.count(str(v)) / max(1, len(values)), 3)}
+                    for v, w in table.items()}
+    return out

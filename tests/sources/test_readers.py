@@ -34,6 +34,15 @@ def test_nemo_manifest_with_metadata(tmp_path):
     talkers = [t for it in manifest(out) for t in it["recipe"]["talkers"]]
     assert {t["source_speaker"] for t in talkers} == {"axb"}
     assert talkers[0]["speaker_meta"]["accent"] == "indian_english"
+    card = json.loads((out / "card.json").read_text())
+    assert card["speaker_mix"]["accent"]["indian_english"] == {"target": 1.0, "realized": 1.0}
+
+
+def test_card_reports_realized_speaker_mix_against_target(tmp_path):
+    out = build_set(tmp_path / "set", "n_items=60", "room=none", "++scenario.speakers.weights.gender={F: 0.7, M: 0.3}")
+    mix = json.loads((out / "card.json").read_text())["speaker_mix"]["gender"]
+    assert mix["F"]["target"] == 0.7 and abs(mix["F"]["realized"] - 0.7) < 0.15   # binomial, n=60: 2.5 SD
+    assert abs(mix["F"]["realized"] + mix["M"]["realized"] - 1.0) < 1e-9          # unknown-gender speakers excluded
 
 
 def test_librispeech_tree(tmp_path):
