@@ -150,6 +150,14 @@ def _done(out_dir: Path, job: Job) -> bool:
         return False
 
 
+def remove_partial_writes(out_dir: Path) -> int:
+    """Delete temp files a killed build left mid-write (atomic writes rename them only when complete)."""
+    stale = [p for p in out_dir.rglob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
 def _restore_parts(out_dir: Path) -> None:
     """A finished set has no .parts: recreate them from its manifest so a rerun can skip its items."""
     manifest = out_dir / "manifest.jsonl"
@@ -224,6 +232,7 @@ def build(cfg) -> Path:
     plan = make_plan(cfg)
     out_dir = Path(plan.cfg["out_dir"]).expanduser().resolve()
     check_out_dir(out_dir, plan)
+    remove_partial_writes(out_dir)
     _restore_parts(out_dir)
     jobs = jobs_for(plan)
     run_jobs(plan, out_dir, jobs, int(plan.cfg.get("workers", 1)))

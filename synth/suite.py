@@ -24,7 +24,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .build import Job, check_out_dir, finish, run_jobs
+from .build import Job, check_out_dir, finish, remove_partial_writes, run_jobs
 from .errors import ConfigError
 from .plan import make_plan, plain
 
@@ -69,6 +69,7 @@ def build_suite(cfg: DictConfig | dict) -> Path:
     suite_plan.config_hash = hashlib.blake2b(
         json.dumps(sorted((k, p.config_hash) for k, p in plans.items())).encode(), digest_size=8).hexdigest()
     check_out_dir(out_dir, suite_plan)
+    remove_partial_writes(out_dir)
     all_jobs = []
     for name, plan in plans.items():
         plan.config_hash = suite_plan.config_hash  # one set, one provenance hash

@@ -121,6 +121,7 @@ def test_killed_build_resumes_with_nothing_missing_or_duplicated(tmp_path):
     assert 10 <= n_before < 60, "the kill must land part-way through the build"
     assert not (killed / "manifest.jsonl").exists()
     subprocess.run(args + [f"out_dir={killed}"], cwd=REPO, check=True, capture_output=True)
+    assert not list(killed.rglob(".*.tmp"))    # writes cut off by the kill are swept, not left beside the set
     clean = tmp_path / "clean"
     subprocess.run(args + [f"out_dir={clean}"], cwd=REPO, check=True, capture_output=True)
     ids = [it["id"] for it in manifest(killed)]
@@ -128,3 +129,15 @@ def test_killed_build_resumes_with_nothing_missing_or_duplicated(tmp_path):
     assert sorted(p.name for p in (killed / "audio").iterdir()) == sorted(p.name for p in (clean / "audio").iterdir())
     assert (killed / "manifest.jsonl").read_bytes() == (clean / "manifest.jsonl").read_bytes()
     assert validate_set(killed) == []
+
+
+def test_rerun_sweeps_writes_cut_off_mid_file(built, tmp_path):
+    """What a kill during write_audio leaves behind (a temp file never renamed) is removed by the rerun."""
+    import shutil
+    d = tmp_path / "set"
+    shutil.copytree(built[0], d)
+    stale = d / "audio" / ".st-000003.flac.x1y2.tmp"
+    stale.write_bytes(b"half a flac")
+    assert any("unfinished temp" in p for p in validate_set(d))
+    build_set(d, *COMMON, "workers=1", "output.stems=true")
+    assert not stale.exists() and validate_set(d) == []
