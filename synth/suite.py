@@ -19,7 +19,10 @@ noise file and offset, only the SNR differs).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -63,21 +66,21 @@ def build_suite(cfg: DictConfig | dict) -> Path:
     n = int(suite.get("n_sources", c.get("n_items", 20)))
     base = slice_config(c, suite.get("base") or {}, conf_dir())
     plans = {name: make_plan(slice_config(base, changes, conf_dir())) for name, changes in slices.items()}
+    # one set, one provenance hash: every slice's items are tagged with the hash of all slice configs
+    suite_hash = hashlib.blake2b(json.dumps(sorted((k, p.config_hash) for k, p in plans.items())).encode(),
+                                 digest_size=8).hexdigest()
+    plans = {name: replace(p, config_hash=suite_hash) for name, p in plans.items()}
+    # the set as a whole (config.yaml, card) is described by the suite config; sources are shared by slices
+    whole = replace(next(iter(plans.values())), cfg=c)
     out_dir = Path(c["out_dir"]).expanduser().resolve()
-    suite_plan = next(iter(plans.values()))
-    import hashlib, json
-    suite_plan.config_hash = hashlib.blake2b(
-        json.dumps(sorted((k, p.config_hash) for k, p in plans.items())).encode(), digest_size=8).hexdigest()
-    check_out_dir(out_dir, suite_plan)
+    check_out_dir(out_dir, whole)
     remove_partial_writes(out_dir)
     all_jobs = []
     for name, plan in plans.items():
-        plan.config_hash = suite_plan.config_hash  # one set, one provenance hash
         jobs = [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for j in range(n)]
         run_jobs(plan, out_dir, jobs, int(c.get("workers", 1)))
         all_jobs += jobs
-    suite_plan.cfg = c
-    items = finish(suite_plan, out_dir, all_jobs, extra_card={
+    items = finish(whole, out_dir, all_jobs, extra_card={
         "suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
                   "paired": True}})
     print(f"built suite {suite.get('name')}: {len(slices)} slices x {n} paired items = {len(items)} items in {out_dir}")
