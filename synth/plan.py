@@ -52,9 +52,7 @@ def make_step(spec: dict, where: str) -> Step:
     spec = dict(spec)
     try:
         effect = build_effect(spec)
-    except ConfigError as e:
-        raise ConfigError(f"{where}: {e}") from None
-    except TypeError as e:
+    except (ConfigError, TypeError) as e:  # TypeError: a field of the wrong kind for the effect
         raise ConfigError(f"{where}: {e}") from None
     return Step(effect, {k: v for k, v in spec.items() if k != "name"})
 

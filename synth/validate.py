@@ -54,11 +54,10 @@ def validate_set(set_dir: str | Path) -> list[str]:
         expected = sum(len(it.get("segments", [])) for it in items)
         if len(rttm) != expected:
             problems.append(f"{d / 'segments.rttm'}: {len(rttm)} lines, manifest has {expected} segments")
-    audio_files = {p.relative_to(d).as_posix() for p in (d / "audio").glob("*")} if (d / "audio").exists() else set()
-    stale = [p for p in d.rglob(".*.tmp")]
+    stale = list(d.rglob(".*.tmp"))
     if stale:
         problems.append(f"{stale[0]}: {len(stale)} unfinished temp file(s) from an interrupted write; rerun the build")
-    audio_files = {f for f in audio_files if not f.split("/")[-1].startswith(".")}
+    audio_files = {p.relative_to(d).as_posix() for p in (d / "audio").glob("[!.]*")}
     extra = audio_files - {it.get("audio_filepath") for it in items}
     if extra:
         problems.append(f"{d / 'audio'}: {len(extra)} files not in the manifest, e.g. {sorted(extra)[0]}")
