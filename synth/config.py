@@ -19,6 +19,8 @@ class SourcesConfig:
     speech: Optional[str] = None        # corpus folder, NeMo .jsonl manifest or LibriSpeech tree; default: root
     noise: Optional[str] = None         # folder of noise audio or .jsonl; default: root's noise
     rir: Optional[str] = None           # folder of RIRs or .jsonl; default: root's rir
+    exclude: Optional[list] = None      # built sets (or manifests) whose speakers, utterances, noise and RIRs
+                                        # are left out of the pools (leakage guard for augmentation)
 
 
 @dataclass
