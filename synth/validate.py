@@ -8,7 +8,9 @@ interrupted build leaves behind (``.parts/``, ``.*.tmp``) remains. Prints one li
 if there are any.
 
 A set built by a synth older than the labels hash has no ``labels_sha256``: its labels cannot be
-checked, which is reported as one warning line (the set still validates), not as a problem.
+checked, which is reported as one warning line (the set still validates), not as a problem; re-rendering
+it (``synth render --from``) writes lines with the hash. (Rerunning the build into the same folder would
+keep the old lines: finished items are not rebuilt.)
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
         if not isinstance(it, dict):
             problems.append(f"{where}: not a JSON object")
             continue
-        schema = [f"{where}: field {k!r} missing or not {t}" for k, t in REQUIRED.items() if not isinstance(it.get(k), t)]
+        schema = [f"{where}: field {k!r} missing or not {t}" for k, t in REQUIRED.items()
+                  if not isinstance(it.get(k), t)]
         if str(it.get("id")) in ids:
             problems.append(f"{where}: duplicate id {it.get('id')}")
         ids.add(str(it.get("id")))
@@ -89,7 +92,8 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
     if extra:
         problems.append(f"{d / 'audio'}: {len(extra)} files not in the manifest, e.g. {sorted(extra)[0]}")
     warnings = [f"warning: {manifest}: {unhashed} of {len(items)} items have no labels hash (built by an older "
-                "synth), so their text and segments are not checked; rebuild the set to add it"] if unhashed else []
+                "synth), so their text and segments are not checked; `synth render --from <manifest> --out "
+                "<new folder>` writes them with one"] if unhashed else []
     return problems, warnings
 
 
@@ -117,7 +121,8 @@ def _check_audio(d: Path, it: dict, where: str) -> list[str]:
             out.append(f"{where}: audio {path} is not tagged synthetic=true in its metadata")
     for s in it["segments"]:
         s = s if isinstance(s, dict) else {}
-        bad = [f"{where}: segment field {k!r} missing or not {t}" for k, t in SEGMENT.items() if not isinstance(s.get(k), t)]
+        bad = [f"{where}: segment field {k!r} missing or not {t}" for k, t in SEGMENT.items()
+               if not isinstance(s.get(k), t)]
         out += bad
         if not bad and not 0 <= s["start"] <= s["end"] <= it["duration"] + 1e-3:
             out.append(f"{where}: segment {s['start']}-{s['end']} s lies outside the audio")
