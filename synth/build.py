@@ -28,6 +28,7 @@ from .progress import progress_bar
 from .render import render
 from .writer.card import write_card
 from .writer.labels import ctm_lines, rttm_lines, seglst, stm_lines
+from .writer.manifest import labels_sha256
 from .writer.slices import slices_for
 from .writer.targets import speaker_mix, targets_vs_realized
 
@@ -100,6 +101,7 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
         "slice": slices, "lost_spans": out.lost_spans, "overlap_regions": overlap_regions(out.segments), "synthetic": True, "generator": info.generator,
         "audio_sha256": audio_sha256, "recipe": recipe,
     }
+    line["labels_sha256"] = labels_sha256(line)
     if job.pair_id:
         line["pair_id"] = job.pair_id
     atomic_write_text(out_dir / ".parts" / f"{job.item_id}.json", json.dumps(line, ensure_ascii=False))

@@ -27,10 +27,12 @@ COMMANDS = {
 
 
 def conf_dir() -> Path:
-    here = Path(os.environ.get("SYNTH_CONF", Path(__file__).resolve().parents[1] / "conf"))
+    """The config tree: $SYNTH_CONF if set, else the conf/ shipped with the installed package."""
+    from .shipped import shipped_dir
+    here = Path(os.environ["SYNTH_CONF"]) if os.environ.get("SYNTH_CONF") else shipped_dir("conf")
     if not (here / "config.yaml").exists():
-        raise SynthError(f"config folder {here} not found; install synth from its repository with "
-                         "`pip install -e .` or set SYNTH_CONF=<path to conf/>")
+        raise SynthError(f"config folder {here} not found; reinstall synth (`pip install .` from its "
+                         "repository, or its wheel) or set SYNTH_CONF=<path to conf/>")
     return here
 
 

@@ -1,9 +1,16 @@
 """``synth validate <set>``: check a built set against its manifest.
 
-Checks every item: the schema (required keys and types), the audio file exists, its hash matches, its
-duration, rate and channel count match the manifest and its own tags say synthetic; every segment lies
-inside the audio; the RTTM has exactly the manifest's segments; card and config are present. Prints one
-line per problem and returns their count.
+Checks every item: the schema (required keys and types), the audio file exists and decodes to the end,
+its hash matches, its duration, rate and channel count match the manifest and its own tags say
+synthetic; the labels (text, segments) match the line's ``labels_sha256``; every segment lies inside the
+audio; the RTTM has exactly the manifest's segments; card and config are present; nothing an
+interrupted build leaves behind (``.parts/``, ``.*.tmp``) remains. Prints one line per problem; exit 1
+if there are any.
+
+A set built by a synth older than the labels hash has no ``labels_sha256``: its labels cannot be
+checked, which is reported as one warning line (the set still validates), not as a problem; re-rendering
+it (``synth render --from``) writes lines with the hash. (Rerunning the build into the same folder would
+keep the old lines: finished items are not rebuilt.)
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from pathlib import Path
 import soundfile as sf
 
 from .build import sha256_file
+from .writer.manifest import labels_sha256
 
 REQUIRED = {"id": str, "audio_filepath": str, "duration": (int, float), "sample_rate": int, "num_channels": int,
             "text": str, "segments": list, "conditions": dict, "slice": dict, "synthetic": bool,
@@ -23,15 +31,24 @@ SEGMENT = {"speaker": str, "start": (int, float), "end": (int, float), "text": s
 
 
 def validate_set(set_dir: str | Path) -> list[str]:
+    """The set's problems, one line each (empty: the set is valid)."""
+    return check_set(set_dir)[0]
+
+
+def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of a set; warnings do not make it invalid."""
     d = Path(set_dir)
     problems: list[str] = []
     manifest = d / "manifest.jsonl"
     if not manifest.exists():
-        return [f"{manifest}: missing (is {d} a synth set? run synth build first)"]
+        if (d / ".parts").is_dir():
+            return [f"{manifest}: missing, {d / '.parts'} holds the items of an interrupted build; "
+                    "rerun the build to finish it"], []
+        return [f"{manifest}: missing (is {d} a synth set? run synth build first)"], []
     for name in ("card.md", "card.json", "config.yaml", "segments.rttm"):
         if not (d / name).exists():
             problems.append(f"{d / name}: missing")
-    items, ids = [], set()
+    items, ids, unhashed = [], set(), 0
     for n, line in enumerate(manifest.read_text().splitlines(), 1):
         where = f"{manifest}:{n}"
         try:
@@ -39,54 +56,84 @@ def validate_set(set_dir: str | Path) -> list[str]:
         except json.JSONDecodeError as e:
             problems.append(f"{where}: not JSON ({e.msg})")
             continue
-        for k, t in REQUIRED.items():
-            if not isinstance(it.get(k), t):
-                problems.append(f"{where}: field {k!r} missing or not {t}")
-        if it.get("id") in ids:
+        if not isinstance(it, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        schema = [f"{where}: field {k!r} missing or not {t}" for k, t in REQUIRED.items()
+                  if not isinstance(it.get(k), t)]
+        if str(it.get("id")) in ids:
             problems.append(f"{where}: duplicate id {it.get('id')}")
-        ids.add(it.get("id"))
+        ids.add(str(it.get("id")))
         if it.get("synthetic") is not True:
             problems.append(f"{where}: synthetic is not true")
         items.append(it)
+        if schema:  # the checks below read these fields
+            problems += schema
+            continue
+        if "labels_sha256" not in it:
+            unhashed += 1
+        elif it["labels_sha256"] != labels_sha256(it):
+            problems.append(f"{where}: text/segments differ from labels_sha256 (edited after the build); "
+                            f"re-render the labels with `synth render --from {manifest} --out <new folder>`")
         problems += _check_audio(d, it, where)
     if (d / "segments.rttm").exists():
         rttm = [l for l in (d / "segments.rttm").read_text().splitlines() if l.strip()]
-        expected = sum(len(it.get("segments", [])) for it in items)
+        expected = sum(len(it["segments"]) for it in items if isinstance(it.get("segments"), list))
         if len(rttm) != expected:
             problems.append(f"{d / 'segments.rttm'}: {len(rttm)} lines, manifest has {expected} segments")
+    if (d / ".parts").exists():
+        problems.append(f"{d / '.parts'}: left by an interrupted build; rerun the build to finish it")
     stale = list(d.rglob(".*.tmp"))
     if stale:
-        problems.append(f"{stale[0]}: {len(stale)} unfinished temp file(s) from an interrupted write; rerun the build")
+        problems.append(f"{stale[0]}: {len(stale)} unfinished temp file(s) from an interrupted write; "
+                        "rerun the build to finish it")
     audio_files = {p.relative_to(d).as_posix() for p in (d / "audio").glob("[!.]*")}
-    extra = audio_files - {it.get("audio_filepath") for it in items}
+    extra = audio_files - {it.get("audio_filepath") for it in items if isinstance(it.get("audio_filepath"), str)}
     if extra:
         problems.append(f"{d / 'audio'}: {len(extra)} files not in the manifest, e.g. {sorted(extra)[0]}")
-    return problems
+    warnings = [f"warning: {manifest}: {unhashed} of {len(items)} items have no labels hash (built by an older "
+                "synth), so their text and segments are not checked; `synth render --from <manifest> --out "
+                "<new folder>` writes them with one"] if unhashed else []
+    return problems, warnings
 
 
 def _check_audio(d: Path, it: dict, where: str) -> list[str]:
     path = d / str(it.get("audio_filepath", ""))
-    if not path.exists():
+    if not path.is_file():
         return [f"{where}: audio {path} missing"]
     out = []
-    if it.get("audio_sha256") and sha256_file(path) != it["audio_sha256"]:
-        out.append(f"{where}: audio {path} hash differs from the manifest")
-    info = sf.info(str(path))
-    if info.samplerate != it.get("sample_rate") or info.channels != it.get("num_channels"):
-        out.append(f"{where}: audio is {info.samplerate} Hz/{info.channels} ch, manifest says "
-                   f"{it.get('sample_rate')} Hz/{it.get('num_channels')} ch")
-    if abs(info.frames / info.samplerate - float(it.get("duration", -1))) > 1.0 / info.samplerate + 1e-4:
-        out.append(f"{where}: audio lasts {info.frames / info.samplerate:.4f} s, manifest says {it.get('duration')}")
-    with sf.SoundFile(str(path)) as f:
-        if "synthetic=true" not in (f.comment or ""):
+    try:
+        sr, channels, frames, decoded, comment = _decode(path)
+        reason = None if decoded == frames else f"ends after {decoded} of {frames} frames"
+    except (sf.SoundFileError, OSError) as e:
+        reason = str(getattr(e, "error_string", e)).removeprefix("Error : ").rstrip(".")
+    if reason:  # the other audio checks would only repeat that the file is broken
+        out.append(f"{where}: audio {path} does not decode ({reason}); rerun the build to re-render it")
+    else:
+        if it.get("audio_sha256") and sha256_file(path) != it["audio_sha256"]:
+            out.append(f"{where}: audio {path} hash differs from the manifest")
+        if sr != it.get("sample_rate") or channels != it.get("num_channels"):
+            out.append(f"{where}: audio is {sr} Hz/{channels} ch, manifest says "
+                       f"{it.get('sample_rate')} Hz/{it.get('num_channels')} ch")
+        if abs(frames / sr - it["duration"]) > 1.0 / sr + 1e-4:
+            out.append(f"{where}: audio lasts {frames / sr:.4f} s, manifest says {it.get('duration')}")
+        if "synthetic=true" not in comment:
             out.append(f"{where}: audio {path} is not tagged synthetic=true in its metadata")
-    for s in it.get("segments", []):
-        for k, t in SEGMENT.items():
-            if not isinstance(s.get(k), t):
-                out.append(f"{where}: segment field {k!r} missing or not {t}")
-        if not 0 <= s.get("start", -1) <= s.get("end", -1) <= float(it.get("duration", 0)) + 1e-3:
-            out.append(f"{where}: segment {s.get('start')}-{s.get('end')} s lies outside the audio")
+    for s in it["segments"]:
+        s = s if isinstance(s, dict) else {}
+        bad = [f"{where}: segment field {k!r} missing or not {t}" for k, t in SEGMENT.items()
+               if not isinstance(s.get(k), t)]
+        out += bad
+        if not bad and not 0 <= s["start"] <= s["end"] <= it["duration"] + 1e-3:
+            out.append(f"{where}: segment {s['start']}-{s['end']} s lies outside the audio")
     return out
+
+
+def _decode(path: Path) -> tuple[int, int, int, int, str]:
+    """Decode the whole file: (rate, channels, frames in the header, frames decoded, comment tag)."""
+    with sf.SoundFile(str(path)) as f:
+        decoded = sum(len(block) for block in f.blocks(blocksize=1 << 16))
+        return f.samplerate, f.channels, f.frames, decoded, f.comment or ""
 
 
 def main(argv: list[str]) -> int:
@@ -94,10 +141,11 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="synth validate", description="Check a built set against its manifest.")
     ap.add_argument("set_dir")
     a = ap.parse_args(argv)
-    problems = validate_set(a.set_dir)
-    for p in problems:
+    problems, warnings = check_set(a.set_dir)
+    for p in problems + warnings:
         print(p)
     n = sum(1 for l in (Path(a.set_dir) / "manifest.jsonl").read_text().splitlines() if l.strip()) \
         if (Path(a.set_dir) / "manifest.jsonl").exists() else 0
-    print(f"{'OK' if not problems else 'FAILED'}: {n} items checked, {len(problems)} problems")
+    print(f"{'OK' if not problems else 'FAILED'}: {n} items checked, {len(problems)} problems"
+          + (f", {len(warnings)} warning" if warnings else ""))
     return 0 if not problems else 1

@@ -13,11 +13,12 @@ car_handsfree    150 Hz      5000 Hz     +4 dB near 800 Hz (cabin boom), -4 dB h
 laptop           200 Hz      7000 Hz     +5 dB near 4.5 kHz (small MEMS mic port), -4 dB low shelf
 ===============  ==========  ==========  =====================================================
 
-These curves are *assumptions* (typical published shapes, not measurements of specific devices);
-per item the EQ gains are perturbed by N(0, ``gain_jitter_db``) and all frequencies by a factor
-exp(N(0, ``freq_jitter``)), so no two items have exactly the same device. The drawn curve is recorded in
-full in the params. Filtering is zero-phase (forward-backward), so timing is kept; edges above 0.49 x the
-sample rate are skipped (a narrowband signal is already band limited).
+The table ships as ``assets/channel/devices.yaml``. These curves are *assumptions* (typical published
+shapes, not measurements of specific devices); per item the EQ gains are perturbed by N(0,
+``gain_jitter_db``) and all frequencies by a factor exp(N(0, ``freq_jitter``)), so no two items have
+exactly the same device. The drawn curve is recorded in full in the params. Filtering is zero-phase
+(forward-backward), so timing is kept; edges above 0.49 x the sample rate are skipped (a narrowband
+signal is already band limited).
 """
 
 from __future__ import annotations
@@ -30,17 +31,20 @@ import numpy as np
 from ..audio import Audio
 from ..dist import Const, dist_field
 from ..errors import ConfigError
+from ..shipped import asset_yaml
 from .base import Effect, register
 from .filters import butter_edge_sos, eq_sos, zero_phase
 
-# name -> (low edge Hz, low order, high edge Hz, high order, ((kind, f_hz, gain_db, q), ...)); assumptions
-DEVICES: dict[str, tuple] = {
-    "handset": (200.0, 4, 3800.0, 8, (("peaking", 2800.0, 5.0, 1.2), ("low_shelf", 500.0, -3.0, 0.7))),
-    "headset": (100.0, 4, 7500.0, 8, (("peaking", 3000.0, 2.0, 1.0),)),
-    "speakerphone": (300.0, 6, 6000.0, 8, (("peaking", 1000.0, 5.0, 1.4), ("high_shelf", 3500.0, -6.0, 0.7))),
-    "car_handsfree": (150.0, 4, 5000.0, 8, (("peaking", 800.0, 4.0, 1.0), ("high_shelf", 3000.0, -4.0, 0.7))),
-    "laptop": (200.0, 4, 7000.0, 8, (("peaking", 4500.0, 5.0, 2.0), ("low_shelf", 400.0, -4.0, 0.7))),
-}
+
+def _device_table() -> dict[str, tuple]:
+    """name -> (low edge Hz, low order, high edge Hz, high order, ((kind, f_hz, gain_db, q), ...)),
+    read from the shipped table ``assets/channel/devices.yaml`` (assumptions, see its comments)."""
+    return {name: (float(d["low_hz"]), int(d["low_order"]), float(d["high_hz"]), int(d["high_order"]),
+                   tuple((str(k), float(f), float(g), float(q)) for k, f, g, q in d["eq"]))
+            for name, d in asset_yaml("channel/devices.yaml").items()}
+
+
+DEVICES: dict[str, tuple] = _device_table()
 
 
 @dataclass(frozen=True)

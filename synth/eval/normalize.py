@@ -24,6 +24,7 @@ onto one written form so that only recognition errors remain. Steps, in order (e
 9. ``remove_fillers``: drop hesitations that references do not transcribe (``uh um hmm mm mhm mmm``).
 10. Whitespace collapsed to single spaces, trimmed.
 
+The word lists (number words, abbreviations, currencies, fillers) ship in ``assets/eval/normalize_en.yaml``.
 The normalizer is English-only. It is deterministic and pure; ``normalize(normalize(x)) == normalize(x)``.
 """
 
@@ -34,16 +35,16 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
+from ..shipped import asset_yaml
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand")]
-_ORDINAL_IRREGULAR = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                      "nine": "ninth", "twelve": "twelfth"}
-_ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor"}
-_CURRENCY = {"$": ("dollar", "dollars"), "£": ("pound", "pounds"), "€": ("euro", "euros")}
-DEFAULT_FILLERS = ("uh", "um", "hmm", "mm", "mhm", "mmm")
+_WORDS = asset_yaml("eval/normalize_en.yaml")  # the English word lists, shipped in assets/
+_ONES: list[str] = _WORDS["ones"]
+_TENS: list[str] = _WORDS["tens"]
+_SCALES = [(int(n), name) for n, name in _WORDS["scales"]]
+_ORDINAL_IRREGULAR: dict[str, str] = _WORDS["ordinal_irregular"]
+_ABBREVIATIONS = {**_WORDS["abbreviations"]["with_or_without_dot"], **_WORDS["abbreviations"]["with_dot"]}
+_CURRENCY = {symbol: tuple(names) for symbol, names in _WORDS["currency"].items()}
+DEFAULT_FILLERS = tuple(_WORDS["fillers"])
 
 
 def _under_thousand(n: int) -> list[str]:
@@ -132,7 +133,7 @@ class NormalizerConfig:
 
 
 _NUMBER_RE = re.compile(
-    r"(?P<cur>[$£€])?(?P<neg>(?<![\w.])-)?"
+    rf"(?P<cur>[{''.join(map(re.escape, _CURRENCY))}])?(?P<neg>(?<![\w.])-)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
     r"(?P<ord>st|nd|rd|th)?(?P<pct>\s?%)?(?![\w])"
 )
@@ -169,7 +170,14 @@ def _number_to_words(m: re.Match, years: bool) -> str:
 _TRANSLATE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
                             "–": "-", "—": " ", "‐": "-", "‑": "-"})
 _BRACKETED = re.compile(r"\[[^\]]*\]|<[^>]*>|\{[^}]*\}")
-_ABBREV_RE = re.compile(r"\b(mrs?\b\.?|(?:ms|dr)\.(?=\s|$))", re.IGNORECASE)  # mr/mrs with or without a dot
+
+
+def _alternatives(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_ABBREV_RE = re.compile(rf"\b((?:{_alternatives(_WORDS['abbreviations']['with_or_without_dot'])})\b\.?"
+                        rf"|(?:{_alternatives(_WORDS['abbreviations']['with_dot'])})\.(?=\s|$))", re.IGNORECASE)
 _APOS_EDGE = re.compile(r"(?<![\w])'+|'+(?![\w])")
 
 
