@@ -51,14 +51,27 @@ class Augmented:
     lost_spans: list[tuple[float, float]] = field(default_factory=list)     # packet-loss spans (s)
 
 
-def profile_override(profile: str) -> str:
-    """``profile=<name or file>``: a built-in name is a group override, a .yaml path is applied as a file."""
-    return f"profile={profile}"
+def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
+                     exclude: Sequence[str] | None = None) -> Plan:
+    """The build plan of ``synth build <overrides>``: ``overrides`` are its ``key=value`` arguments,
+    ``profile`` a built-in profile name or a profile file (``synth fit`` output), ``exclude`` the built sets
+    whose sources the pools leave out (``sources.exclude``). ``sources.root`` must hold transcribed speech
+    (the pools are validated whole) even where only its noise and RIRs are used."""
+    from ..cli import _config_error_line, compose_config
 
-
-def exclude_override(exclude: Sequence[str]) -> str:
-    quoted = ",".join("'" + str(p).replace("\\", "\\\\").replace("'", "\\'") + "'" for p in exclude)
-    return f"sources.exclude=[{quoted}]"
+    o = [f"seed={int(seed)}", *overrides]
+    if profile:
+        o.append(f"profile={profile}")  # a name is a group override; a .yaml path is applied as a file
+    if exclude:
+        quoted = ",".join("'" + str(p).replace("\\", "\\\\").replace("'", "\\'") + "'" for p in exclude)
+        o.append(f"sources.exclude=[{quoted}]")
+    try:
+        cfg = compose_config(o)
+    except SynthError:
+        raise
+    except Exception as e:  # Hydra's composition errors, as one line naming the key
+        raise ConfigError(_config_error_line(e)) from None
+    return make_plan(cfg)
 
 
 class Augmenter:
@@ -83,28 +96,8 @@ class Augmenter:
     @classmethod
     def from_config(cls, overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
                     exclude: Sequence[str] | None = None, p: float = 1.0, leg: str | None = None) -> "Augmenter":
-        """Compose the config as ``synth build`` does (``overrides`` are its ``key=value`` arguments).
-
-        ``profile`` is a built-in profile name or a profile file (``synth fit`` output); ``exclude`` lists
-        built sets whose sources the pools leave out (``sources.exclude``). ``sources.root`` must still
-        hold transcribed speech (the build's pools are validated whole), though the Augmenter uses only its
-        noise and RIRs.
-        """
-        from ..cli import compose_config
-
-        o = [f"seed={int(seed)}", *overrides]
-        if profile:
-            o.append(profile_override(profile))
-        if exclude:
-            o.append(exclude_override(exclude))
-        try:
-            cfg = compose_config(o)
-        except SynthError:
-            raise
-        except Exception as e:  # Hydra's composition errors: one line naming the key
-            from ..cli import _config_error_line
-            raise ConfigError(_config_error_line(e)) from None
-        return cls(make_plan(cfg), p=p, leg=leg)
+        """Compose the config as ``synth build`` does (see :func:`plan_from_config`)."""
+        return cls(plan_from_config(overrides, profile, seed, exclude), p=p, leg=leg)
 
     # ------------------------------------------------------------------------------------- pickling
     @property
