@@ -146,7 +146,9 @@ class Augmenter:
 
         ``samples`` is ``(T,)`` or ``(C, T)`` float at ``recipe["sample_rate"]``; every channel gets the same
         draw (as render's recorder does for stereo calls)."""
-        x = check_samples(samples)
+        return self._apply(check_samples(samples), recipe)
+
+    def _apply(self, x: np.ndarray, recipe: dict) -> Augmented:
         sr = int(recipe["sample_rate"])
         if not recipe["applied"]:
             return Augmented(x.copy(), sr, {"augmented": False}, recipe)
@@ -157,6 +159,15 @@ class Augmenter:
         conditions = {"augmented": True, **({"profile": profile} if profile else {}), **cond}
         return Augmented(np.stack(out) if x.ndim == 2 else out[0], sr, conditions, recipe, stems, lost)
 
+    def _effects(self, recipe: dict) -> tuple:
+        """The plan's built effects for a recipe this plan drew (else None: run_effects builds them)."""
+        ours = (recipe.get("generator") or {}).get("config_hash") == self.plan.config_hash \
+            and recipe["leg"]["name"] == self.leg[0]
+        if not ours:
+            return None, None, None
+        return ([s.effect for s in self.plan.talker_steps], [s.effect for s in self.leg[1]],
+                [s.effect for s in self.plan.recorder])
+
     def _apply_channel(self, x: np.ndarray, sr: int, recipe: dict):
         """Render's order on one channel: talker effects, leg effects, output rate, recorder."""
         n = len(x)
@@ -164,15 +175,16 @@ class Augmenter:
         talker: dict = {}
         leg: dict = {}
         lost: list = []
-        a = run_effects(Audio(x, sr), recipe["talker"], self.ctx, TALKER, stems, talker, [])
-        a = run_effects(a, recipe["leg"]["effects"], self.ctx, recipe["leg"]["name"], stems, leg, lost)
+        e_talker, e_leg, e_rec = self._effects(recipe)
+        a = run_effects(Audio(x, sr), recipe["talker"], self.ctx, TALKER, stems, talker, [], e_talker)
+        a = run_effects(a, recipe["leg"]["effects"], self.ctx, recipe["leg"]["name"], stems, leg, lost, e_leg)
         conditions = merge_conditions({TALKER: talker}, {recipe["leg"]["name"]: leg})
         conditions["channel_sr_hz"] = a.sr
         if recipe["recorder"]:
             out_sr = int((self.plan.cfg.get("output") or {}).get("sample_rate") or a.sr)
             a = Audio(fit_length(resample(a.samples, a.sr, out_sr), int(round(n * out_sr / sr))), out_sr)
             rec: dict = {}
-            a = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [])
+            a = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [], e_rec)
             conditions["recorder"] = rec
             if "codec_chain" in rec:
                 conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec["codec_chain"]]))
@@ -181,7 +193,7 @@ class Augmenter:
 
     def __call__(self, samples: np.ndarray, sample_rate: int, key: Any, epoch: int = 0) -> Augmented:
         x = check_samples(samples)
-        return self.apply(x, self.sample(key, epoch, sample_rate, x.shape[-1] / int(sample_rate)))
+        return self._apply(x, self.sample(key, epoch, sample_rate, x.shape[-1] / int(sample_rate)))
 
 
 def check_samples(samples) -> np.ndarray:

@@ -2,6 +2,7 @@
 match the audio, input length kept and codec chains time-aligned."""
 
 import hashlib
+import json
 import os
 import pickle
 import subprocess
@@ -58,6 +59,14 @@ def test_same_key_and_epoch_give_identical_audio_and_another_epoch_another_draw(
     assert other.recipe["leg"]["effects"][0]["params"] != a.recipe["leg"]["effects"][0]["params"]
     assert np.max(np.abs(other.samples - a.samples)) > 1e-3
     assert a.conditions["augmented"] and {"rt60_s", "snr_db", "clipped_fraction", "codec"} <= set(a.conditions)
+
+
+def test_the_recipe_replays_the_same_audio_from_json(call_aug, speech):
+    r = call_aug(speech, 16000, "utt-2", epoch=1)
+    recipe = json.loads(json.dumps(r.recipe))
+    assert np.array_equal(call_aug.apply(speech, recipe).samples, r.samples)        # with the plan's effects
+    foreign = {**recipe, "generator": {}}                                             # effects rebuilt from configs
+    assert np.array_equal(call_aug.apply(speech, foreign).samples, r.samples)
 
 
 def test_identical_in_another_process(call_aug, speech):
