@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -75,29 +76,23 @@ def synth_chain(corpus: Path, extra: list[str]):
     return lambda x, k, epoch: aug(x, SR, f"utt{k}", epoch).samples
 
 
-def dataloader_rate(corpus: Path, utts: list[np.ndarray], workers: int, epochs: int) -> float:
-    """Utterances per wall-clock second through a DataLoader whose workers run the G.711 call chain."""
+def dataloader_rate(corpus: Path, utts: list[np.ndarray], workers: int, repeats: int) -> float:
+    """Utterances per wall-clock second through one DataLoader pass (``repeats`` x the utterances, worker
+    start-up included) whose workers run the G.711 call chain."""
     import torch
 
     aug = Augmenter.from_config([f"sources.root={corpus}", *ROOM_NOISE_CLIP, "channel=g711_ulaw"])
 
     class Utterances(torch.utils.data.Dataset):
-        epoch = 0
-
         def __len__(self):
-            return len(utts)
+            return repeats * len(utts)
 
         def __getitem__(self, i):
-            return torch.from_numpy(aug(utts[i], SR, f"utt{i}", self.epoch).samples)
+            return torch.from_numpy(aug(utts[i % len(utts)], SR, f"utt{i}", 0).samples)
 
-    ds = Utterances()
-    list(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers))  # warm-up: start, caches
     t = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        ds.epoch = epoch
-        for _ in torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers):
-            pass
-    return epochs * len(utts) / (time.perf_counter() - t)
+    n = sum(1 for _ in torch.utils.data.DataLoader(Utterances(), batch_size=None, num_workers=workers))
+    return n / (time.perf_counter() - t)
 
 
 def main() -> None:
@@ -126,7 +121,8 @@ def main() -> None:
         utt_s, audio_s = cpu_rate(fn, utts, a.repeats)
         print(f"{chain:<40} {lib:<18} {utt_s:>10.1f} {audio_s:>14.1f}")
     rate = dataloader_rate(corpus, utts, a.workers, a.repeats)
-    print(f"DataLoader, {a.workers} workers, G.711 call chain: {rate:.1f} utterances/s (wall clock)")
+    print(f"DataLoader, {a.workers} workers, G.711 call chain: {rate:.1f} utterances/s (wall clock; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":
