@@ -3,12 +3,13 @@ count, rendered conversations with their segment labels, sharding over workers a
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from synth.audio import load
 from synth.augment import AugmentTransform, Augmenter, RenderedDataset, collate
 
-from helpers import CORPUS
+from helpers import CORPUS, build_set, manifest
 
 UTTS = sorted(CORPUS.glob("speech/librispeech_*/*.flac"))[:4]
 BASE = [f"sources.root={CORPUS}", "room=none", "channel=g711_ulaw"]
@@ -109,3 +110,13 @@ def test_ranks_take_disjoint_shares(conversations, monkeypatch):
         monkeypatch.setenv("WORLD_SIZE", "2")
         seen.append([it["id"] for it in conversations])
     assert seen == [["conv-000000", "conv-000002", "conv-000004"], ["conv-000001", "conv-000003"]]
+
+
+def test_epoch_0_items_are_the_items_synth_build_writes(conversations, tmp_path):
+    built = build_set(tmp_path / "set", *CONV[1:], "seed=5", "n_items=2")
+    conversations.set_epoch(0)
+    for line in manifest(built):
+        item = conversations.item(int(line["id"].rsplit("-", 1)[1]))
+        audio, _ = sf.read(built / line["audio_filepath"], dtype="float32")
+        assert item["segments"] == line["segments"] and item["text"] == line["text"]
+        assert np.max(np.abs(item["audio"].numpy() - audio)) <= 1 / 32768 + 1e-7   # 16-bit FLAC quantization

@@ -135,3 +135,15 @@ def test_a_missing_extra_names_the_extra_and_the_pip_command():
     with pytest.raises(SynthError) as e:
         require("synth_no_such_module", "torch", "synth.augment.AugmentTransform")
     assert "torch extra" in str(e.value) and "pip install torch==2.13.0" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_profiles_by_name_and_by_file(speech, tmp_path):
+    calls = Augmenter.from_config([f"sources.root={CORPUS}"], profile="call_center_narrowband", leg="customer")
+    r = calls(speech, 16000, "utt-1")
+    assert r.recipe["leg"]["name"] == "customer" and r.conditions["profile"] == "call_center_narrowband"
+    assert r.conditions["channel_sr_hz"] == 8000 and r.samples.shape == speech.shape
+    path = tmp_path / "quiet_street.yaml"
+    path.write_text("level: {speech_dbov: -30.0}\nnoise: {kind: recorded, snr_db: 7.0}\nroom: {kind: none}\n")
+    r = Augmenter.from_config([f"sources.root={CORPUS}"], profile=str(path))(speech, 16000, "utt-1")
+    assert r.conditions["profile"] == "quiet_street"
+    assert r.conditions["speech_level_dbov"] == -30.0 and r.conditions["snr_db"] == 7.0 and "rir" not in r.conditions
