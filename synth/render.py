@@ -42,12 +42,14 @@ def effect_of(step: dict):
 
 
 def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, conditions: dict,
-                lost: list) -> Audio:
+                lost: list, effects: list | None = None) -> Audio:
     """Apply ``steps`` in order. The first effect to report a condition key names it; codec hops are
-    also listed in order as ``codec_chain`` (e.g. ``amr_nb@12200>g711_ulaw>mp3@16000``)."""
+    also listed in order as ``codec_chain`` (e.g. ``amr_nb@12200>g711_ulaw>mp3@16000``). ``effects``: the
+    steps' effects already built from their configs (the plan's), so a caller applying many recipes of
+    one plan does not rebuild them per call."""
     hops = []
-    for step in steps:
-        effect = effect_of(step)
+    for k, step in enumerate(steps):
+        effect = effects[k] if effects is not None else effect_of(step)
         params = effect.params_from_dict(step["params"])
         before = audio
         if effect.additive and getattr(params, "applied", True) is not False:

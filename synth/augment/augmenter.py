@@ -1,0 +1,206 @@
+"""Training-time augmentation: a build's single-talker chain applied to your own utterances, on the fly.
+
+An :class:`Augmenter` is composed from the same Hydra config, profiles and effects as ``synth build``
+(``synth.plan.make_plan``), so a training utterance goes through exactly the chain a test item does, in
+render's order: the talker's room and level, the first channel leg's noise, gain and clipping and then its
+channel chain (device, AGC, band limit, codecs, packet loss), then the call recorder. Drawing and applying
+are the build's own code: :func:`synth.plan.sample_step` draws each effect's params and
+:func:`synth.render.run_effects` applies them; there is no second DSP implementation.
+
+Determinism: every draw comes from ``item_rng(seed, f"{key}@{epoch}", stage)`` with the stage names of
+:func:`synth.plan.sample_recipe` (``talker-A/0:room``, ``leg-0/2:clipping``...) plus ``augment/p`` for the
+overall probability. The same key and epoch give the same audio in any worker, process or machine; another
+epoch gives another draw.
+
+Time and length: effects compensate their own delays (codec, RIR direct path), so the output lines up with
+the input. A chain that ends at another rate (a narrowband leg ends at 8 kHz) is resampled back to the input
+rate with soxr (linear phase, no shift) and cut or padded to the input length; ``conditions`` record the
+rate the channel ended at (``channel_sr_hz``).
+
+Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made). A pickled
+Augmenter (a DataLoader worker's copy) carries the pool lists and the bank, not the audio: its file cache
+(:class:`synth.context.RenderContext`) starts empty in each process and fills on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..audio import Audio, resample
+from ..context import ItemContext, RenderContext
+from ..errors import BadInput, ConfigError, SynthError
+from ..plan import Plan, make_plan, sample_step
+from ..render import fit_length, merge_conditions, run_effects
+from ..rng import item_rng
+
+TALKER = "A"  # the label render gives a single talker; stems are named after it
+
+
+@dataclass
+class Augmented:
+    """One augmented utterance: ``samples`` shaped like the input, at ``sample_rate`` (the input's rate)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    conditions: dict                                   # drawn and measured values, as in manifest lines
+    recipe: dict                                       # every draw (JSON); :meth:`Augmenter.apply` replays it
+    stems: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # additive parts (noise), first channel
+    lost_spans: list[tuple[float, float]] = field(default_factory=list)     # packet-loss spans (s)
+
+
+def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
+                     exclude: Sequence[str] | None = None) -> Plan:
+    """The build plan of ``synth build <overrides>``: ``overrides`` are its ``key=value`` arguments,
+    ``profile`` a built-in profile name or a profile file (``synth fit`` output), ``exclude`` the built sets
+    whose sources the pools leave out (``sources.exclude``). ``sources.root`` must hold transcribed speech
+    (the pools are validated whole) even where only its noise and RIRs are used."""
+    from ..cli import _config_error_line, compose_config
+
+    o = [f"seed={int(seed)}", *overrides]
+    if profile:
+        o.append(f"profile={profile}")  # a name is a group override; a .yaml path is applied as a file
+    if exclude:
+        quoted = ",".join("'" + str(p).replace("\\", "\\\\").replace("'", "\\'") + "'" for p in exclude)
+        o.append(f"sources.exclude=[{quoted}]")
+    try:
+        cfg = compose_config(o)
+    except SynthError:
+        raise
+    except Exception as e:  # Hydra's composition errors, as one line naming the key
+        raise ConfigError(_config_error_line(e)) from None
+    return make_plan(cfg)
+
+
+class Augmenter:
+    """The build's single-talker chain as a callable: ``aug(samples, sample_rate, key, epoch)``.
+
+    ``p`` is the probability that the whole chain is applied to an utterance (otherwise it is returned
+    unchanged and recorded as ``augmented: false``); each effect keeps its own ``p`` from the config.
+    ``leg`` picks the channel leg by name (default: the first, as for a single-talker build item).
+    """
+
+    def __init__(self, plan: Plan, p: float = 1.0, leg: str | None = None):
+        if not 0.0 <= float(p) <= 1.0:
+            raise ConfigError(f"augment p={p}: must be within [0, 1]")
+        names = [name for name, _ in plan.legs]
+        if leg is not None and leg not in names:
+            raise ConfigError(f"augment leg={leg!r}: the channel's legs are {names}")
+        self.plan = plan
+        self.p = float(p)
+        self.leg_index = names.index(leg) if leg is not None else 0
+        self._ctx: RenderContext | None = None
+
+    @classmethod
+    def from_config(cls, overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
+                    exclude: Sequence[str] | None = None, p: float = 1.0, leg: str | None = None) -> "Augmenter":
+        """Compose the config as ``synth build`` does (see :func:`plan_from_config`)."""
+        return cls(plan_from_config(overrides, profile, seed, exclude), p=p, leg=leg)
+
+    # ------------------------------------------------------------------------------------- pickling
+    @property
+    def ctx(self) -> RenderContext:
+        if self._ctx is None:
+            self._ctx = RenderContext(self.plan.pools.root)
+        return self._ctx
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_ctx": None}  # the file cache is per process
+
+    # ------------------------------------------------------------------------------------- drawing
+    @property
+    def seed(self) -> int:
+        return self.plan.seed
+
+    @property
+    def leg(self) -> tuple[str, list]:
+        return self.plan.legs[self.leg_index]
+
+    def sample(self, key: Any, epoch: int, sample_rate: int, duration_s: float) -> dict:
+        """Every draw for one utterance (JSON): the steps of the talker, the leg and the recorder."""
+        item = f"{key}@{int(epoch)}"
+        recipe = {"kind": "augment", "key": str(key), "epoch": int(epoch), "seed": self.seed,
+                  "sample_rate": int(sample_rate), "p": self.p, "generator": self.plan.generator()}
+        applied = bool(item_rng(self.seed, item, "augment/p").uniform() < self.p)
+        recipe["applied"] = applied
+        leg_name, leg_steps = self.leg
+        if not applied:
+            return {**recipe, "talker": [], "leg": {"name": leg_name, "effects": []}, "recorder": []}
+        ctx = ItemContext(item_id=item, sr=int(sample_rate), duration_s=float(duration_s), pools=self.plan.pools,
+                          rooms=self.plan.rooms)
+        plan = self.plan
+        return {**recipe,
+                "talker": [sample_step(s, item_rng(self.seed, item, f"talker-{TALKER}/{k}:{s.effect.name}"), ctx)
+                           for k, s in enumerate(plan.talker_steps)],
+                "leg": {"name": leg_name, "effects": [
+                    sample_step(s, item_rng(self.seed, item, f"leg-{self.leg_index}/{k}:{s.effect.name}"), ctx)
+                    for k, s in enumerate(leg_steps)]},
+                "recorder": [sample_step(s, item_rng(self.seed, item, f"recorder/{k}:{s.effect.name}"), ctx)
+                             for k, s in enumerate(plan.recorder)]}
+
+    # ------------------------------------------------------------------------------------- applying
+    def apply(self, samples: np.ndarray, recipe: dict) -> Augmented:
+        """Apply a recipe from :meth:`sample` (pure: the same recipe and input give identical samples).
+
+        ``samples`` is ``(T,)`` or ``(C, T)`` float at ``recipe["sample_rate"]``; every channel gets the same
+        draw (as render's recorder does for stereo calls)."""
+        return self._apply(check_samples(samples), recipe)
+
+    def _apply(self, x: np.ndarray, recipe: dict) -> Augmented:
+        sr = int(recipe["sample_rate"])
+        if not recipe["applied"]:
+            return Augmented(x.copy(), sr, {"augmented": False}, recipe)
+        channels = [self._apply_channel(ch, sr, recipe) for ch in np.atleast_2d(x)]
+        out = [c[0] for c in channels]
+        _, cond, stems, lost = channels[0]  # measured values (clipped fraction...) of the first channel
+        profile = (self.plan.cfg.get("profile") or {}).get("name")
+        conditions = {"augmented": True, **({"profile": profile} if profile else {}), **cond}
+        return Augmented(np.stack(out) if x.ndim == 2 else out[0], sr, conditions, recipe, stems, lost)
+
+    def _effects(self, recipe: dict) -> tuple:
+        """The plan's built effects for a recipe this plan drew (else None: run_effects builds them)."""
+        ours = (recipe.get("generator") or {}).get("config_hash") == self.plan.config_hash \
+            and recipe["leg"]["name"] == self.leg[0]
+        if not ours:
+            return None, None, None
+        return ([s.effect for s in self.plan.talker_steps], [s.effect for s in self.leg[1]],
+                [s.effect for s in self.plan.recorder])
+
+    def _apply_channel(self, x: np.ndarray, sr: int, recipe: dict):
+        """Render's order on one channel: talker effects, leg effects, output rate, recorder."""
+        n = len(x)
+        stems: dict = {}
+        talker: dict = {}
+        leg: dict = {}
+        lost: list = []
+        e_talker, e_leg, e_rec = self._effects(recipe)
+        a = run_effects(Audio(x, sr), recipe["talker"], self.ctx, TALKER, stems, talker, [], e_talker)
+        a = run_effects(a, recipe["leg"]["effects"], self.ctx, recipe["leg"]["name"], stems, leg, lost, e_leg)
+        conditions = merge_conditions({TALKER: talker}, {recipe["leg"]["name"]: leg})
+        conditions["channel_sr_hz"] = a.sr
+        if recipe["recorder"]:
+            out_sr = int((self.plan.cfg.get("output") or {}).get("sample_rate") or a.sr)
+            a = Audio(fit_length(resample(a.samples, a.sr, out_sr), int(round(n * out_sr / sr))), out_sr)
+            rec: dict = {}
+            a = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [], e_rec)
+            conditions["recorder"] = rec
+            if "codec_chain" in rec:
+                conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec["codec_chain"]]))
+        y = fit_length(resample(a.samples, a.sr, sr), n)
+        return y.astype(np.float32), conditions, stems, lost
+
+    def __call__(self, samples: np.ndarray, sample_rate: int, key: Any, epoch: int = 0) -> Augmented:
+        x = check_samples(samples)
+        return self._apply(x, self.sample(key, epoch, sample_rate, x.shape[-1] / int(sample_rate)))
+
+
+def check_samples(samples) -> np.ndarray:
+    """float32 ``(T,)`` or ``(C, T)`` with finite values and at least one sample, or a one-line error."""
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise BadInput("augment samples", f"have shape {x.shape}", "pass a non-empty (T,) or (C, T) float array")
+    if not np.isfinite(x).all():
+        raise BadInput("augment samples", "contain NaN or infinite values", "drop or clean the utterance first")
+    return x
