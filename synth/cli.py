@@ -23,6 +23,8 @@ COMMANDS = {
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
     "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
+    "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
+    "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
 }
 
 
