@@ -138,3 +138,38 @@ def _exact(set_dir, tmp_path):
     p = tmp_path / "exact.jsonl"
     p.write_text("".join(json.dumps({"id": it["id"], "text": it["text"]}) + "\n" for it in manifest(set_dir)))
     return p
+
+
+def test_training_shares_measured_on_a_sample_of_clean_speech(suites, tmp_path):
+    """Without conditions metadata, shares are measured (synth.profiles.estimate): clean read speech is nowhere
+    near 0 or -5 dB SNR, so those slices keep their full weight."""
+    from helpers import CORPUS
+
+    rows = [json.loads(l) for l in (CORPUS / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"audio_filepath": str(CORPUS / r["path"]), "text": r["transcript"],
+                                         "speaker": r["speaker"], "duration": r["duration_s"]}) + "\n"
+                             for r in rows if r["kind"] == "speech"))
+    _, rows_plain, _ = make_target_plan([suites["snr_results"]], 0.3)
+    _, rows_t, info = make_target_plan([suites["snr_results"]], 0.3, train=train, n_sample=4)
+    assert info["train_note"].startswith("measured on 4 of")
+    w, wt = {r["slice"]: r for r in rows_plain}, {r["slice"]: r for r in rows_t}
+    for s in ("snr_0", "snr_-5"):
+        assert wt[s]["share"] == 0.0 and wt[s]["weight"] == pytest.approx(w[s]["weight"])
+    assert all(0.0 <= r["share"] <= 1.0 for r in rows_t)
+
+
+def test_term_error_rate_can_drive_the_plan(suites, tmp_path):
+    """--metric ter: weights from the paired TER delta (terms = the first word of every reference, which the
+    controlled hypotheses replace whenever a slice has errors)."""
+    from conftest import SNR_ERRORS, eval_with, write_controlled_hyps
+
+    terms = tmp_path / "terms.txt"
+    terms.write_text("\n".join(sorted({it["text"].split()[0] for it in manifest(suites["snr"])})) + "\n")
+    hyps = write_controlled_hyps(suites["snr"], SNR_ERRORS, tmp_path / "h.jsonl")
+    res = eval_with(suites["snr"], hyps, tmp_path / "ev", f"terms={terms}")
+    plan, rows, _ = make_target_plan([res], 0.3, metric="ter")
+    by = {r["slice"]: r for r in rows}
+    # every item of snr_10..snr_-5 loses its first word: same TER delta, same weight; snr_20/30 no budget
+    assert by["snr_-5"]["delta"] == pytest.approx(by["snr_10"]["delta"]) and by["snr_-5"]["delta"] > 0
+    assert by["snr_-5"]["p"] == pytest.approx(by["snr_10"]["p"]) and by["snr_20"]["p"] == by["snr_30"]["p"] == 0
