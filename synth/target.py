@@ -95,24 +95,29 @@ def suite_slices(results_path: Path, results: dict, metric: str) -> tuple[dict, 
         pd = (scored.get(name) or {}).get("paired_vs_ref") or {}
         groups = [g for g in GROUPS + ("level", "scenario", "output") if c.get(g) != configs[ref].get(g)]
         rows.append({"suite": suite.get("name") or set_dir.name, "slice": name, "groups": groups,
-                     "spec": c.get(groups[0]) if len(groups) == 1 else None,
+                     "spec": c.get(groups[0]) if len(groups) == 1 and groups[0] in GROUPS else None,
+                     "ref_spec": configs[ref].get(groups[0]) if groups else None,
                      "metric": pd.get(metric), "ref_metric": pd.get(f"ref_{metric}"),
                      "delta": pd.get("delta"), "delta_ci": pd.get("delta_ci"), "n_pairs": pd.get("n_pairs")})
     return configs[ref], rows
 
 
-def condition(group: str, spec: dict) -> dict:
-    """What a slice's condition is, in the terms training data are described in."""
+def condition(group: str, spec: dict, ref_spec: dict | None) -> dict:
+    """What a slice's condition is, in the terms training data are described in. For a channel: the
+    stages of its first leg that the reference's chain does not have (codec, band, anything else)."""
     if group == "noise":
         return {"snr_db": spec.get("snr_db")}
     if group == "room":
         return {"rt60_s": spec.get("rt60_s"), "kind": spec.get("kind")}
-    stages = [s for leg in (spec.get("legs") or [])[:1] for s in leg.get("chain") or []]
-    codecs = [s for s in stages if s.get("name") == "codec"]
-    bands = [s.get("band") for s in stages if s.get("name") == "bandlimit"]
+    ref_chain = [st for leg in ((ref_spec or {}).get("legs") or [])[:1] for st in leg.get("chain") or []]
+    added = [st for leg in (spec.get("legs") or [])[:1] for st in leg.get("chain") or [] if st not in ref_chain]
+    codecs = [st for st in added if st.get("name") == "codec"]
+    bands = [st.get("band") for st in added if st.get("name") == "bandlimit"]
+    other = [f"{st['name']}(" + ", ".join(f"{k}={v}" for k, v in st.items() if k not in ("name", "p")) + ")"
+             for st in added if st.get("name") not in ("codec", "bandlimit")]
     return {"codec": codecs[0].get("codec") if len(codecs) == 1 else [c.get("codec") for c in codecs] or None,
             "bitrate_bps": codecs[0].get("bitrate_bps") if len(codecs) == 1 else None,
-            "band": bands[0] if bands else None}
+            "band": bands[0] if bands else None, "other": other or None}
 
 
 # ---------------------------------------------------------------- training data
@@ -144,110 +149,162 @@ def _num(v) -> float | None:
 
 
 def share_in(train: list[dict], group: str, cond: dict) -> float | None:
-    """Fraction of training utterances already in the condition (None: not comparable)."""
+    """Fraction of training utterances already in the condition (None: not comparable). A constant
+    target matches within the tolerance, a ``[lo, hi]`` range matches inside it."""
+    def near(v, target, tol: float) -> bool:
+        v = _num(v)
+        if v is None:
+            return False
+        if isinstance(target, list):
+            return float(target[0]) <= v <= float(target[1])
+        return abs(v - float(target)) <= tol
+
+    key, tol = {"noise": ("snr_db", SNR_TOL_DB), "room": ("rt60_s", RT60_TOL_S)}.get(group, (None, 0.0))
+    if key is not None:
+        target = cond.get(key)
+        if not (_num(target) is not None or (isinstance(target, list) and len(target) == 2)):
+            return None
+        return float(np.mean([near(c.get(key), target, tol) for c in train])) if train else None
+    if cond.get("codec") is None or isinstance(cond["codec"], list) or cond.get("other"):
+        return None  # no single codec change (a transcoding chain, packet loss ...): not comparable
+
     def matches(c: dict) -> bool:
-        if group == "noise":
-            v, t = _num(c.get("snr_db")), _num(cond["snr_db"])
-            return v is not None and t is not None and abs(v - t) <= SNR_TOL_DB
-        if group == "room":
-            v, t = _num(c.get("rt60_s")), _num(cond["rt60_s"])
-            return v is not None and t is not None and abs(v - t) <= RT60_TOL_S
-        if c.get("measured"):
+        if c.get("measured"):  # measured audio tells the band class, not the codec
             return cond.get("band") is not None and c.get("band") == cond["band"]
         return c.get("codec") == cond["codec"] and (cond["bitrate_bps"] is None
                                                      or c.get("bitrate_bps") == cond["bitrate_bps"])
-    if group in ("noise", "room") and _num(cond.get("snr_db" if group == "noise" else "rt60_s")) is None:
-        return None
     return float(np.mean([matches(c) for c in train])) if train else None
 
 
 # ---------------------------------------------------------------- merging slices into one spec
 
-def _leaves(x, path=()) -> dict:
-    if isinstance(x, dict):
-        return {k: v for key, val in x.items() for k, v in _leaves(val, path + (key,)).items()} or {path: {}}
-    if isinstance(x, list) and x and all(isinstance(v, dict) for v in x):
-        return {k: v for i, val in enumerate(x) for k, v in _leaves(val, path + (i,)).items()}
-    return {path: tuple(x) if isinstance(x, list) else x}
+def _fields(group: str, spec: dict) -> dict:
+    """A spec as {field path: value}: top-level keys for noise and room; for a channel, every field of
+    every stage, ``(leg, stage, field)``, plus each leg's name and chain length."""
+    if group != "channel":
+        return {(k,): v for k, v in spec.items()}
+    out = {("name",): spec.get("name")}
+    for i, leg in enumerate(spec.get("legs") or []):
+        chain = leg.get("chain") or []
+        out[(i, "name")] = leg.get("name")
+        out[(i, "len")] = len(chain)
+        out.update({(i, k, f): v for k, stage in enumerate(chain) for f, v in stage.items()})
+    return out
 
 
-def _diff(a: dict, b: dict) -> set:
-    """Leaf paths where two specs differ (a channel's own ``name`` aside)."""
-    la, lb = _leaves(a), _leaves(b)
-    return {k for k in set(la) | set(lb) if la.get(k) != lb.get(k) and k != ("name",)}
+def _diff(group: str, a: dict, b: dict) -> set:
+    fa, fb = _fields(group, a), _fields(group, b)
+    return {k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k) and k != ("name",)}
 
 
-def _set(spec: dict, path: tuple, value) -> None:
-    node = spec
-    for k in path[:-1]:
-        node = node[k]
-    node[path[-1]] = value
-
-
-def _choice(values: list, weights: list[float]):
+def _mixture(values: list, weights: list[float]):
+    """One distribution drawing each value with its weight: a choice over constants, a histogram over
+    non-overlapping [lo, hi] ranges; None when the values cannot be mixed in one field."""
     agg: dict = {}
     for v, w in zip(values, weights):
-        agg[v] = agg.get(v, 0.0) + w
-    if len(agg) == 1:
-        return next(iter(agg))
+        key = tuple(v) if isinstance(v, list) else v
+        agg[key] = agg.get(key, 0.0) + w
     tot = sum(agg.values())
-    return {"choice": list(agg), "weights": [round(w / tot, 6) for w in agg.values()]}
+    if len(agg) == 1:
+        return values[0]
+    if all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in agg):
+        return {"choice": list(agg), "weights": [round(w / tot, 6) for w in agg.values()]}
+    if all(isinstance(v, tuple) and len(v) == 2 and all(_num(x) is not None for x in v) for v in agg):
+        bins = sorted(agg.items())
+        if any(b[0][0] < a[0][1] for a, b in zip(bins, bins[1:])):
+            return None  # overlapping ranges
+        edges, counts = [bins[0][0][0]], []
+        for (lo, hi), w in bins:
+            if lo > edges[-1]:
+                edges.append(lo)
+                counts.append(0.0)  # a gap between two ranges
+            edges.append(hi)
+            counts.append(round(w / tot, 6))
+        return {"histogram": {"edges": edges, "counts": counts}}
+    return None
 
 
-def merge_group(group: str, comps: list[dict]) -> tuple[dict, list[dict], list[dict]]:
-    """One spec drawing from the components' conditions: (spec, kept, dropped). ``comps``: rows with
-    ``spec`` and ``weight``; the heaviest fixes the shape, others join when they differ from it only in
-    one field (noise, room) or only in the fields of one codec stage (channel)."""
+def merge_group(group: str, comps: list[dict]) -> tuple[dict, str, list[dict], list[dict]]:
+    """One spec drawing from the components' conditions: (spec, what varies, kept, dropped).
+
+    ``comps``: rows with ``spec`` and ``weight``. One component fixes the shape; another joins when it
+    differs from it in one field (noise, room, or one stage of a channel chain) that all joined
+    components vary, or, for a codec stage, only in the codec's fields (codec, bitrate per codec, ...).
+    The shape that keeps the most weight wins (the heavier head on ties).
+    """
+    comps = sorted(comps, key=lambda c: -c["weight"])
+    best = None
+    for head in comps:
+        spec, varies, kept = _merge_with_head(group, comps, head)
+        if best is None or sum(c["weight"] for c in kept) > sum(c["weight"] for c in best[2]) + 1e-12:
+            best = (spec, varies, kept)
+    spec, varies, kept = best
+    return spec, varies, kept, [c for c in comps if c not in kept]
+
+
+def _merge_with_head(group: str, comps: list[dict], head: dict) -> tuple[dict, str, list[dict]]:
     import copy
 
-    comps = sorted(comps, key=lambda c: -c["weight"])
-    head = comps[0]
-    diffs = [_diff(head["spec"], c["spec"]) for c in comps]
+    diffs = [_diff(group, head["spec"], c["spec"]) for c in comps]
+    heavy = lambda pred: sum(c["weight"] for c, d in zip(comps, diffs) if d and pred(d))  # noqa: E731
+    codec_stage = None
     if group == "channel":
-        def ok(d):
-            stages = {k[:-1] for k in d}
-            return not d or (len(stages) == 1 and all(k[-1] in CODEC_FIELDS for k in d)
-                             and _get(head["spec"], next(iter(stages))).get("name") == "codec")
-        allowed = [d for d in diffs if d]
-        stage = next((next(iter({k[:-1] for k in d})) for d in allowed if ok(d)), None)
-        kept = [c for c, d in zip(comps, diffs) if ok(d) and (not d or {k[:-1] for k in d} == {stage})]
+        stages = {d_k[:2] for d in diffs if d for d_k in d if len(d_k) == 3}
+        codec_stage = next((st for st in stages if _fields(group, head["spec"]).get((*st, "name")) == "codec"
+                            and heavy(lambda d, st=st: all(k[:2] == st and k[2] in CODEC_FIELDS for k in d))), None)
+    singles = {next(iter(d)) for d in diffs if len(d) == 1}
+    field = max(singles, key=lambda f: heavy(lambda d: d == {f}), default=None)
+    if codec_stage is not None and heavy(lambda d: all(k[:2] == codec_stage and k[2] in CODEC_FIELDS for k in d)) \
+            >= heavy(lambda d: d == {field}):
+        joins = lambda d: all(k[:2] == codec_stage and k[2] in CODEC_FIELDS for k in d)  # noqa: E731
+        field = None
     else:
-        singles = [next(iter(d)) for d in diffs if len(d) == 1]
-        field = max(set(singles), key=lambda f: sum(c["weight"] for c, d in zip(comps, diffs) if d == {f}),
-                    default=None)
-        kept = [c for c, d in zip(comps, diffs) if not d or (d == {field} and not isinstance(
-            _leaves(c["spec"]).get(field), (tuple, dict)))]
-        if any(isinstance(_leaves(c["spec"]).get(field), (tuple, dict)) for c in kept):
-            kept = [head]
-    dropped = [c for c in comps if c not in kept]
+        codec_stage = None
+        joins = lambda d: d == {field}  # noqa: E731
+    kept = [c for c, d in zip(comps, diffs) if not d or joins(d)]
     spec = copy.deepcopy(head["spec"])
     w = [c["weight"] for c in kept]
-    if group == "channel" and len(kept) > 1:
-        stages = [_get(c["spec"], stage) for c in kept]
-        codec = _choice([s["codec"] for s in stages], w)
-        node = {"name": "codec", "codec": codec}
-        rates: dict = {}
-        for s, wi in zip(stages, w):
-            rates.setdefault(s["codec"], ([], []))
-            rates[s["codec"]][0].append(s.get("bitrate_bps"))
-            rates[s["codec"]][1].append(wi)
-        per_codec = {k: _choice(v, ws) for k, (v, ws) in rates.items() if any(x is not None for x in v)}
-        if per_codec:
-            node["bitrate_bps"] = per_codec if isinstance(codec, dict) else next(iter(per_codec.values()))
+    varies = "-"
+    if field is not None and len({repr(_fields(group, c["spec"]).get(field)) for c in kept}) > 1:
+        mix = _mixture([_fields(group, c["spec"]).get(field) for c in kept], w)
+        if mix is None:  # e.g. overlapping ranges: only the heaviest condition
+            kept = [c for c, d in zip(comps, diffs) if not d]
+        else:
+            _set_field(spec, field, mix)
+            varies = f"{group}.{field[0]}" if len(field) == 1 else f"channel.legs[{field[0]}].chain[{field[1]}].{field[2]}"
+            if group == "room" and spec.get("pool_size"):  # enough simulated rooms to realize the mixture
+                spec["pool_size"] = int(spec["pool_size"]) * len({repr(_fields(group, c["spec"])[field]) for c in kept})
+    elif codec_stage is not None:
+        def stage(c):
+            return {f: _fields(group, c["spec"]).get((*codec_stage, f)) for f in CODEC_FIELDS}
+        for f in ("bandwidth", "sample_rate_hz"):  # each is read by one codec family (Opus; MP3/AAC): one value
+            first = next((stage(c)[f] for c in kept if stage(c)[f] is not None), None)
+            kept = [c for c in kept if stage(c)[f] in (None, first)]
+        stages, w = [stage(c) for c in kept], [c["weight"] for c in kept]
+        i, k = codec_stage
+        node = {key: v for key, v in spec["legs"][i]["chain"][k].items() if key not in CODEC_FIELDS}
+        node["codec"] = _mixture([st["codec"] for st in stages], w)
+        per_codec: dict = {}
+        for st, wi in zip(stages, w):
+            per_codec.setdefault(st["codec"], ([], []))[0].append(st["bitrate_bps"])
+            per_codec[st["codec"]][1].append(wi)
+        rates = {c: _mixture(v, ws) for c, (v, ws) in per_codec.items() if any(x is not None for x in v)}
+        if rates:
+            node["bitrate_bps"] = rates if isinstance(node["codec"], dict) else next(iter(rates.values()))
         for f in ("bandwidth", "sample_rate_hz"):
-            vals = {s[f] for s in stages if s.get(f) is not None}
+            vals = {st[f] for st in stages if st[f] is not None}
             if vals:
-                node[f] = vals.pop()  # one codec family uses it (opus bandwidth, mp3/aac rate)
-        _set(spec, stage, node)
-    elif group != "channel" and len(kept) > 1:
-        _set(spec, field, _choice([_leaves(c["spec"])[field] for c in kept], w))
-    return spec, kept, dropped
+                node[f] = vals.pop()
+        spec["legs"][i]["chain"][k] = node
+        varies = f"channel.legs[{i}].chain[{k}].codec"
+    return spec, varies, kept
 
 
-def _get(spec, path):
-    for k in path:
-        spec = spec[k]
-    return spec
+def _set_field(spec: dict, field: tuple, value) -> None:
+    if len(field) == 1:
+        spec[field[0]] = value
+    else:
+        spec["legs"][field[0]]["chain"][field[1]][field[2]] = value
 
 
 # ---------------------------------------------------------------- the plan
@@ -267,7 +324,7 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         rows += r
     train_rows, train_note = training_rows(Path(train), n_sample, seed) if train else ([], "no training data given")
     for r in rows:
-        r["condition"] = condition(r["groups"][0], r["spec"]) if r["spec"] is not None else None
+        r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
         r["share"] = share_in(train_rows, r["groups"][0], r["condition"]) if r["spec"] is not None and train else None
         ci = r["delta_ci"]
         r["significant"] = bool(ci and r["delta"] is not None and ci[0] > 0)
@@ -275,7 +332,8 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
             r["weight"], r["why"] = 0.0, ("interval includes zero" if ci and ci[0] <= 0 <= ci[1]
                                           else "no degradation" if ci else "no paired delta")
         elif r["spec"] is None:
-            r["weight"], r["why"] = 0.0, f"changes several groups ({', '.join(r['groups'])}): not planned"
+            r["weight"], r["why"] = 0.0, (f"changes {', '.join(r['groups'])}: only a single noise, room or channel "
+                                          "change can be planned" if r["groups"] else "same config as the reference")
         else:
             r["weight"] = r["delta"] * (1.0 - (r["share"] or 0.0))
             r["why"] = "planned" if r["weight"] > 0 else "already common in the training data"
@@ -287,19 +345,23 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
     for g in GROUPS:
         comps = [r for r in rows if r["weight"] > 0 and r["groups"] == [g]]
         if comps:
-            spec, kept, dropped = merge_group(g, comps)
-            kept_by_group[g] = (spec, kept)
+            spec, varies, kept, dropped = merge_group(g, comps)
+            kept_by_group[g] = (spec, varies, kept)
             for r in dropped:
                 r["why"] = f"cannot share one {g} spec with {kept[0]['slice']}: build it with its own config"
-    total = sum(r["weight"] for _, kept in kept_by_group.values() for r in kept)
-    components = []
-    for g, (spec, kept) in kept_by_group.items():
+    total = sum(r["weight"] for _, _, kept in kept_by_group.values() for r in kept)
+    components, gated = [], 0
+    for g, (spec, varies, kept) in kept_by_group.items():
         w_g = sum(r["weight"] for r in kept) / total
         p = round(budget * w_g, 6)
-        if g == "channel":
-            for leg in spec.get("legs") or []:
+        if g == "channel":  # stages of the reference's own chain stay as they are; the slices' stages get p
+            ref_legs = (kept[0]["ref_spec"] or {}).get("legs") or []
+            for i, leg in enumerate(spec.get("legs") or []):
+                ref_chain = (ref_legs[i].get("chain") or []) if i < len(ref_legs) else []
                 for stage in leg.get("chain") or []:
-                    stage["p"] = p
+                    if stage not in ref_chain:
+                        stage["p"] = round(p * float(stage.get("p", 1.0)), 6)
+                        gated += 1
             spec["name"] = f"{name}_channel"
         else:
             spec["p"] = round(p * float(spec.get("p", 1.0)), 6)
@@ -307,8 +369,8 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         for r in kept:
             r["budget_share"] = r["weight"] / total
             r["p"] = round(budget * r["budget_share"], 6)
-            components.append({"suite": r["suite"], "slice": r["slice"], "group": g, "condition": r["condition"],
-                               "weight": round(r["weight"] / total, 6), "p": r["p"]})
+            components.append({"suite": r["suite"], "slice": r["slice"], "group": g, "varies": varies,
+                               "condition": r["condition"], "weight": round(r["weight"] / total, 6), "p": r["p"]})
     for r in rows:
         r.setdefault("p", 0.0)
         r.setdefault("budget_share", 0.0)
@@ -319,7 +381,7 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         "train": str(train) if train else None, "train_shares": train_note, "components": components}}
     if exclude:
         plan["sources"] = {"exclude": [str(Path(x).expanduser().resolve()) for x in exclude]}
-    info = {"train_note": train_note, "reference_mismatch": [g for g in GROUPS if any(
+    info = {"train_note": train_note, "gated_stages": gated, "reference_mismatch": [g for g in GROUPS if any(
         ref.get(g) != refs[0].get(g) for ref in refs) and g not in kept_by_group]}
     return plan, rows, info
 
@@ -345,11 +407,12 @@ def plan_markdown(plan: dict, rows: list[dict], info: dict, out_name: str) -> st
         lines.append(f"| {r['suite']} | {r['slice']} | {', '.join(r['groups']) or '-'} | {cond} | "
                      f"{_pct(r['metric'])} / {_pct(r['ref_metric'])} | {d} | "
                      f"{'-' if r['share'] is None else format(r['share'], '.2f')} | {r['weight']:.4f} | {r['p']:.3f} | {r['why']} |")
-    lines += ["", "Groups without planned slices keep the first suite's reference condition."]
+    lines += ["", "Groups without planned slices keep the first suite's reference condition, and so do the stages "
+              "of a planned channel that the suite's reference chain has (applied to every item)."]
     if info["reference_mismatch"]:
         lines.append(f"Note: the suites' references differ in {', '.join(info['reference_mismatch'])}; the first "
                      "suite's is used.")
-    if "channel" in {c["group"] for c in t["components"]}:
+    if info["gated_stages"] > 1:
         lines.append("Channel stages draw their p independently: each is applied to its planned share of items, "
                      "but a band limit and a codec co-occur on about p^2 of them.")
     ex = (plan.get("sources") or {}).get("exclude")

@@ -173,3 +173,21 @@ def test_term_error_rate_can_drive_the_plan(suites, tmp_path):
     # every item of snr_10..snr_-5 loses its first word: same TER delta, same weight; snr_20/30 no budget
     assert by["snr_-5"]["delta"] == pytest.approx(by["snr_10"]["delta"]) and by["snr_-5"]["delta"] > 0
     assert by["snr_-5"]["p"] == pytest.approx(by["snr_10"]["p"]) and by["snr_20"]["p"] == by["snr_30"]["p"] == 0
+
+
+def test_packet_loss_plan_keeps_the_reference_channel_and_gates_only_the_loss(tmp_path):
+    """packet_loss_ladder's reference is a G.711 call: the plan keeps band limit and codec on every item (the
+    reference condition) and applies packet loss, with a choice of the failing loss rates, to the budget."""
+    from conftest import eval_with, write_controlled_hyps
+
+    suite = build_set(tmp_path / "loss", "suite=packet_loss_ladder", "suite.n_sources=6", "scenario.utterances=1")
+    errors = {"loss_1": [1] * 6, "loss_5": [2] * 6, "loss_20": [4] * 6}
+    res = eval_with(suite, write_controlled_hyps(suite, errors, tmp_path / "h.jsonl"), tmp_path / "ev")
+    plan, rows, info = make_target_plan([res], 0.2)
+    bandlimit, codec, loss = plan["channel"]["legs"][0]["chain"]
+    assert "p" not in bandlimit and "p" not in codec and codec["codec"] == "g711_ulaw"
+    assert loss["p"] == pytest.approx(0.2) and info["gated_stages"] == 1
+    assert loss["loss_rate"]["choice"] == [0.2, 0.05, 0.01]
+    w = dict(zip(loss["loss_rate"]["choice"], loss["loss_rate"]["weights"]))
+    assert w[0.2] > w[0.05] > w[0.01] > 0
+    assert {r["slice"] for r in rows if r["p"] == 0} == {"loss_3", "loss_10"}
