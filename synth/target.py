@@ -18,8 +18,9 @@ reference slice; see :mod:`synth.eval.metrics`) and 95% interval ``[lo, hi]``:
   manifests carrying synth conditions), else measured with :mod:`synth.profiles.estimate` on a fixed
   sample of ``--sample`` files (50; first files of a seeded shuffle). A condition matches when the
   SNR is within 2.5 dB of the slice's, the RT60 within 0.1 s, the codec (and bitrate) is the slice's;
-  measured audio only tells the band class, so a codec slice matches audio of its band class.
-  Without ``--train`` every share is 0.
+  measured audio only tells the band class, so a codec slice matches audio of its band class. Other
+  channel changes (packet loss, transcoding chains) are not comparable and count as absent, as is every
+  condition without ``--train``.
 
 **The plan** is one build config (a profile bundle), so the same file works for
 ``synth build profile=plan.yaml`` and ``Augmenter.from_config(profile="plan.yaml")``. A budget ``B``
@@ -27,19 +28,22 @@ reference slice; see :mod:`synth.eval.metrics`) and 95% interval ``[lo, hi]``:
 group draws from a mixture of its slices' conditions with probability ``p = B * (group's weight share)``:
 
 * ``noise``: the slices' noise spec with ``snr_db: {choice: [slice SNRs], weights: [...]}``;
-* ``room``: the slices' room spec with its one varying field (e.g. ``rt60_s``) as a choice;
-* ``channel``: the slices' chain with one codec stage whose ``codec`` is a choice and ``bitrate_bps`` a
-  per-codec mapping. Every stage of the chain gets the group's ``p``; stages draw independently, so
-  each stage is applied to the planned share of items but a band limit and a codec do not always
-  co-occur (their joint share is about ``p**2``). Channels that differ in more than the codec stage
-  (another band, extra hops, packet loss) cannot share one chain with the others: the heaviest shape
-  is planned and the others are listed as not planned.
+* ``room``: the slices' room spec with its one varying field as a mixture (``rt60_s`` ranges of a reverb
+  ladder become a ``histogram`` with empty bins for the gaps; more simulated rooms in the pool);
+* ``channel``: the slices' chain with one varying stage: a codec stage whose ``codec`` is a choice and
+  ``bitrate_bps`` a per-codec mapping, or one field of another stage (e.g. packet ``loss_rate``).
+  Stages the suite's reference chain already has (the G.711 call under a packet-loss ladder) stay on
+  every item; the slices' own stages get the group's ``p``. When several stages get it (a band limit
+  and a codec over a clean reference) they draw independently: each is applied to its planned share of
+  items, but they co-occur on about ``p**2`` of them.
 
+Slices that cannot share one spec (another band, a transcoding chain next to single codecs, overlapping
+ranges, several groups changed at once, a scenario change) are listed in ``plan.md`` as not planned;
+the shape that keeps the most weight is planned, and the budget is renormalized over what is planned.
 Groups no slice targets keep the first suite's reference condition (e.g. ``room: none``), so a set
-built from the plan differs from the suite's reference only by the planned conditions. Slices that
-cannot be merged lose their budget (the others are renormalized to ``B``); ``plan.md`` explains every
-weight. ``--exclude <suite dirs>`` records ``sources.exclude`` so the pools leave out the suites'
-speakers, utterances, noise files and measured RIRs (see :mod:`synth.leakage`).
+built from the plan differs from the suite's reference only by the planned conditions. ``plan.md``
+explains every weight. ``--exclude <suite dirs>`` records ``sources.exclude`` so the pools leave out
+the suites' speakers, utterances, noise files and measured RIRs (see :mod:`synth.leakage`).
 """
 
 from __future__ import annotations
@@ -271,7 +275,8 @@ def _merge_with_head(group: str, comps: list[dict], head: dict) -> tuple[dict, s
             kept = [c for c, d in zip(comps, diffs) if not d]
         else:
             _set_field(spec, field, mix)
-            varies = f"{group}.{field[0]}" if len(field) == 1 else f"channel.legs[{field[0]}].chain[{field[1]}].{field[2]}"
+            varies = (f"{group}.{field[0]}" if len(field) == 1
+                      else f"channel.legs[{field[0]}].chain[{field[1]}].{field[2]}")
             if group == "room" and spec.get("pool_size"):  # enough simulated rooms to realize the mixture
                 spec["pool_size"] = int(spec["pool_size"]) * len({repr(_fields(group, c["spec"])[field]) for c in kept})
     elif codec_stage is not None:
@@ -406,7 +411,8 @@ def plan_markdown(plan: dict, rows: list[dict], info: dict, out_name: str) -> st
                                              if ci else f"{100 * r['delta']:+.1f}")
         lines.append(f"| {r['suite']} | {r['slice']} | {', '.join(r['groups']) or '-'} | {cond} | "
                      f"{_pct(r['metric'])} / {_pct(r['ref_metric'])} | {d} | "
-                     f"{'-' if r['share'] is None else format(r['share'], '.2f')} | {r['weight']:.4f} | {r['p']:.3f} | {r['why']} |")
+                     f"{'-' if r['share'] is None else format(r['share'], '.2f')} | {r['weight']:.4f} | "
+                     f"{r['p']:.3f} | {r['why']} |")
     lines += ["", "Groups without planned slices keep the first suite's reference condition, and so do the stages "
               "of a planned channel that the suite's reference chain has (applied to every item)."]
     if info["reference_mismatch"]:

@@ -411,7 +411,8 @@ def load_terms(path, cfg: NormalizerConfig | None = None) -> list[tuple[str, ...
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(p, f"cannot be read as a term list ({e.__class__.__name__})",
                        "give terms=<text file with one term per line>") from None
-    terms = {tuple(normalize(l, cfg or NormalizerConfig()).split()) for l in lines if l.strip() and not l.startswith("#")}
+    cfg = cfg or NormalizerConfig()
+    terms = {tuple(normalize(l, cfg).split()) for l in lines if l.strip() and not l.startswith("#")}
     terms.discard(())
     if not terms:
         raise BadInput(p, "holds no terms", "write one term per line")

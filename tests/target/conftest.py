@@ -44,6 +44,7 @@ def suites(tmp_path_factory) -> dict:
     snr = build_set(root / "snr", "suite=snr_ladder", "suite.n_sources=6", "scenario.utterances=1")
     codec = build_set(root / "codec", "suite=codec_matrix", "suite.n_sources=6", "scenario.utterances=1")
     return {"snr": snr, "codec": codec,
-            "snr_results": eval_with(snr, write_controlled_hyps(snr, SNR_ERRORS, root / "snr_h.jsonl"), root / "snr_eval"),
+            "snr_results": eval_with(snr, write_controlled_hyps(snr, SNR_ERRORS, root / "snr_h.jsonl"),
+                                     root / "snr_eval"),
             "codec_results": eval_with(codec, write_controlled_hyps(codec, CODEC_ERRORS, root / "codec_h.jsonl"),
                                        root / "codec_eval")}

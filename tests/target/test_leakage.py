@@ -44,7 +44,8 @@ def test_exclude_drops_every_used_source_from_the_pools(measured):
 
 
 def test_simulated_rooms_are_counted_not_excluded(tmp_path):
-    sim = build_set(tmp_path / "sim", "n_items=3", "room=simulated", "room.p=1.0", "noise=none", "scenario.utterances=1")
+    sim = build_set(tmp_path / "sim", "n_items=3", "room=simulated", "room.p=1.0", "noise=none",
+                    "scenario.utterances=1")
     assert read_sources(sim).simulated_rooms == 3 and not read_sources(sim).rirs
     pools = build_pools(CORPUS, exclude=[str(sim)])
     assert pools.excluded["simulated_rooms_not_excludable"] == 3 and pools.excluded["rirs"] == 0

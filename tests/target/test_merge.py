@@ -48,7 +48,8 @@ def test_codec_slices_share_one_codec_stage_with_bitrates_per_codec():
                                             "bandwidth": "narrowband"})),
              comp("gsm", 2.0, channel(NB, {"name": "codec", "codec": "gsm_fr"})),
              comp("g722", 5.0, channel({"name": "bandlimit", "band": "wideband"}, {"name": "codec", "codec": "g722"})),
-             comp("3hop", 2.5, channel(NB, {"name": "codec", "codec": "amr_nb"}, {"name": "codec", "codec": "g711_ulaw"}))]
+             comp("3hop", 2.5, channel(NB, {"name": "codec", "codec": "amr_nb"},
+                                       {"name": "codec", "codec": "g711_ulaw"}))]
     spec, varies, kept, dropped = merge_group("channel", comps)
     # g722 is the heaviest alone, but the codec stage of the narrowband chain carries more weight (10 vs 5)
     assert sorted(c["slice"] for c in dropped) == ["3hop", "g722"] and varies == "channel.legs[0].chain[1].codec"
