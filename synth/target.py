@@ -7,7 +7,8 @@
 condition: its config is rebuilt from the suite config stored in the set (``config.yaml``: ``suite.base``
 and ``suite.slices``, the same way :func:`synth.suite.build_suite` built it) and compared with the
 reference slice's config; the one config group that differs (``noise``, ``room`` or ``channel``) is the
-slice's condition. Slices that change several groups at once are listed, not planned.
+slice's condition. Slices that change several groups at once are listed, not planned; results of real
+data or of a plain set (no ``suite.slices``: no config to reproduce) are listed in ``plan.md`` as not used.
 
 **Weights.** For a slice with paired delta ``d`` (WER, or TER with ``--metric ter``, vs the suite's
 reference slice; see :mod:`synth.eval.metrics`) and 95% interval ``[lo, hi]``:
@@ -67,21 +68,19 @@ SNR_TOL_DB, RT60_TOL_S = 2.5, 0.1
 
 # ---------------------------------------------------------------- slices of a suite
 
-def suite_slices(results_path: Path, results: dict, metric: str) -> tuple[dict, list[dict]]:
-    """(reference slice config, one row per non-reference slice) of the suite a results.json scored."""
+def suite_slices(results_path: Path, results: dict, metric: str) -> tuple[dict, list[dict]] | str:
+    """(reference slice config, one row per non-reference slice) of the suite a results.json scored, or
+    why it cannot be planned from (real data or a plain set: its slices have no config to reproduce)."""
     from .cli import conf_dir
     from .suite import slice_config
 
     set_dir = Path(results["set"]["path"])
     cfg_file = set_dir / "config.yaml"
-    if not cfg_file.is_file():
-        raise BadInput(results_path, f"scores the set {set_dir}, whose config.yaml is missing",
-                       "keep the suite folder where synth eval found it, or rebuild it")
-    cfg = yaml.safe_load(cfg_file.read_text())
+    cfg = yaml.safe_load(cfg_file.read_text()) if cfg_file.is_file() else None
     suite = (cfg or {}).get("suite")
     if not suite or not suite.get("slices"):
-        raise BadInput(results_path, f"scores {set_dir}, which is not a stress suite (no suite.slices in its "
-                       "config.yaml)", "run synth eval on a set built with suite=<name>")
+        return (f"{results_path} scores {set_dir}, which is not a synth stress suite (no suite.slices in a "
+                "config.yaml): its slices have no config to reproduce")
     base = slice_config(cfg, suite.get("base") or {}, conf_dir())
     configs = {s: slice_config(base, ch, conf_dir()) for s, ch in suite["slices"].items()}
     ref = suite.get("reference", "clean")
@@ -322,11 +321,17 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         raise ConfigError(f"--budget {budget}: give the share of training utterances to augment, in (0, 1]")
     if metric not in ("wer", "ter"):
         raise ConfigError(f"--metric {metric!r}: allowed values are wer and ter")
-    refs, rows = [], []
+    refs, rows, skipped = [], [], []
     for p in results_paths:
-        ref, r = suite_slices(Path(p), load_results(p), metric)
-        refs.append(ref)
-        rows += r
+        got = suite_slices(Path(p), load_results(p), metric)
+        if isinstance(got, str):
+            skipped.append(got)
+            continue
+        refs.append(got[0])
+        rows += got[1]
+    if not refs:
+        raise BadInput(results_paths[0], skipped[0].split(" scores ", 1)[1],
+                       "run synth eval on a set built with suite=<name> and pass its results.json")
     train_rows, train_note = training_rows(Path(train), n_sample, seed) if train else ([], "no training data given")
     for r in rows:
         r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
@@ -386,7 +391,7 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         "train": str(train) if train else None, "train_shares": train_note, "components": components}}
     if exclude:
         plan["sources"] = {"exclude": [str(Path(x).expanduser().resolve()) for x in exclude]}
-    info = {"train_note": train_note, "gated_stages": gated, "reference_mismatch": [g for g in GROUPS if any(
+    info = {"train_note": train_note, "gated_stages": gated, "skipped_results": skipped, "reference_mismatch": [g for g in GROUPS if any(
         ref.get(g) != refs[0].get(g) for ref in refs) and g not in kept_by_group]}
     return plan, rows, info
 
@@ -421,6 +426,7 @@ def plan_markdown(plan: dict, rows: list[dict], info: dict, out_name: str) -> st
     if info["gated_stages"] > 1:
         lines.append("Channel stages draw their p independently: each is applied to its planned share of items, "
                      "but a band limit and a codec co-occur on about p^2 of them.")
+    lines += [f"Not used: {s}." for s in info["skipped_results"]]
     ex = (plan.get("sources") or {}).get("exclude")
     if ex:
         lines.append(f"Excluded sources (speakers, utterances, noise files, measured RIRs of): {', '.join(ex)}.")

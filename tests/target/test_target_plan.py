@@ -125,13 +125,19 @@ def test_bad_input_one_line_exit_2(suites, tmp_path, capsys, args, needle):
     assert needle in err and err.count("\n") == 1
 
 
-def test_results_of_a_plain_set_is_refused(tmp_path, capsys):
+def test_results_of_real_data_are_listed_not_planned(suites, tmp_path, capsys):
+    """A results.json of a set that is not a stress suite (real data, a plain set) has no slice configs to
+    reproduce: alone it is refused in one line; next to a suite it is listed in plan.md as not used."""
     from conftest import eval_with
 
     plain = build_set(tmp_path / "plain", "n_items=2", "room=none")
     res = eval_with(plain, _exact(plain, tmp_path), tmp_path / "ev")
+    capsys.readouterr()
     assert synth(["target", str(res), "--out", str(tmp_path / "p.yaml")]) == 2
-    assert "not a stress suite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a synth stress suite" in err and err.count("\n") == 1
+    assert synth(["target", str(res), str(suites["snr_results"]), "--out", str(tmp_path / "p.yaml")]) == 0
+    assert f"Not used: {res} scores" in (tmp_path / "p.md").read_text()
 
 
 def _exact(set_dir, tmp_path):
