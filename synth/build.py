@@ -219,6 +219,8 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
         mix = speaker_mix(plan.cfg, items)
         if mix:
             extra.setdefault("speaker_mix", mix)
+    if plan.pools.excluded:
+        extra.setdefault("excluded_sources", plan.pools.excluded)
     if plan.cfg.get("profile"):
         extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, items, {"generator": plan.generator(), "sources": plan.pools.licenses(),

@@ -24,6 +24,8 @@ COMMANDS = {
     "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
     "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
+    "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
+    "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
 }
 
 

@@ -150,7 +150,7 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
     src = c.get("sources") or {}
     pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
                         on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none",
-                        need_rir=room.get("kind") == "measured")
+                        need_rir=room.get("kind") == "measured", exclude=src.get("exclude"))
     rooms = None
     room_step = next((s for s in t_steps if s.effect.name == "room"), None)
     if room_step is not None:

@@ -19,6 +19,9 @@ Keys (defaults in brackets):
 * ``gate.baseline=<results.json>``, ``gate.max_wer_increase`` [0.02], ``gate.mode`` [absolute|relative],
   ``gate.metric`` [wer] (see :mod:`synth.eval.gate`).
 * ``report`` [true], ``report.worst_n`` [5], ``report.copy_audio`` [true].
+* ``terms=<file>``: domain terms, one per line (multi-word allowed); adds term recall and term error
+  rate per slice next to WER (definitions in :func:`synth.eval.metrics.term_counts`), in results.json
+  under ``summary.terms`` and in the report.
 
 Exit codes: 0 success (gate passed or no gate), 1 gate failed, 2 bad input or config (one-line error).
 """
@@ -34,10 +37,11 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..audio import atomic_write_text
 from ..errors import ConfigError, SynthError
 from .engines import EngineSpec
 from .gate import GateConfig, load_results, run_gate
-from .metrics import SummaryConfig
+from .metrics import SummaryConfig, load_terms, summarize_terms
 from .normalize import NormalizerConfig
 
 
@@ -60,6 +64,7 @@ class EvalConfig:
     seed: int = 0
     n_boot: int = 1000
     ref_slice: str | None = None
+    terms: str | None = None
 
 
 _SECTIONS = {"asr": EngineSpec, "normalize": NormalizerConfig, "gate": GateConfig, "report": ReportConfig}
@@ -164,6 +169,16 @@ def _print_table(results: dict) -> None:
                   "" if pd.get("delta") is None else f"{100 * pd['delta']:+.1f}", ci(pd.get("delta_ci")),
                   str(s["lost_words"]))
     Console(width=120).print(t)
+    terms = summ.get("terms")
+    if terms:
+        t = Table(title=f"Domain terms ({len(terms['terms'])} terms) — recall and term error rate (%)")
+        for col in ("slice", "term occurrences", "recall", "TER", "95% CI", "Δ TER vs ref", "Δ 95% CI"):
+            t.add_column(col, justify="left" if col == "slice" else "right")
+        for name, s in [("all", terms["overall"])] + list(terms["slices"].items()):
+            pd = s.get("paired_vs_ref") or {}
+            t.add_row(name, str(s["ref"]), pct(s["recall"]), pct(s["ter"]), ci(s["ter_ci"]),
+                      "" if pd.get("delta") is None else f"{100 * pd['delta']:+.1f}", ci(pd.get("delta_ci")))
+        Console(width=120).print(t)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,10 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         if not (set_dir / "manifest.jsonl").is_file():
             raise ConfigError(f"{set_dir} is not a built set (no manifest.jsonl); give the set folder")
         baseline = load_results(cfg.gate.baseline) if cfg.gate.baseline else None
+        terms = load_terms(cfg.terms, cfg.normalize) if cfg.terms else None
+        scfg = SummaryConfig(seed=cfg.seed, n_boot=cfg.n_boot)
         results = evaluate(set_dir, cfg.asr, workers=cfg.workers, cache_dir=cfg.cache_dir, out_dir=cfg.out,
-                           normalizer=cfg.normalize, summary=SummaryConfig(seed=cfg.seed, n_boot=cfg.n_boot),
-                           ref_slice=cfg.ref_slice)
+                           normalizer=cfg.normalize, summary=scfg, ref_slice=cfg.ref_slice)
         out = Path(results["out_dir"])
+        if terms:
+            results["summary"]["terms"] = summarize_terms(results["items"], terms, scfg, cfg.ref_slice)
+            atomic_write_text(out / "results.json", json.dumps({k: v for k, v in results.items() if k != "out_dir"},
+                                                               ensure_ascii=False, indent=1))
         _print_table(results)
         print(f"results: {out / 'results.json'}  {out / 'results.csv'}")
         if cfg.report.enabled:
@@ -193,8 +213,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"report: {index}")
         if baseline is not None:
             g = run_gate(results, baseline, cfg.gate, seed=cfg.seed)
-            from ..audio import atomic_write_text
-
             atomic_write_text(out / "gate.json", json.dumps(g.to_dict(), indent=1, default=str))
             for line in g.lines():
                 print(line)

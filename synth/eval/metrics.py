@@ -393,3 +393,110 @@ def summarize(scored: list[dict], cfg: SummaryConfig | None = None, ref_slice: s
         dims[d] = {v: summarize_group(f"{d}={v}", its, cfg) for v, its in vals.items()}
     return {"overall": summarize_group(ALL, scored, cfg), "reference_slice": ref, "slices": out_slices,
             "dimensions": dims}
+
+
+# ---------------------------------------------------------------- domain terms
+
+def load_terms(path, cfg: NormalizerConfig | None = None) -> list[tuple[str, ...]]:
+    """A term list: one term per line (product names, digits, account words; multi-word terms allowed),
+    normalized like the transcripts so ``AcmePay`` matches ``acmepay`` and ``10`` matches ``ten``. Empty
+    lines and lines starting with ``#`` are ignored. Longest terms first (matching prefers them)."""
+    from pathlib import Path
+
+    from ..errors import BadInput
+
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(p, f"cannot be read as a term list ({e.__class__.__name__})",
+                       "give terms=<text file with one term per line>") from None
+    cfg = cfg or NormalizerConfig()
+    terms = {tuple(normalize(l, cfg).split()) for l in lines if l.strip() and not l.startswith("#")}
+    terms.discard(())
+    if not terms:
+        raise BadInput(p, "holds no terms", "write one term per line")
+    return sorted(terms, key=lambda t: (-len(t), t))
+
+
+def find_terms(words: list[str], terms: list[tuple[str, ...]]) -> list[tuple[int, tuple[str, ...]]]:
+    """Non-overlapping term occurrences (start index, term), scanning left to right, longest term first."""
+    out, i = [], 0
+    while i < len(words):
+        hit = next((t for t in terms if tuple(words[i:i + len(t)]) == t), None)
+        if hit:
+            out.append((i, hit))
+            i += len(hit)
+        else:
+            i += 1
+    return out
+
+
+def term_counts(ref_norm: str, hyp_norm: str, ops: list, terms: list[tuple[str, ...]]) -> dict:
+    """Term hits, misses and false insertions of one item, from its word alignment.
+
+    A reference term occurrence is **recognized** when each of its words is aligned as correct (``eq``) to
+    consecutive hypothesis words; otherwise it is **missed**. A hypothesis term occurrence that is not the
+    aligned image of a recognized reference occurrence is a **false insertion** (a term said where it was
+    not, or in the wrong place). Then ``term recall = recognized / reference occurrences`` and the
+    **term error rate** ``TER = (missed + false insertions) / reference occurrences`` (as WER counts
+    deletions + insertions over reference words; it can exceed 1).
+    """
+    r_words, h_words = ref_norm.split(), hyp_norm.split()
+    ref2hyp, ri, hi = {}, 0, 0
+    for op, _, _ in ops:
+        if op == "eq":
+            ref2hyp[ri] = hi
+        ri += op in ("eq", "sub", "del")
+        hi += op in ("eq", "sub", "ins")
+    recognized = set()  # (hyp start, term)
+    n_ref = n_hit = 0
+    for i, t in find_terms(r_words, terms):
+        n_ref += 1
+        img = [ref2hyp.get(i + k) for k in range(len(t))]
+        if None not in img and img == list(range(img[0], img[0] + len(t))):
+            n_hit += 1
+            recognized.add((img[0], t))
+    n_false = sum(1 for j, t in find_terms(h_words, terms) if (j, t) not in recognized)
+    return {"ref": n_ref, "recognized": n_hit, "missed": n_ref - n_hit, "false": n_false,
+            "errors": n_ref - n_hit + n_false}
+
+
+def summarize_terms(scored: list[dict], terms: list[tuple[str, ...]], cfg: SummaryConfig | None = None,
+                    ref_slice: str | None = None) -> dict:
+    """Adds ``terms`` counts to every scored item and returns term recall / TER (with bootstrap CIs over
+    items, and the paired TER delta vs the reference slice) overall and per slice."""
+    cfg = cfg or SummaryConfig()
+    for it in scored:
+        it["terms"] = term_counts(it["ref_norm"], it["hyp_norm"], it["alignment"], terms)
+
+    def group(name: str, items: list[dict]) -> dict:
+        e = np.array([it["terms"]["errors"] for it in items], float)
+        n = np.array([it["terms"]["ref"] for it in items], float)
+        hits = np.array([it["terms"]["recognized"] for it in items], float)
+        tot = {k: int(sum(it["terms"][k] for it in items)) for k in ("ref", "recognized", "missed", "false")}
+        rng = item_rng(cfg.seed, f"bootstrap/{name}", "ter")
+        return {**tot, "recall": _ratio(hits.sum(), n.sum()), "ter": _ratio(e.sum(), n.sum()),
+                "ter_ci": interval(bootstrap_ratio(e, n, rng, cfg.n_boot), cfg.level)}
+
+    by_slice: dict[str, list[dict]] = defaultdict(list)
+    for it in scored:
+        by_slice[it["slice"]].append(it)
+    ref = find_reference_slice(list(by_slice), scored, ref_slice)
+    slices = {s: group(f"terms/{s}", its) for s, its in by_slice.items()}
+    if ref is not None:
+        ref_keys = {it["pair_key"]: it for it in by_slice[ref]}
+        for s, its in by_slice.items():
+            pairs = [(it, ref_keys[it["pair_key"]]) for it in its if it["pair_key"] in ref_keys]
+            if s == ref or not pairs:
+                continue
+            cols = [np.array([x["terms"][k] for x in side], float)
+                    for side in zip(*pairs) for k in ("errors", "ref")]
+            reps = bootstrap_paired_delta(*cols, item_rng(cfg.seed, f"paired/terms/{s}", "ter"), cfg.n_boot)
+            a, b = _ratio(cols[0].sum(), cols[1].sum()), _ratio(cols[2].sum(), cols[3].sum())
+            slices[s]["paired_vs_ref"] = {"n_pairs": len(pairs), "ter": a, "ref_ter": b,
+                                          "delta": None if a is None or b is None else a - b,
+                                          "delta_ci": interval(reps, cfg.level)}
+    return {"terms": [" ".join(t) for t in terms], "overall": group("terms/all", scored), "slices": slices,
+            "definition": "recall = recognized reference term occurrences / reference term occurrences; "
+                          "TER = (missed + falsely inserted term occurrences) / reference term occurrences"}

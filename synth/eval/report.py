@@ -180,6 +180,17 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
                     f"<td>{s['lost_words']}</td><td>{_pct(s['wer_excl_lost'])}</td>"
                     + "".join(f"<td>{_pct(s.get(k))}{_ci(s.get(k + '_ci'))}</td>" for k in extra) + "</tr>")
     parts.append("<h2>Slices</h2><table>" + head + "".join(rows) + "</table>")
+    terms = summ.get("terms")
+    if terms:
+        trs = "".join(f"<tr><td class=l>{ESC(name)}</td><td>{s['ref']}</td><td>{s['recognized']}</td>"
+                      f"<td>{s['missed']}</td><td>{s['false']}</td><td>{_pct(s['recall'])}</td>"
+                      f"<td>{_pct(s['ter'])}{_ci(s['ter_ci'])}</td><td>{_delta(s.get('paired_vs_ref'))}</td></tr>"
+                      for name, s in [("all", terms["overall"])] + list(terms["slices"].items()))
+        parts.append(f"<h2>Domain terms</h2><p>{len(terms['terms'])} terms: "
+                     + ESC(", ".join(terms["terms"][:30])) + f". {ESC(terms['definition'])}.</p><table><tr>"
+                     "<th class=l>slice</th><th>term occurrences</th><th>recognized</th><th>missed</th>"
+                     "<th>false insertions</th><th>recall</th><th>TER [95% CI]</th><th>Δ TER vs ref [95% CI]</th>"
+                     f"</tr>{trs}</table>")
 
     # plots
     imgs = []

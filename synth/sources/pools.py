@@ -33,6 +33,7 @@ class Pools:
     noise: list[SourceFile]
     rirs: list[SourceFile]
     skipped: list[dict] = field(default_factory=list)  # {"path", "problem"}
+    excluded: dict | None = None  # sources.exclude: the sets and how many of their sources were left out
 
     def licenses(self) -> list[dict]:
         """Source corpora with their licenses, for the dataset card."""
@@ -112,8 +113,35 @@ def _file_rows(spec: Path | None, root: Path, kind: str) -> list[tuple[Path, dic
     raise ConfigError(f"sources.{kind}: {spec} is neither a folder of audio nor a .jsonl manifest")
 
 
+def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool) -> Pools:
+    """Leave out every speaker (all their utterances), utterance, noise file and measured RIR that the sets
+    in ``exclude`` used (see :mod:`synth.leakage`), so augmentation data cannot mirror a test suite.
+    Simulated rooms have no file to exclude; they are counted in ``Pools.excluded``."""
+    from ..leakage import merge, read_sources
+
+    ex = merge([read_sources(x) for x in exclude])
+    ex_ids = {i for i in ex.utterances.values() if i}
+    utts = [u for u in pools.speech.utterances if u.speaker not in ex.speakers
+            and str(u.path.resolve()) not in ex.utterances and u.id not in ex_ids]
+    noise = [f for f in pools.noise if str(f.path.resolve()) not in ex.noise]
+    rirs = [f for f in pools.rirs if str(f.path.resolve()) not in ex.rirs]
+    fix = "drop sources.exclude or add sources the excluded sets did not use"
+    if not utts:
+        raise ConfigError(f"sources.exclude={list(exclude)} leaves no speech (every speaker was used by them); {fix}")
+    if need_noise and not noise:
+        raise ConfigError(f"sources.exclude={list(exclude)} leaves no noise files; {fix} (sources.noise=...)")
+    if need_rir and not rirs:
+        raise ConfigError(f"sources.exclude={list(exclude)} leaves no RIR files; {fix} (sources.rir=...)")
+    record = {"sets": [str(x) for x in exclude], "speakers": len(ex.speakers),
+              "utterances": len(pools.speech.utterances) - len(utts), "noise": len(pools.noise) - len(noise),
+              "rirs": len(pools.rirs) - len(rirs), "simulated_rooms_not_excludable": ex.simulated_rooms}
+    return Pools(root=pools.root, speech=SpeechPool(utts), noise=noise, rirs=rirs, skipped=pools.skipped,
+                 excluded=record)
+
+
 def build_pools(root: str | Path, speech: str | None = None, noise: str | None = None, rir: str | None = None,
-                on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False) -> Pools:
+                on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False,
+                exclude: list | None = None) -> Pools:
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
@@ -161,4 +189,5 @@ def build_pools(root: str | Path, speech: str | None = None, noise: str | None =
     if need_rir and not rir_files:
         raise ConfigError(f"no usable RIR files found (sources.rir={rir}, root={root}); "
                           "set sources.rir=<folder of RIRs> or room=simulated")
-    return Pools(root=root, speech=SpeechPool(utterances), noise=noise_files, rirs=rir_files, skipped=col.skipped)
+    pools = Pools(root=root, speech=SpeechPool(utterances), noise=noise_files, rirs=rir_files, skipped=col.skipped)
+    return drop_excluded(pools, exclude, need_noise, need_rir) if exclude else pools

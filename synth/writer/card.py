@@ -80,6 +80,13 @@ def card_markdown(card: dict) -> str:
     lines += ["", "Check each license before redistributing this set; sets inherit their sources' terms.",
               "", "## Skipped inputs", ""]
     lines += [f"- `{s['path']}`: {s['problem']}" for s in card["skipped_inputs"]] or ["None."]
+    ex = card.get("excluded_sources")
+    if ex:
+        lines += ["", "## Excluded sources (leakage guard)", "",
+                  f"Left out because the sets {', '.join(f'`{x}`' for x in ex['sets'])} used them: "
+                  f"{ex['speakers']} speakers ({ex['utterances']} utterances of this corpus), {ex['noise']} noise "
+                  f"files, {ex['rirs']} RIR files. {ex['simulated_rooms_not_excludable']} of their items used "
+                  "simulated rooms, which have no file to exclude."]
     lines += ["", "## Realized conditions", ""]
     for k, h in card["histograms"].items():
         if "edges" in h:

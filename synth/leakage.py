@@ -1,0 +1,139 @@
+"""Leakage between a training set and a test suite: shared speakers, utterances, noise recordings, RIRs.
+
+A robustness suite stops measuring robustness when training was augmented with the same speakers,
+noise recordings or measured impulse responses it tests on (evaluation that mirrors training). Every
+synth set records its sources in the recipes of ``manifest.jsonl``; this module reads them back:
+
+* **speakers**: ``source_speaker`` of every talker (the corpus speaker id);
+* **utterances**: every source utterance, by its absolute file path (``recipe.sources_root`` joined with
+  the utterance's ``path``) and by its ``source_id``; two sets share an utterance when either matches;
+* **noise files**: ``noise_path`` of every applied ``add_noise`` stage, as absolute paths;
+* **RIR files**: ``rel_path`` of every *measured* room. A simulated room (pyroomacoustics shoebox) has no
+  file and is drawn from the build seed, so it cannot be shared or excluded; it is counted apart.
+
+A NeMo JSONL training manifest (lines with ``audio_filepath`` and no ``recipe``) contributes its
+``speaker`` ids and its audio files as utterances (nothing is known about its noise or rooms).
+
+``synth leakage <set or manifest A> <set or manifest B>`` prints the overlaps with counts and examples
+and exits 1 when any exist, 0 when the two are disjoint (2 on bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio import atomic_write_text
+from .errors import BadInput
+from .sources.speech import read_jsonl
+
+KINDS = ("speakers", "utterances", "noise", "rirs")
+
+
+@dataclass
+class SetSources:
+    """What a set (or a training manifest) was made of."""
+
+    where: str
+    speakers: set = field(default_factory=set)
+    utterances: dict = field(default_factory=dict)      # absolute resolved path -> source_id (None: NeMo)
+    noise: set = field(default_factory=set)             # absolute noise file paths
+    rirs: set = field(default_factory=set)              # absolute measured-RIR file paths
+    simulated_rooms: int = 0                            # items with a simulated room: no file to share
+
+
+def _abs(root: Path, rel: str) -> str:
+    return str((root / rel).resolve())  # an absolute rel stays as is
+
+
+def _manifest_path(spec: str | Path) -> Path:
+    p = Path(spec).expanduser()
+    m = p / "manifest.jsonl" if p.is_dir() else p
+    if not m.is_file():
+        raise BadInput(p, "is neither a built set (a folder with manifest.jsonl) nor a .jsonl manifest",
+                       "give a set folder, its manifest.jsonl, or a NeMo JSONL training manifest")
+    return m
+
+
+def read_sources(spec: str | Path) -> SetSources:
+    """The sources of a built set (its folder or manifest.jsonl) or of a NeMo JSONL manifest."""
+    m = _manifest_path(spec)
+    out = SetSources(where=str(spec))
+    for n, row in read_jsonl(m):
+        recipe = row.get("recipe")
+        if not isinstance(recipe, dict):
+            if not row.get("audio_filepath"):
+                raise BadInput(f"{m}:{n}", "has neither a synth recipe nor an audio_filepath",
+                               "give a set built by synth or a NeMo manifest")
+            out.utterances[_abs(m.parent, str(row["audio_filepath"]))] = None
+            if row.get("speaker") not in (None, ""):
+                out.speakers.add(str(row["speaker"]))
+            continue
+        root = Path(recipe.get("sources_root") or m.parent)
+        for t in recipe.get("talkers") or []:
+            if t.get("source_speaker"):
+                out.speakers.add(str(t["source_speaker"]))
+            for u in t.get("utterances") or []:
+                out.utterances[_abs(root, u["path"])] = str(u["source_id"])
+            for e in t.get("effects") or []:
+                p = e.get("params") or {}
+                if e.get("name") == "room" and p.get("kind") == "measured" and p.get("rel_path"):
+                    out.rirs.add(_abs(root, p["rel_path"]))
+                elif e.get("name") == "room" and p.get("kind") == "simulated":
+                    out.simulated_rooms += 1
+        for leg in recipe.get("legs") or []:
+            for e in leg.get("effects") or []:
+                p = e.get("params") or {}
+                if e.get("name") == "add_noise" and p.get("noise_path"):
+                    out.noise.add(_abs(root, p["noise_path"]))
+    return out
+
+
+def merge(sources: list[SetSources]) -> SetSources:
+    out = SetSources(where=", ".join(s.where for s in sources))
+    for s in sources:
+        for k in ("speakers", "utterances", "noise", "rirs"):
+            getattr(out, k).update(getattr(s, k))
+        out.simulated_rooms += s.simulated_rooms
+    return out
+
+
+def overlaps(a: SetSources, b: SetSources) -> dict[str, list[str]]:
+    """Shared sources per kind, sorted. Utterances match by file path or by source id (listed by A's path)."""
+    b_ids = {i for i in b.utterances.values() if i}
+    utts = sorted(p for p, i in a.utterances.items() if p in b.utterances or (i and i in b_ids))
+    return {"speakers": sorted(a.speakers & b.speakers), "utterances": utts,
+            "noise": sorted(a.noise & b.noise), "rirs": sorted(a.rirs & b.rirs)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="synth leakage", description="Report speakers, utterances, noise files and "
+                                 "RIR files shared by two sets (or a NeMo training manifest and a set). Exit 1 "
+                                 "when any are shared.")
+    ap.add_argument("a", help="a built set folder, its manifest.jsonl, or a NeMo JSONL training manifest")
+    ap.add_argument("b", help="a built set folder or manifest (e.g. the stress suite)")
+    ap.add_argument("--examples", type=int, default=5, help="examples printed per kind (default 5)")
+    ap.add_argument("--json", dest="json_out", help="also write the full overlap lists to this JSON file")
+    args = ap.parse_args(argv)
+    a, b = read_sources(args.a), read_sources(args.b)
+    found = overlaps(a, b)
+    print(f"leakage between {args.a} and {args.b}:")
+    for kind in KINDS:
+        shown = ", ".join(found[kind][: args.examples])
+        more = f" (+{len(found[kind]) - args.examples} more)" if len(found[kind]) > args.examples else ""
+        print(f"  {kind:<10} {len(found[kind]):>4} shared" + (f": {shown}{more}" if found[kind] else ""))
+    n_sim = a.simulated_rooms + b.simulated_rooms
+    if n_sim:
+        print(f"  ({n_sim} items use simulated rooms: generated per build, no file to share)")
+    if args.json_out:
+        atomic_write_text(Path(args.json_out), json.dumps(found, indent=1))
+    leaked = any(found.values())
+    print("LEAKAGE: the two share sources" if leaked else "clean: no shared sources")
+    return 1 if leaked else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
