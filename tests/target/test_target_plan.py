@@ -197,3 +197,27 @@ def test_packet_loss_plan_keeps_the_reference_channel_and_gates_only_the_loss(tm
     w = dict(zip(loss["loss_rate"]["choice"], loss["loss_rate"]["weights"]))
     assert w[0.2] > w[0.05] > w[0.01] > 0
     assert {r["slice"] for r in rows if r["p"] == 0} == {"loss_3", "loss_10"}
+
+
+def test_augmenter_draws_from_the_plan_and_leaves_the_suites_out(plan_file, suites):
+    """The plan is a profile file for the Augmenter too: its noise mixture and its sources.exclude apply."""
+    import numpy as np
+    import soundfile as sf
+
+    from helpers import CORPUS
+    from synth.augment import Augmenter
+    from synth.leakage import read_sources
+
+    aug = Augmenter.from_config([f"sources.root={CORPUS}"], profile=str(plan_file), seed=0)
+    pools = aug.plan.pools
+    for s in (suites["snr"], suites["codec"]):
+        src = read_sources(s)
+        assert not {str(f.path) for f in pools.noise} & src.noise
+        assert not src.speakers & set(pools.speech.speakers)
+    plan = yaml.safe_load(plan_file.read_text())
+    allowed = {float(v) for v in plan["noise"]["snr_db"]["choice"]}
+    x, sr = sf.read(CORPUS / "speech/cmu_arctic_aew/arctic_a0001.wav", dtype="float32")
+    snrs = [aug(x, sr, key=f"utt{i}").conditions.get("snr_db") for i in range(60)]
+    drawn = [v for v in snrs if v is not None]
+    assert drawn and set(drawn) <= allowed
+    assert abs(len(drawn) / len(snrs) - plan["noise"]["p"]) < 0.2  # noise applied with the plan's p
