@@ -107,3 +107,20 @@ def test_unexpected_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, 
 def test_cli_failures_never_show_a_traceback(args):
     r = subprocess.run([sys.executable, "-m", "synth.cli", *args], cwd=REPO, capture_output=True, text=True)
     assert r.returncode in (1, 2) and "Traceback" not in r.stderr + r.stdout
+
+
+def test_bad_input_raised_in_a_worker_reaches_the_cli_whole():
+    """A file that goes bad while a build runs is found by a worker; its one-line error must survive the
+    trip to the build process (it used to arrive as "BrokenProcessPool")."""
+    from synth.errors import BadInput
+    from synth.stops import worker_pool
+
+    with pytest.raises(BadInput) as e:
+        with worker_pool(2) as pool:
+            list(pool.map(_fail_like_a_changed_source, ["/data/a.wav"]))
+    assert str(e.value) == "bad input /data/a.wav: cannot be read as audio; fix or remove the file, or set on_bad_input=skip"
+
+
+def _fail_like_a_changed_source(path):
+    from synth.errors import BadInput
+    raise BadInput(path, "cannot be read as audio")
