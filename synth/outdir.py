@@ -151,7 +151,8 @@ def check_out_dir(out_dir: Path, plan) -> None:
         elif old.get("config_hash") != plan.config_hash:
             raise ConfigError(f"out_dir={out_dir} holds a set built with another config (hash {old.get('config_hash')}, "
                               f"now {plan.config_hash}); choose a new out_dir or delete the old set")
-        elif old.get("sources_root", now["sources_root"]) != now["sources_root"]:  # absent: stamped before sources were
+        # a stamp written before sources were part of it has no sources_root: nothing to compare
+        elif old.get("sources_root", now["sources_root"]) != now["sources_root"]:
             raise ConfigError(f"out_dir={out_dir} holds a set built from sources.root={old['sources_root']}, "
                               f"now sources.root={now['sources_root']}; rerun with "
                               f"sources.root={old['sources_root']} to resume it, or choose a new out_dir")
