@@ -118,7 +118,8 @@ def test_bad_input_raised_in_a_worker_reaches_the_cli_whole():
     with pytest.raises(BadInput) as e:
         with worker_pool(2) as pool:
             list(pool.map(_fail_like_a_changed_source, ["/data/a.wav"]))
-    assert str(e.value) == "bad input /data/a.wav: cannot be read as audio; fix or remove the file, or set on_bad_input=skip"
+    assert str(e.value) == ("bad input /data/a.wav: cannot be read as audio; "
+                            "fix or remove the file, or set on_bad_input=skip")
 
 
 def _fail_like_a_changed_source(path):
