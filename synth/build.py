@@ -3,7 +3,8 @@ manifest, labels, card and config.
 
 Resuming: each finished item leaves ``.parts/<id>.json`` (its manifest line, written after its audio).
 A rerun of the same config skips finished items and renders the rest, so a killed build finishes with
-no item missing or duplicated. A different config in the same ``out_dir`` is refused.
+no item missing or duplicated. What may share an ``out_dir`` (same config and sources, one build at a
+time) is decided in :mod:`synth.outdir`; stops (Ctrl-C, SIGTERM) in :mod:`synth.stops`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import __version__
 from .audio import atomic_write_text, write_audio
 from .context import RenderContext
-from .errors import ConfigError
+from .outdir import claim, inside
 from .plan import Plan, make_plan, sample_recipe
 from .progress import progress_bar
 from .render import render
+from .stops import worker_pool
 from .writer.card import write_card
 from .writer.labels import ctm_lines, rttm_lines, seglst, stm_lines
 from .writer.manifest import labels_sha256
@@ -81,10 +81,10 @@ def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx: Render
     output = info.cfg.get("output") or {}
     fmt = output.get("format", "flac")
     rel = f"audio/{job.item_id}.{fmt}"
-    audio_sha256 = write_audio(out_dir / rel, out.audio, out.sr, fmt, file_tags(info, job.item_id))
+    audio_sha256 = write_audio(inside(out_dir, rel), out.audio, out.sr, fmt, file_tags(info, job.item_id))
     if output.get("stems"):
         for name, (x, sr) in sorted(out.stems.items()):
-            write_audio(out_dir / "stems" / job.item_id / f"{name}.{fmt}", x, sr, fmt, file_tags(info, job.item_id))
+            write_audio(inside(out_dir, f"stems/{job.item_id}/{name}.{fmt}"), x, sr, fmt, file_tags(info, job.item_id))
     if len(recipe["talkers"]) > 1:
         out.conditions.update(turn_conditions(out.segments, recipe["duration_s"]))
     slices = slices_for(out.conditions)
@@ -152,36 +152,6 @@ def _done(out_dir: Path, job: Job) -> bool:
         return False
 
 
-def remove_partial_writes(out_dir: Path) -> int:
-    """Delete temp files a killed build left mid-write (atomic writes rename them only when complete)."""
-    stale = [p for p in out_dir.rglob(".*.tmp") if p.is_file()]
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return len(stale)
-
-
-def _restore_parts(out_dir: Path) -> None:
-    """A finished set has no .parts: recreate them from its manifest so a rerun can skip its items."""
-    manifest = out_dir / "manifest.jsonl"
-    if manifest.exists() and not (out_dir / ".parts").exists():
-        for line in manifest.read_text().splitlines():
-            if line.strip():
-                item = json.loads(line)
-                atomic_write_text(out_dir / ".parts" / f"{item['id']}.json", line)
-
-
-def check_out_dir(out_dir: Path, plan: Plan) -> None:
-    stamp = out_dir / ".synth_build.json"
-    if stamp.exists():
-        old = json.loads(stamp.read_text())
-        if old.get("config_hash") != plan.config_hash:
-            raise ConfigError(f"out_dir={out_dir} holds a set built with another config (hash {old.get('config_hash')}, "
-                              f"now {plan.config_hash}); choose a new out_dir or delete the old set")
-    elif out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(f"out_dir={out_dir} exists and is not a synth set; choose an empty or new out_dir")
-    atomic_write_text(stamp, json.dumps({"config_hash": plan.config_hash, "version": __version__}))
-
-
 def run_jobs(plan: Plan, out_dir: Path, jobs: list[Job], workers: int) -> None:
     todo = [j for j in jobs if not _done(out_dir, j)]
     if not todo:
@@ -196,7 +166,7 @@ def run_jobs(plan: Plan, out_dir: Path, jobs: list[Job], workers: int) -> None:
                 for item_id, dur in _make_many(plan, out_dir, chunk, ctx):
                     bar.advance(dur)
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            with worker_pool(workers) as pool:
                 for results in pool.map(partial(_make_many, plan, out_dir), chunks):
                     for item_id, dur in results:
                         bar.advance(dur)
@@ -235,12 +205,10 @@ def build(cfg) -> Path:
         return build_suite(cfg)
     plan = make_plan(cfg)
     out_dir = Path(plan.cfg["out_dir"]).expanduser().resolve()
-    check_out_dir(out_dir, plan)
-    remove_partial_writes(out_dir)
-    _restore_parts(out_dir)
     jobs = jobs_for(plan)
-    run_jobs(plan, out_dir, jobs, int(plan.cfg.get("workers", 1)))
-    items = finish(plan, out_dir, jobs)
+    with claim(out_dir, plan, [j.item_id for j in jobs]):
+        run_jobs(plan, out_dir, jobs, int(plan.cfg.get("workers", 1)))
+        items = finish(plan, out_dir, jobs)
     total = sum(it["duration"] for it in items)
     print(f"built {len(items)} items ({total / 60:.1f} min of audio) in {out_dir}; "
           f"{len(plan.pools.skipped)} inputs skipped")

@@ -1,7 +1,10 @@
 """``synth <command>``: a thin dispatcher. Each command lives in the module named after what it does.
 
 ``build`` is a Hydra app (overrides, ``-m`` multirun); the others take ordinary flags. Errors from
-bad input or config print as one line and exit with code 2.
+bad input or config print as one line and exit with code 2; Ctrl-C and SIGTERM stop with one line and
+exit 130 / 143; anything unexpected prints one line ("internal error: ...", exit 1), and ``--debug``
+anywhere in the arguments shows the traceback. Overrides may not instantiate code other than synth's
+own classes (no foreign Hydra callbacks; see :mod:`synth.overrides`).
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from pathlib import Path
 
-from .errors import SynthError
+from .errors import ConfigError, SynthError
+from .stops import Interrupted, signals_interrupt
 
 COMMANDS = {
     "build": (None, "build a set from the config (Hydra overrides, -m for multirun)"),
@@ -56,12 +61,17 @@ def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
 
 
 def compose_config(overrides: list[str]):
-    """Compose the build config with Hydra's compose API (used for validation, tests and scripts)."""
+    """Compose the build config with Hydra's compose API (used for validation, tests and scripts).
+
+    A profile file is applied on top of the composed config, then the keys the command line set are put
+    back (they win over the profile); unknown keys, from the command line (``+foo=1``) or the profile
+    file, stop with the key's name."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    from .config import register_configs
+    from .config import check_keys, register_configs
+    from .overrides import override_keys
 
     overrides, profile_file = split_profile_file(overrides)
     register_configs()
@@ -71,10 +81,9 @@ def compose_config(overrides: list[str]):
     if profile_file:
         from .profiles.apply import apply_profile_file
 
-        groups = {g.name for g in conf_dir().iterdir() if g.is_dir()}
         cfg = OmegaConf.create(apply_profile_file(OmegaConf.to_container(cfg, resolve=True), profile_file,
-                                                  [o for o in overrides if "." in o.split("=")[0]
-                                                   or o.split("=")[0] not in groups]))
+                                                  override_keys(overrides)))
+    check_keys(OmegaConf.to_container(cfg, resolve=True), "config")
     return cfg
 
 
@@ -92,28 +101,27 @@ def _config_error_line(e: Exception) -> str:
 
 def _build(args: list[str]) -> int:
     import hydra
-    from omegaconf import DictConfig
+    from omegaconf import DictConfig, OmegaConf
 
-    from .config import register_configs
+    from .config import check_keys, register_configs
+    from .overrides import check_overrides
 
+    check_overrides(args)
     multirun = any(a in ("-m", "--multirun") for a in args)
     hydra_flags = any(a.startswith("-") for a in args)
     if not hydra_flags:  # validate first so a typo gives one line and exit code 2, not a Hydra traceback
         try:
             cfg = compose_config(args)
+        except SynthError:
+            raise
         except Exception as e:
-            print(_config_error_line(e), file=sys.stderr)
-            return 2
+            raise ConfigError(_config_error_line(e)) from None
         from .build import build
-        try:
-            build(cfg)
-        except SynthError as e:
-            print(str(e), file=sys.stderr)
-            return 2
+        build(cfg)
         return 0
 
     register_configs()
-    status = {"code": 0}
+    status: dict = {"code": 0, "error": None}
 
     @hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")
     def app(cfg: DictConfig) -> None:
@@ -126,23 +134,27 @@ def _build(args: list[str]) -> int:
             with open_dict(cfg):
                 cfg.out_dir = str(Path(cfg.out_dir) / (hc.job.override_dirname or f"job{hc.job.num}"))
         try:
+            check_keys(OmegaConf.to_container(cfg, resolve=True), "config")
             build(cfg)
-        except SynthError as e:
+        except SynthError as e:  # this job fails; the other jobs of a multirun still run
             print(str(e), file=sys.stderr)
             status["code"] = 2
+        except Exception as e:  # reported by main() once Hydra has returned, not by Hydra
+            status["error"] = status["error"] or e
 
     sys.argv = ["synth build", *args]
     try:
         app()
     except SystemExit as e:
         return int(e.code or 0)
+    if status["error"] is not None:
+        raise status["error"]
     return status["code"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print("usage: synth <command> [args]\n\ncommands:")
+        print("usage: synth [--debug] <command> [args]\n\ncommands:")
         for name, (_, doc) in COMMANDS.items():
             print(f"  {name:<10} {doc}")
         print("\nsynth build [key=value ...]   e.g. synth build n_items=100 room=measured sources.root=/data/corpus")
@@ -153,12 +165,29 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if cmd == "build":
         return _build(rest)
-    try:
-        module = importlib.import_module(COMMANDS[cmd][0])
-        return int(module.main(rest) or 0)
-    except SynthError as e:
-        print(str(e), file=sys.stderr)
-        return 2
+    module = importlib.import_module(COMMANDS[cmd][0])
+    return int(module.main(rest) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; whatever happens, the user sees one line (``--debug``: and the traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    with signals_interrupt():
+        try:
+            return _run(argv)
+        except SynthError as e:
+            err, line, code = e, str(e), 2
+        except Interrupted as e:
+            err, line, code = e, str(e), e.exit_code
+        except Exception as e:
+            err, line, code = e, (f"internal error: {type(e).__name__}: {' '.join(str(e).split())}; "
+                                  "rerun with --debug for the traceback and report it"), 1
+        if debug:
+            traceback.print_exception(err)
+        print(line, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -53,3 +53,22 @@ class SynthConfig:
 
 def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=SynthConfig)
+
+
+def check_keys(cfg: dict, where: str) -> None:
+    """Stop on a key the schema does not know (``+foo=1``, ``n_itemz: 5`` in a profile file), naming it.
+
+    Checks the top-level keys and the typed sections (``sources``, ``output``) with their types; the
+    groups typed ``Any`` are checked when their effects are built.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import ConfigKeyError, ValidationError
+
+    from .errors import ConfigError
+
+    try:
+        OmegaConf.merge(OmegaConf.structured(SynthConfig), cfg)
+    except ConfigKeyError as e:
+        raise ConfigError(f"{where}: unknown key {e.full_key!r}; see the keys with `synth build --cfg job`") from None
+    except ValidationError as e:
+        raise ConfigError(f"{where}: {e.full_key}: {str(e).splitlines()[0]}") from None

@@ -37,6 +37,8 @@ def plain(cfg: Any) -> Any:
 def config_hash(cfg: dict) -> str:
     c = {k: v for k, v in cfg.items() if k not in NON_OUTPUT_KEYS}
     c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
+    if isinstance(c.get("profile"), dict):  # provenance for the card, not a setting
+        c["profile"] = {k: v for k, v in c["profile"].items() if k != "set_on_command_line"}
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
 

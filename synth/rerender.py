@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -17,7 +16,9 @@ from .audio import atomic_write_text
 from .build import Job, SetInfo, write_item
 from .context import RenderContext
 from .errors import BadInput
+from .outdir import check_ids, lock, write_errors
 from .progress import progress_bar
+from .stops import worker_pool
 
 
 def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[float]:
@@ -38,12 +39,19 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
     lines = [json.loads(l) for l in manifest.read_text().splitlines() if l.strip()]
     if not lines or "recipe" not in lines[0]:
         raise BadInput(manifest, "has no recipes", "pass the manifest.jsonl that synth build wrote")
+    check_ids((l.get("id") for l in lines), f"bad input {manifest}", "restore the manifest that synth build wrote")
     set_dir = manifest.parent
     import yaml
     cfg = yaml.safe_load((set_dir / "config.yaml").read_text()) if (set_dir / "config.yaml").exists() else {}
     g = lines[0]["generator"]
     info = SetInfo(cfg, g["config_hash"], g)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with write_errors(out_dir), lock(out_dir):
+        _rerender(lines, info, set_dir, out_dir, sources_root, workers)
+    return out_dir
+
+
+def _rerender(lines: list[dict], info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
+              workers: int) -> None:
     chunks = [lines[i: i + 4] for i in range(0, len(lines), 4)]
     with progress_bar(len(lines), label="re-rendering") as bar:
         if workers <= 1:
@@ -52,7 +60,7 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
                 for d in durs:
                     bar.advance(d)
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            with worker_pool(workers) as pool:
                 for durs in pool.map(partial(_render_many, info, out_dir, sources_root), chunks):
                     for d in durs:
                         bar.advance(d)
@@ -65,7 +73,6 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
     shutil.rmtree(out_dir / ".parts", ignore_errors=True)
     changed = sum(a["audio_sha256"] != b["audio_sha256"] for a, b in zip(lines, new))
     print(f"re-rendered {len(new)} items into {out_dir}; {changed} differ from the manifest's hashes")
-    return out_dir
 
 
 def main(argv: list[str]) -> int:

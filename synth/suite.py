@@ -27,8 +27,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .build import Job, check_out_dir, finish, remove_partial_writes, run_jobs
+from .build import Job, finish, run_jobs
 from .errors import ConfigError
+from .outdir import claim
 from .plan import make_plan, plain
 
 SLICE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -73,15 +74,13 @@ def build_suite(cfg: DictConfig | dict) -> Path:
     # the set as a whole (config.yaml, card) is described by the suite config; sources are shared by slices
     whole = replace(next(iter(plans.values())), cfg=c)
     out_dir = Path(c["out_dir"]).expanduser().resolve()
-    check_out_dir(out_dir, whole)
-    remove_partial_writes(out_dir)
-    all_jobs = []
-    for name, plan in plans.items():
-        jobs = [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for j in range(n)]
-        run_jobs(plan, out_dir, jobs, int(c.get("workers", 1)))
-        all_jobs += jobs
-    items = finish(whole, out_dir, all_jobs, extra_card={
-        "suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
-                  "paired": True}})
+    jobs = {name: [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for j in range(n)] for name in plans}
+    all_jobs = [job for js in jobs.values() for job in js]
+    with claim(out_dir, whole, [j.item_id for j in all_jobs]):
+        for name, plan in plans.items():
+            run_jobs(plan, out_dir, jobs[name], int(c.get("workers", 1)))
+        items = finish(whole, out_dir, all_jobs, extra_card={
+            "suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
+                      "paired": True}})
     print(f"built suite {suite.get('name')}: {len(slices)} slices x {n} paired items = {len(items)} items in {out_dir}")
     return out_dir

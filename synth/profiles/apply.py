@@ -26,6 +26,7 @@ values next to them.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -131,14 +132,37 @@ def set_dotted(cfg: dict, key: str, value) -> None:
     node[last] = value
 
 
-def apply_profile_file(cfg: dict, path: str | Path, key_overrides: list[str]) -> dict:
-    """``cfg`` with the profile applied, then the command line's ``key=value`` overrides again (they win)."""
+def get_dotted(cfg: dict, key: str, missing=None):
+    node = cfg
+    for p in key.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return missing
+        node = node[p]
+    return node
+
+
+def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict:
+    """``cfg`` (composed with the command line) with the profile applied, then every key in ``cli_keys``
+    (the keys the command line set) put back as the command line had it: the command line wins over the
+    profile, group selections (``noise=none``) included. The profile block lists those keys
+    (``set_on_command_line``) for the dataset card."""
+    from ..config import check_keys
+
     extra = profile_overrides(path, cfg.get("scenario"))
+    check_keys(extra, f"profile file {path}")
+    gone = object()
+    cli = {k: copy.deepcopy(get_dotted(cfg, k, gone)) for k in cli_keys if k != "profile"}
     for key in ("channel", "room"):  # a profile's channel and room replace the defaults whole
         if key in extra:
             cfg[key] = extra.pop(key)
     deep_update(cfg, extra)
-    for o in key_overrides:
-        key, _, value = o.partition("=")
-        set_dotted(cfg, key, yaml.safe_load(value) if value else None)
+    for key, value in cli.items():
+        if value is gone:  # deleted on the command line (~key)
+            *parent, last = key.split(".")
+            node = get_dotted(cfg, ".".join(parent)) if parent else cfg
+            if isinstance(node, dict):
+                node.pop(last, None)
+        else:
+            set_dotted(cfg, key, value)
+    cfg["profile"] = {**(cfg.get("profile") or {}), "set_on_command_line": sorted(cli)}
     return cfg

@@ -75,6 +75,9 @@ def card_markdown(card: dict) -> str:
              f"- Generator: {g['name']} {g['version']}, config hash `{g['config_hash']}`, seed {g['seed']}",
              f"- Items: {card['n_items']}, total {card['total_duration_s'] / 60:.1f} min of audio",
              f"- Source utterances used: {card['source_utterances_used']} from {card['speakers_used']} speakers",
+             *([f"- Profile: {card['profile'].get('name')}; set on the command line, over the profile: "
+                f"{', '.join(card['profile']['set_on_command_line']) or 'nothing'}"]
+               if "set_on_command_line" in (card.get("profile") or {}) else []),
              "", "## Sources and licenses", "", "| kind | source | license | files |", "|---|---|---|---|"]
     lines += [f"| {s['kind']} | {s['source']} | {s['license']} | {s['files']} |" for s in card["sources"]]
     lines += ["", "Check each license before redistributing this set; sets inherit their sources' terms.",

@@ -1,0 +1,201 @@
+"""An out_dir holds one set: one config, one set of sources, one build at a time, nothing outside it.
+
+* **Identity.** ``.synth_build.json`` stamps the config hash, ``sources.root`` and a fingerprint of the
+  sources (every speech, noise and RIR file's path and duration, each utterance's speaker and transcript).
+  A rerun with the same identity resumes; another config, another ``sources.root`` or changed sources
+  are refused, so one set never mixes two corpora. The stamp is written once the plan is valid; an
+  out_dir that is stamped but holds no finished item yet (the first build failed before one was
+  written) is not a set yet, so a rerun with another config takes it over and says so.
+* **Lock.** ``.synth.lock`` is held (``flock``) for the whole build; a second build into the same
+  out_dir is refused. The OS drops the lock when its process dies, so a killed build leaves no stale lock.
+* **Containment.** Item ids are plain file names (:func:`id_problem`), and every path an item writes
+  lies inside out_dir (:func:`inside`).
+* **Leftovers.** Temp files of writes cut off by a kill are swept; a finished set's items are made
+  resumable again from its manifest.
+* **Write failures** (disk full, no permission, out_dir a file) are one line naming the path.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable
+
+from . import __version__
+from .audio import atomic_write_text
+from .errors import ConfigError, SynthError
+from .stops import Interrupted
+
+STAMP = ".synth_build.json"
+LOCK = ".synth.lock"
+MAX_ID_BYTES = 200  # leaves room for the extension and the temp-file affixes within a 255-byte file name
+
+
+def id_problem(item_id: object) -> str | None:
+    """Why ``item_id`` cannot name an item's files, or None. Ids end up as file names and as RTTM/STM
+    fields, so they must be one printable path component without whitespace."""
+    if not isinstance(item_id, str) or not item_id:
+        return "is not a non-empty string"
+    if "/" in item_id or "\\" in item_id:
+        return "contains a path separator"
+    if ".." in item_id or item_id.startswith("."):
+        return "contains '..' or starts with '.'"
+    if not item_id.isprintable() or any(c.isspace() for c in item_id):
+        return "contains whitespace or unprintable characters"
+    if len(item_id.encode("utf-8")) > MAX_ID_BYTES:
+        return f"is longer than {MAX_ID_BYTES} bytes"
+    return None
+
+
+def check_ids(ids: Iterable[object], source: str, fix: str) -> None:
+    for item_id in ids:
+        problem = id_problem(item_id)
+        if problem:
+            raise ConfigError(f"{source}: item id {item_id!r} {problem}; {fix}")
+
+
+def inside(out_dir: Path, rel: str) -> Path:
+    """``out_dir / rel``, refused if ``rel`` would lead out of out_dir."""
+    norm = os.path.normpath(rel)
+    if os.path.isabs(norm) or norm == ".." or norm.startswith(".." + os.sep):
+        raise SynthError(f"refusing to write {rel!r}: it lies outside out_dir={out_dir}; item ids, channel leg "
+                         "and talker names must be plain names (letters, digits and _ . + -)")
+    return out_dir / rel
+
+
+def sources_identity(pools) -> dict:
+    """Where the sources are and a fingerprint of what they are (independent of file times)."""
+    rows = [["speech", u.rel_path, round(u.duration_s, 4), u.speaker, u.text] for u in pools.speech.utterances]
+    rows += [[kind, f.rel_path, round(f.duration_s, 4)] for kind, files in (("noise", pools.noise), ("rir", pools.rirs))
+             for f in files]
+    digest = hashlib.blake2b(json.dumps(sorted(rows), ensure_ascii=False).encode(), digest_size=8).hexdigest()
+    return {"sources_root": str(pools.root), "sources_fingerprint": digest}
+
+
+@contextmanager
+def write_errors(out_dir: Path):
+    """Disk full, permissions, a file where a folder should be: one line naming the path."""
+    try:
+        yield
+    except OSError as e:
+        where = f"{e.filename} (out_dir={out_dir})" if e.filename else f"out_dir={out_dir}"
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise SynthError(f"no space left on the device while writing {where}; free some space or choose "
+                             "another out_dir, then rerun the same command to resume") from None
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise SynthError(f"cannot write {where}: {e.strerror}; choose an out_dir you can write to "
+                             "or fix its permissions") from None
+        if e.errno in (errno.ENOTDIR, errno.EEXIST):
+            raise SynthError(f"cannot create {where}: {e.strerror}; out_dir must be a folder path "
+                             "(no part of it an existing file)") from None
+        raise
+
+
+@contextmanager
+def lock(out_dir: Path):
+    """Hold ``out_dir``'s lock for the block (creating out_dir); refuse if another process holds it."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"out_dir={out_dir} is a file, not a folder; choose a folder path for out_dir")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LOCK
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise SynthError(f"out_dir {out_dir} is being built by another synth process (pid {pid}); "
+                             "wait for it or choose another out_dir") from None
+        try:  # the holder before us may have removed the file between our open and our lock
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        Path(path).unlink(missing_ok=True)  # before unlocking, so no one locks a file that is going away
+        os.close(fd)
+
+
+def _has_finished_items(out_dir: Path) -> bool:
+    return (out_dir / "manifest.jsonl").exists() or any((out_dir / ".parts").glob("*.json"))
+
+
+def check_out_dir(out_dir: Path, plan) -> None:
+    """Refuse an out_dir that holds another set (or anything else); then stamp this build's identity."""
+    stamp = out_dir / STAMP
+    now = {"config_hash": plan.config_hash, **sources_identity(plan.pools)}
+    if stamp.exists():
+        try:
+            old = json.loads(stamp.read_text())
+        except (OSError, ValueError):
+            old = {}
+        if not _has_finished_items(out_dir):
+            if any(old.get(k) != v for k, v in now.items()):
+                print(f"out_dir={out_dir} was started with another config or other sources but holds no "
+                      "finished item yet; taking it over for this build")
+                for unfinished in ("audio", "stems", ".parts"):
+                    shutil.rmtree(out_dir / unfinished, ignore_errors=True)
+        elif old.get("config_hash") != plan.config_hash:
+            raise ConfigError(f"out_dir={out_dir} holds a set built with another config (hash {old.get('config_hash')}, "
+                              f"now {plan.config_hash}); choose a new out_dir or delete the old set")
+        # a stamp written before sources were part of it has no sources_root: nothing to compare
+        elif old.get("sources_root", now["sources_root"]) != now["sources_root"]:
+            raise ConfigError(f"out_dir={out_dir} holds a set built from sources.root={old['sources_root']}, "
+                              f"now sources.root={now['sources_root']}; rerun with "
+                              f"sources.root={old['sources_root']} to resume it, or choose a new out_dir")
+        elif old.get("sources_fingerprint", now["sources_fingerprint"]) != now["sources_fingerprint"]:
+            raise ConfigError(f"out_dir={out_dir}: the sources under sources.root={now['sources_root']} changed "
+                              "since this set was started (files added, removed, re-cut or re-transcribed); "
+                              "restore them to resume, or choose a new out_dir")
+    elif any(p.name != LOCK for p in out_dir.iterdir()):
+        raise ConfigError(f"out_dir={out_dir} exists and is not a synth set; choose an empty or new out_dir")
+    atomic_write_text(stamp, json.dumps({**now, "version": __version__}))
+
+
+def remove_partial_writes(out_dir: Path) -> int:
+    """Delete temp files a killed build left mid-write (atomic writes rename them only when complete)."""
+    stale = [p for p in out_dir.rglob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
+def restore_parts(out_dir: Path) -> None:
+    """A finished set has no .parts: recreate them from its manifest so a rerun can skip its items."""
+    manifest = out_dir / "manifest.jsonl"
+    if manifest.exists() and not (out_dir / ".parts").exists():
+        for line in manifest.read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                atomic_write_text(out_dir / ".parts" / f"{item['id']}.json", line)
+
+
+@contextmanager
+def claim(out_dir: Path, plan, ids: list[str]):
+    """Hold ``out_dir`` for one build of ``plan`` writing items ``ids``: ids checked, lock taken, identity
+    checked and stamped, leftovers swept; write failures and interrupts reported in one line."""
+    check_ids(ids, "config", "item ids are <id_prefix or suite slice name>-<number>: use letters, "
+                                "digits and _ . + - in id_prefix and slice names")
+    with write_errors(out_dir), lock(out_dir):
+        check_out_dir(out_dir, plan)
+        remove_partial_writes(out_dir)
+        restore_parts(out_dir)
+        try:
+            yield
+        except Interrupted as e:
+            done = sum((out_dir / ".parts" / f"{i}.json").exists() for i in ids)
+            e.progress = f"{done} of {len(ids)} items written"
+            raise

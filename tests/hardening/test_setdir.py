@@ -1,0 +1,192 @@
+"""A set is one thing: one config and one set of sources per out_dir, one build at a time, no item id or
+path leading out of it, and write failures (a file, no permission, a full disk) as one line."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from synth.cli import compose_config
+from synth.errors import SynthError
+from synth.outdir import STAMP, claim
+from synth.plan import make_plan
+from synth.validate import validate_set
+
+from helpers import CORPUS, REPO, build_set, manifest
+
+
+def synth(*args, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synth.cli", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, **kw)
+
+
+def one_line(r: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    return r.stderr.strip()
+
+
+def tiny_corpus(folder: Path) -> Path:
+    """Five utterances and two noise files of the real corpus, listed by absolute path (nothing copied)."""
+    rows = [json.loads(l) for l in (CORPUS / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    keep = [r for r in rows if r["kind"] == "speech"][:5] + [r for r in rows if r["kind"] == "noise"][:2]
+    folder.mkdir(parents=True)
+    (folder / "manifest.jsonl").write_text("".join(json.dumps({**r, "path": str(CORPUS / r["path"])}) + "\n"
+                                                   for r in keep))
+    return folder
+
+
+def wait_for_parts(out: Path, n: int, proc: subprocess.Popen) -> None:
+    deadline = time.time() + 180
+    while time.time() < deadline and proc.poll() is None:
+        if (out / ".parts").exists() and len(list((out / ".parts").glob("*.json"))) >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the build did not write {n} items (exit code {proc.poll()})")
+
+
+def test_resume_with_another_sources_root_is_refused(tmp_path):
+    root = tiny_corpus(tmp_path / "tiny")
+    out = tmp_path / "set"
+    args = [sys.executable, "-m", "synth.cli", "build", "n_items=40", "room=none", f"out_dir={out}"]
+    proc = subprocess.Popen(args + [f"sources.root={root}"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for_parts(out, 3, proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    assert json.loads((out / STAMP).read_text())["sources_root"] == str(root)
+
+    r = synth("build", "n_items=40", "room=none", f"out_dir={out}", f"sources.root={CORPUS}")
+    line = one_line(r)
+    assert r.returncode == 2 and str(root) in line and str(CORPUS) in line and f"sources.root={root}" in line
+    assert not (out / "manifest.jsonl").exists()
+
+    r = synth("build", "n_items=40", "room=none", f"out_dir={out}", f"sources.root={root}")
+    assert r.returncode == 0, r.stderr
+    items = manifest(out)
+    assert len(items) == 40 and validate_set(out) == []
+    assert {s["source_speaker"] for it in items for s in it["segments"]} <= {
+        json.loads(l)["speaker"] for l in (root / "manifest.jsonl").read_text().splitlines() if "speech" in l}
+
+
+def test_two_builds_into_one_out_dir_one_refusal_one_set(tmp_path):
+    out = tmp_path / "set"
+    args = [sys.executable, "-m", "synth.cli", "build", "n_items=40", "room=none", f"sources.root={CORPUS}",
+            f"out_dir={out}"]
+    procs = [subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    refusal = next(err for code, err in results if code == 2).strip()
+    assert len(refusal.splitlines()) == 1 and "Traceback" not in refusal
+    assert refusal.startswith(f"out_dir {out} is being built by another synth process (pid ")
+    assert "wait for it or choose another out_dir" in refusal
+    assert validate_set(out) == [] and len(manifest(out)) == 40
+    assert not (out / ".synth.lock").exists()  # released with the build
+
+
+def test_out_dir_stamped_but_without_items_is_taken_over(tmp_path, capsys):
+    """A build that failed before its first item was written does not block the fixed rerun."""
+    out = tmp_path / "set"
+    cfg = compose_config([f"out_dir={out}", f"sources.root={CORPUS}", "n_items=3", "room=none", "seed=1"])
+    plan = make_plan(cfg)
+    with pytest.raises(RuntimeError):
+        with claim(out, plan, ["st-000000"]):
+            (out / "audio").mkdir()
+            (out / "audio" / "st-000000.flac").write_bytes(b"cut off before its manifest line")
+            raise RuntimeError("the first item failed to render")
+    assert (out / STAMP).exists() and not (out / ".synth.lock").exists()
+    build_set(out, "n_items=3", "room=none", "seed=2")
+    assert "holds no finished item yet; taking it over" in capsys.readouterr().out
+    assert validate_set(out) == [] and len(manifest(out)) == 3
+    with pytest.raises(SynthError, match="another config"):  # with items written, it is a set
+        build_set(out, "n_items=3", "room=none", "seed=3")
+
+
+def test_id_prefix_leading_out_of_out_dir_is_refused(tmp_path):
+    out = tmp_path / "a" / "b" / "set"
+    r = synth("build", "n_items=2", "room=none", f"sources.root={CORPUS}", f"out_dir={out}", "id_prefix=../../x")
+    line = one_line(r)
+    assert r.returncode == 2 and "'../../x-000000'" in line and "id_prefix" in line
+    assert list(tmp_path.rglob("*")) == []
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory):
+    return build_set(tmp_path_factory.mktemp("small") / "set", "n_items=2", "room=none", "output.stems=true")
+
+
+def tampered(small_set: Path, folder: Path, edit) -> Path:
+    d = folder / "tampered"
+    shutil.copytree(small_set, d)
+    items = manifest(d)
+    edit(items[1])
+    (d / "manifest.jsonl").write_text("".join(json.dumps(it) + "\n" for it in items))
+    return d / "manifest.jsonl"
+
+
+def test_render_with_a_tampered_id_is_refused(small_set, tmp_path):
+    m = tampered(small_set, tmp_path, lambda it: it.update(id="../../escaped"))
+    out = tmp_path / "re" / "out"
+    r = synth("render", "--from", m, "--out", out)
+    line = one_line(r)
+    assert r.returncode == 2 and str(m) in line and "'../../escaped'" in line
+    assert not (tmp_path / "re").exists() and not list(tmp_path.rglob("escaped*"))
+
+
+def test_render_with_a_tampered_leg_name_writes_nothing_outside(small_set, tmp_path):
+    m = tampered(small_set, tmp_path, lambda it: it["recipe"]["legs"][0].update(name="/../../../../escaped"))
+    out = tmp_path / "re" / "out"
+    r = synth("render", "--from", m, "--out", out)
+    line = one_line(r)
+    assert r.returncode == 2 and "outside out_dir" in line and "escaped" in line
+    assert not list(tmp_path.rglob("*escaped*"))
+
+
+def test_out_dir_that_is_a_file(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("not a folder")
+    for out, needle in ((f, f"out_dir={f} is a file"), (f / "sub", f"cannot create {f / 'sub'}")):
+        r = synth("build", "n_items=1", "room=none", f"sources.root={CORPUS}", f"out_dir={out}")
+        assert r.returncode == 2 and one_line(r).startswith(needle)
+    assert f.read_text() == "not a folder"
+
+
+def test_unwritable_out_dir(tmp_path):
+    """chmod 0o500 for a user; root ignores permissions, so as root the folder is made immutable
+    (chattr +i), which refuses root too."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(ro)], capture_output=True).returncode != 0:
+            pytest.skip("running as root and chattr +i is not permitted here: no way to make a folder unwritable")
+        undo = ["chattr", "-i", str(ro)]
+    else:
+        ro.chmod(0o500)
+        undo = ["chmod", "700", str(ro)]
+    try:
+        r = synth("build", "n_items=1", "room=none", f"sources.root={CORPUS}", f"out_dir={ro / 'set'}")
+    finally:
+        subprocess.run(undo, check=True)
+    line = one_line(r)
+    assert r.returncode == 2 and line.startswith(f"cannot write {ro / 'set'}") and "choose an out_dir" in line
+
+
+def test_full_disk_is_one_line(tmp_path):
+    """A real full file system: a 64 kB tmpfs (needs root and permission to mount)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root): no full file system to write to")
+    try:
+        r = synth("build", "n_items=4", "room=none", f"sources.root={CORPUS}", f"out_dir={small / 'set'}")
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    line = one_line(r)
+    assert r.returncode == 2 and line.startswith("no space left on the device while writing")
+    assert f"out_dir={small / 'set'}" in line and "rerun the same command to resume" in line
