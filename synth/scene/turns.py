@@ -50,7 +50,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
-                    as_dist, dist_field)
+                    as_dist, dist_field, number_field)
 from ..errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------------
@@ -166,16 +166,11 @@ class TurnModel:
         bad = set(dyad) - set(DYAD_KEYS)
         if bad:
             raise ConfigError(f"{name}.dyad: unknown key(s) {sorted(bad)}; allowed: {list(DYAD_KEYS)}")
-        icc = float(dyad["timing_icc"] or 0.0)
-        if not 0.0 <= icc < 1.0:
-            raise ConfigError(f"{name}.dyad.timing_icc={icc}: must be in [0, 1)")
-        opt = lambda k: None if dyad[k] in (None, 0) else float(dyad[k])  # noqa: E731
-        for k in ("p_overlap_concentration", "backchannel_rate_shape", "participation_alpha"):
-            if opt(k) is not None and opt(k) <= 0:
-                raise ConfigError(f"{name}.dyad.{k}={dyad[k]}: must be > 0 (or null to disable)")
-        p_int = float(c["p_interrupt"])
-        if not 0.0 <= p_int <= 1.0:
-            raise ConfigError(f"{name}.p_interrupt={p_int}: must be in [0, 1]")
+        icc = number_field(f"{name}.dyad.timing_icc", dyad["timing_icc"] or 0.0, 0.0, 1.0, hi_open=True)
+        # optional dyad spreads: null or 0 disables; else > 0
+        opt = {k: None if dyad[k] in (None, 0) else number_field(f"{name}.dyad.{k}", dyad[k], 1e-9, 1e9)
+               for k in ("p_overlap_concentration", "backchannel_rate_shape", "participation_alpha")}
+        p_int = number_field(f"{name}.p_interrupt", c["p_interrupt"], 0.0, 1.0)
         return cls(
             pause_same_s=dist_field(f"{name}.pause_same_s", c["pause_same_s"], 0.0, 600.0),
             gap_s=dist_field(f"{name}.gap_s", c["gap_s"], 0.0, 600.0),
@@ -186,11 +181,9 @@ class TurnModel:
             backchannel_rate_per_min=dist_field(f"{name}.backchannel_rate_per_min",
                                                 c["backchannel_rate_per_min"], 0.0, 600.0),
             backchannel_dur_s=dist_field(f"{name}.backchannel_dur_s", c["backchannel_dur_s"], 0.01, 60.0),
-            min_kept_s=float(c["min_kept_s"]),
+            min_kept_s=number_field(f"{name}.min_kept_s", c["min_kept_s"], 0.0, 600.0),
             timing_icc=icc,
-            p_overlap_concentration=opt("p_overlap_concentration"),
-            backchannel_rate_shape=opt("backchannel_rate_shape"),
-            participation_alpha=opt("participation_alpha"),
+            **opt,
             info={k: raw[k] for k in INFO_KEYS if k in raw},
         )
 
