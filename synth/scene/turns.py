@@ -44,6 +44,7 @@ the length of the speech material (:func:`implied_ratios`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -155,8 +156,12 @@ class TurnModel:
     info: dict = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, cfg: Mapping | None = None, name: str = "scenario.turns") -> "TurnModel":
-        raw = _plain(cfg or {})
+    def from_config(cls, cfg: "Mapping | str | Path | None" = None, name: str = "scenario.turns") -> "TurnModel":
+        """From a turns block, or from the path of a YAML file holding one (what ``synth fit-turns`` writes)."""
+        raw = read_turns_file(cfg, name) if isinstance(cfg, (str, Path)) else _plain(cfg or {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{name}={raw!r}: expected a turns block (a mapping) or the path of a file written "
+                              "by `synth fit-turns`")
         unknown = set(raw) - set(DEFAULTS) - set(INFO_KEYS)
         if unknown:
             raise ConfigError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: "
@@ -189,6 +194,26 @@ class TurnModel:
 
     def with_overrides(self, **kw) -> "TurnModel":
         return replace(self, **kw)
+
+
+def read_turns_file(path: "str | Path", name: str = "scenario.turns") -> dict:
+    """The turns block in a YAML file written by ``synth fit-turns --out <file>``."""
+    import yaml
+
+    fix = "pass a file written by `synth fit-turns <rttms> --out <file>`, or a turns block"
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"{name}={path}: no such file; {fix}")
+    try:
+        block = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
+        raise ConfigError(f"{name}={path}: cannot be read as YAML ({' '.join(str(e).split())[:120]}); {fix}") from None
+    keys = set(block) if isinstance(block, dict) else set()
+    if not keys & set(DEFAULTS) or keys - set(DEFAULTS) - set(INFO_KEYS):
+        found = sorted(map(str, keys))[:8] if keys else type(block).__name__
+        raise ConfigError(f"{name}={path}: is not a turns file (found {found}, expected keys such as gap_s, "
+                          f"overlap_s, p_overlap); {fix}")
+    return block
 
 
 def _plain(x: Any) -> Any:
