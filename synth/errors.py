@@ -23,6 +23,9 @@ class BadInput(SynthError):
         self.fix = fix
         super().__init__(f"bad input {self.path}: {problem}; {fix}")
 
+    def __reduce__(self):  # so a worker process can hand the error back to the build intact
+        return type(self), (self.path, self.problem, self.fix)
+
 
 class ConfigError(SynthError):
     """A configuration value or key is invalid (names the key and the allowed values)."""
