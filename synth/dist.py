@@ -46,7 +46,7 @@ class Dist:
 
 def _finite(kind: str, *values: Any) -> None:
     if not all(np.isfinite(v) for v in values):
-        raise ConfigError(f"{kind} {list(values)}: every number must be finite (no NaN or inf)")
+        raise ConfigError(f"{kind} {list(values)}: every number must be finite (not NaN or inf)")
 
 
 def _check_clip(clip: tuple[float, float] | None) -> None:
@@ -69,8 +69,8 @@ class Const(Dist):
     value: Any
 
     def __post_init__(self):
-        if isinstance(self.value, float):
-            _finite("constant", self.value)
+        if isinstance(self.value, float) and not np.isfinite(self.value):
+            raise ConfigError("must be a finite number (not NaN or inf)")
 
     def sample(self, rng):
         return self.value

@@ -27,7 +27,8 @@ class SingleTalker:
         for k, lo, hi in (("utterances", 1, 50), ("pause_s", 0, 30), ("lead_s", 0, 30), ("tail_s", 0, 30)):
             v = getattr(self, k)
             object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
-        object.__setattr__(self, "max_duration_s", number_field("scenario.max_duration_s", self.max_duration_s, 0.1, 3600))
+        max_s = number_field("scenario.max_duration_s", self.max_duration_s, 0.1, 3600)
+        object.__setattr__(self, "max_duration_s", max_s)
         check_speakers(self.speakers)
 
     def sample(self, rng, pool, sr: int) -> dict:

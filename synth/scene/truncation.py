@@ -6,11 +6,12 @@ then contain exactly the words still audible: never a word that was cut off or n
 Rule:
 
 * **With word alignments** (``words: [{word, start, end}]`` in seconds from the start of the source
-  file; from the source manifest or a CTM, checked by :func:`synth.sources.schema.check_words`) the permissible cut points are the word ends. A cut at a
-  desired time ``t`` moves back to the end of the last word that ends at or before ``t``; the kept
-  transcript is exactly the words that end at or before the cut, and the first word that was cut
-  through (if any) is returned as ``partial_word`` (it is *not* in the kept text; the segment carries
-  ``truncated: true`` so scoring can treat the boundary specially).
+  file; from the source manifest or a CTM, checked by :func:`synth.sources.schema.check_words`) the
+  permissible cut points are the word ends. A cut at a desired time ``t`` moves back to the end of the
+  last word that ends at or before ``t``; the kept transcript is exactly the words that end at or before
+  the cut, and the first word that was cut through (if any) is returned as ``partial_word`` (it is
+  *not* in the kept text; the segment carries ``truncated: true`` so scoring can treat the boundary
+  specially).
 * **Without alignments** the words before an arbitrary point are unknown, so the utterance is *never*
   cut (no cut points; the timeline then overlaps it without truncation). A pause found by an energy
   VAD (:func:`find_pauses`) is a candidate place, but without knowing how many words precede it the

@@ -43,11 +43,11 @@ def read_rows(path: Path, bad: Report) -> list[tuple[str, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            bad(BadInput(where, f"is not valid JSON ({e.msg})", "fix the line or remove it"))
+            bad(BadInput(where, f"is not valid JSON ({e.msg})", "fix the line, remove it, or set on_bad_input=skip"))
             continue
         if not isinstance(row, dict):
             bad(BadInput(where, f"is {_json_type(row)}, not a JSON object",
-                         'write one object per line, e.g. {"audio_filepath": ..., "text": ...}'))
+                         'write one JSON object per line, remove the line, or set on_bad_input=skip'))
             continue
         rows.append((where, row))
     return rows
@@ -70,7 +70,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _field_error(where: str, key: str, problem: str, fix: str | None = None) -> BadInput:
-    return BadInput(where, f"field '{key}' {problem}", fix or f"fix '{key}' on that line or remove the line")
+    return BadInput(where, f"field '{key}' {problem}",
+                    fix or f"fix '{key}' on that line, remove the line, or set on_bad_input=skip")
 
 
 def _path(row: dict, where: str, keys: tuple[str, ...], base: Path) -> Path:
