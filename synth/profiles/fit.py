@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -57,11 +58,11 @@ NOISE_MIN_S, NOISE_MARGIN_S, NOISE_MAX_S = 1.0, 0.2, 30.0
 def find_audio(folder: Path, exclude: Sequence[Path] = ()) -> list[Path]:
     """Audio files under ``folder``, except those under ``exclude`` (what fit itself writes: the noise bank
     and the plots folder, which may sit inside ``folder`` on a rerun)."""
-    skip = [Path(e).resolve() for e in exclude]
+    skip = {Path(os.path.abspath(e)) for e in exclude} | {Path(e).resolve() for e in exclude}
     files = []
     for p in sorted(folder.rglob("*")):
         if p.suffix.lower() in AUDIO_EXTS and p.is_file():
-            if any(e == q or e in q.parents for q in [p.resolve()] for e in skip):
+            if skip & set(Path(os.path.abspath(p)).parents):  # where it sits, even if it is a link
                 continue
             files.append(p)
     return files
