@@ -1,6 +1,7 @@
 """Speech utterances from the user's corpora, with transcripts and speaker metadata kept attached.
 
-Readers (all return :class:`Utterance` lists; nothing is loaded until rendering):
+Readers (each returns rows checked by :func:`synth.sources.schema.speech_row` and hands every bad row to
+``bad``; the pool builder then checks the audio against them and makes :class:`Utterance` objects):
 
 * a corpus folder described by ``manifest.jsonl`` (the layout of shared/corpus: ``path``, ``kind``,
   ``speaker``, ``gender``, ``transcript``, ``license``, ...);
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BadInput
-from .schema import META_KEYS, Report, read_rows, row_kind, speech_row
+from .schema import META_KEYS, Report, read_rows, speech_row
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,10 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def from_corpus_manifest(rows: list[tuple[str, dict]], root: Path, bad: Report) -> list[dict]:
-    """Speech rows of a shared/corpus-style manifest (``rows`` from :func:`schema.read_rows`), checked."""
+    """The ``kind: speech`` rows of a shared/corpus-style manifest (``(where, row)`` pairs), checked."""
     out = []
     for where, row in rows:
         try:
-            if row_kind(row, where) != "speech":
-                continue
             out.append(speech_row(row, where, root, ("path",), ("transcript", "text"), ("duration_s", "duration"),
                                   {k: row.get(k) for k in META_KEYS if row.get(k) is not None}))
         except BadInput as e:
