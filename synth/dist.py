@@ -237,8 +237,6 @@ class Histogram(Dist):
 
 
 def _pair(key: str, v: Any) -> tuple[float, float]:
-    if type(v).__name__ == "ListConfig":
-        v = list(v)
     if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(_is_number(x) for x in v):
         raise ConfigError(f"'{key}' needs two numbers, got {v!r}")
     return float(v[0]), float(v[1])
@@ -249,8 +247,6 @@ def _is_number(x: Any) -> bool:
 
 
 def _numbers(kind: str, v: Any) -> tuple[float, ...]:
-    if type(v).__name__ == "ListConfig":
-        v = list(v)
     if not isinstance(v, (list, tuple)) or not all(_is_number(x) for x in v):
         raise ConfigError(f"'{kind}' needs a list of numbers, got {v!r}")
     return tuple(float(x) for x in v)
@@ -270,30 +266,24 @@ def as_dist(x: Any, name: str = "value") -> Dist:
 
 
 def _show(x: Any) -> str:
-    if isinstance(x, Dist):
-        return repr(x.to_config())
-    try:
-        return repr(_plain(x))
-    except Exception:
-        return repr(x)
+    return repr(x.to_config() if isinstance(x, Dist) else plain_value(x))
 
 
-def _plain(x: Any) -> Any:
+def plain_value(x: Any) -> Any:
+    """OmegaConf containers -> plain dicts (str keys) and lists, without importing omegaconf here."""
     if hasattr(x, "items"):
-        return {k: _plain(v) for k, v in x.items()}
+        return {str(k): plain_value(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
-        return [_plain(v) for v in x]
+        return [plain_value(v) for v in x]
     return x
 
 
 def _parse(x: Any, name: str) -> Dist:
     if isinstance(x, Dist):
         return x
-    if hasattr(x, "items") and not isinstance(x, dict):  # OmegaConf DictConfig / ListConfig
-        x = dict(x.items())
-    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
-        x = list(x)
-        if len(x) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x):
+    x = plain_value(x)
+    if isinstance(x, list):
+        if len(x) == 2 and all(_is_number(v) for v in x):
             return Uniform(float(x[0]), float(x[1]))
         raise ConfigError(f"{name}: a list means a uniform range [lo, hi] of two numbers, got {x!r}; "
                           "use {choice: [...]} for a set of values")
@@ -324,13 +314,10 @@ def _parse(x: Any, name: str) -> Dist:
         return Gamma(1.0, float(v), clip=clip)
     if kind == "choice":
         weights = x.get("weights")
-        if type(v).__name__ == "ListConfig":
-            v = list(v)
-        if not isinstance(v, (list, tuple)):
+        if not isinstance(v, list):
             raise ConfigError(f"'choice' needs a list of values, got {v!r}")
         return Choice(tuple(v), _numbers("weights", weights) if weights is not None else None)
     if kind == "histogram":
-        v = dict(v.items()) if hasattr(v, "items") else v
         if not isinstance(v, dict) or set(v) != {"edges", "counts"}:
             raise ConfigError(f"'histogram' needs {{edges: [...], counts: [...]}}, got {v!r}")
         return Histogram(_numbers("edges", v["edges"]), _numbers("counts", v["counts"]))

@@ -51,7 +51,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
-                    as_dist, dist_field, number_field)
+                    as_dist, dist_field, number_field, plain_value)
 from ..errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ class TurnModel:
     @classmethod
     def from_config(cls, cfg: "Mapping | str | Path | None" = None, name: str = "scenario.turns") -> "TurnModel":
         """From a turns block, or from the path of a YAML file holding one (what ``synth fit-turns`` writes)."""
-        raw = read_turns_file(cfg, name) if isinstance(cfg, (str, Path)) else _plain(cfg or {})
+        raw = read_turns_file(cfg, name) if isinstance(cfg, (str, Path)) else plain_value(cfg or {})
         if not isinstance(raw, dict):
             raise ConfigError(f"{name}={raw!r}: expected a turns block (a mapping) or the path of a file written "
                               "by `synth fit-turns`")
@@ -167,7 +167,7 @@ class TurnModel:
             raise ConfigError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: "
                               f"{sorted(set(DEFAULTS) | set(INFO_KEYS))}")
         c = {**DEFAULTS, **raw}
-        dyad = {**DEFAULTS["dyad"], **_plain(c.get("dyad") or {})}
+        dyad = {**DEFAULTS["dyad"], **plain_value(c.get("dyad") or {})}
         bad = set(dyad) - set(DYAD_KEYS)
         if bad:
             raise ConfigError(f"{name}.dyad: unknown key(s) {sorted(bad)}; allowed: {list(DYAD_KEYS)}")
@@ -214,15 +214,6 @@ def read_turns_file(path: "str | Path", name: str = "scenario.turns") -> dict:
         raise ConfigError(f"{name}={path}: is not a turns file (found {found}, expected keys such as gap_s, "
                           f"overlap_s, p_overlap); {fix}")
     return block
-
-
-def _plain(x: Any) -> Any:
-    """OmegaConf containers -> plain dicts/lists (without importing omegaconf here)."""
-    if hasattr(x, "items"):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
-        return [_plain(v) for v in x]
-    return x
 
 
 def as_model(turns_cfg: "TurnModel | Mapping | None") -> TurnModel:
