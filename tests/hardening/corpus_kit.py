@@ -20,7 +20,7 @@ GOOD_ROW = {"path": str(GOOD), "kind": "speech", "speaker": "good_spk", "duratio
             "transcript": "AUTHOR OF THE DANGER TRAIL PHILIP STEELS ETC", "license": "test"}
 NOISE = CORPUS / "noise/speech_commands_running_tap.wav"
 NOISE_ROW = {"path": str(NOISE), "kind": "noise", "duration_s": 61.156}
-TINY = ("n_items=3", "room=none", "on_bad_input=skip")
+TINY = ("n_items=2", "room=none", "on_bad_input=skip")
 
 
 def write_corpus(folder: Path, rows: list, noise: list | None = None) -> Path:

@@ -12,7 +12,7 @@ import numpy as np
 import soundfile as sf
 import yaml
 
-from corpus_kit import cli
+from corpus_kit import cli_here
 from helpers import CORPUS, REPO, build_set, manifest
 from synth.scene.turn_stats import realized_stats
 
@@ -44,7 +44,7 @@ def test_fit_with_the_profile_beside_the_input_folder(tmp_path):
 
 def test_scenario_turns_reads_a_fit_turns_file(tmp_path):
     turns = tmp_path / "turns.yaml"
-    r = cli("fit-turns", str(CORPUS / "conversation"), "--out", str(turns))
+    r = cli_here("fit-turns", str(CORPUS / "conversation"), "--out", str(turns))
     assert r.returncode == 0, r.stderr
     block = yaml.safe_load(turns.read_text())
     out = build_set(tmp_path / "set", "scenario=conversation", f"scenario.turns={turns}", "n_items=8", "room=none",
@@ -58,6 +58,6 @@ def test_scenario_turns_reads_a_fit_turns_file(tmp_path):
             realized_stats([(s["speaker"], s["start"], s["end"]) for s in it["segments"]])["gaps_s"]]
     edges = block["gap_s"]["histogram"]["edges"]
     assert len(gaps) >= 8 and min(gaps) >= edges[0] - 1e-3 and np.median(gaps) > 1.0
-    stats = json.loads(cli("stats", str(out), "--json").stdout)
+    stats = json.loads(cli_here("stats", str(out), "--json").stdout)
     assert stats["target"]["source"] == "fitted from RTTMs"
     assert stats["target"]["overlap_ratio"] == block["targets"]["overlap_ratio"]
