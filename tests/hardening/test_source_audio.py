@@ -120,13 +120,15 @@ def test_a_pool_of_only_silent_noise_is_refused(tmp_path):
     assert_one_line_error(r, "no usable noise files")
 
 
-def test_noise_that_is_silent_where_it_is_drawn_refuses_at_render(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_noise_that_is_silent_where_it_is_drawn_refuses_at_render(tmp_path, workers):
     """0.3 s of noise then 30 s of zeros passes the file check (mean power ~ -40 dBov) but most offsets
-    draw silence: the render refuses instead of labeling an SNR it did not add."""
+    draw silence: the render refuses instead of labeling an SNR it did not add (also from a worker
+    process: the error crosses the process boundary intact)."""
     x = np.zeros(int(30.3 * SR))
     x[: int(0.3 * SR)] = 0.1 * np.random.default_rng(1).standard_normal(int(0.3 * SR))
     p = write_wav(tmp_path / "mostly_silent.wav", x)
     root = write_corpus(tmp_path / "c", [], noise=[{"path": str(p), "kind": "noise"}])
-    r = cli("build", f"out_dir={tmp_path / 'set'}", f"sources.root={root}", "n_items=4", "room=none",
-            "noise.walk_sd_db=0", "noise.bursts_per_min=0")
+    r = cli("build", f"out_dir={tmp_path / 'set'}", f"sources.root={root}", "n_items=8", "room=none",
+            "noise.walk_sd_db=0", "noise.bursts_per_min=0", f"workers={workers}")
     assert_one_line_error(r, "mostly_silent.wav", "would be labeled but not heard")
