@@ -44,6 +44,18 @@ class Dist:
         raise NotImplementedError
 
 
+def _finite(kind: str, *values: Any) -> None:
+    if not all(np.isfinite(v) for v in values):
+        raise ConfigError(f"{kind} {list(values)}: every number must be finite (not NaN or inf)")
+
+
+def _check_clip(clip: tuple[float, float] | None) -> None:
+    if clip is not None:
+        _finite("clip", *clip)
+        if not clip[0] <= clip[1]:
+            raise ConfigError(f"clip [{clip[0]}, {clip[1]}]: lower bound must not exceed upper bound")
+
+
 def _clip(x: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
     return x if clip is None else np.clip(x, clip[0], clip[1])
 
@@ -55,6 +67,10 @@ def _with_clip(kind: str, values: list, clip: tuple[float, float] | None) -> dic
 @dataclass(frozen=True)
 class Const(Dist):
     value: Any
+
+    def __post_init__(self):
+        if isinstance(self.value, float) and not np.isfinite(self.value):
+            raise ConfigError("must be a finite number (not NaN or inf)")
 
     def sample(self, rng):
         return self.value
@@ -72,6 +88,7 @@ class Uniform(Dist):
     hi: float
 
     def __post_init__(self):
+        _finite("uniform range", self.lo, self.hi)
         if not self.lo <= self.hi:
             raise ConfigError(f"uniform range [{self.lo}, {self.hi}]: lower bound must not exceed upper bound")
 
@@ -91,6 +108,7 @@ class LogUniform(Dist):
     hi: float
 
     def __post_init__(self):
+        _finite("loguniform range", self.lo, self.hi)
         if not 0 < self.lo <= self.hi:
             raise ConfigError(f"loguniform range [{self.lo}, {self.hi}]: need 0 < lo <= hi")
 
@@ -107,6 +125,12 @@ class Normal(Dist):
     sd: float
     clip: tuple[float, float] | None = None
 
+    def __post_init__(self):
+        _finite("normal", self.mean, self.sd)
+        if self.sd < 0:
+            raise ConfigError(f"normal [{self.mean}, {self.sd}]: the standard deviation must be >= 0")
+        _check_clip(self.clip)
+
     def sample_n(self, rng, n):
         return _clip(rng.normal(self.mean, self.sd, size=n), self.clip)
 
@@ -120,6 +144,12 @@ class LogNormal(Dist):
     sigma: float
     clip: tuple[float, float] | None = None
 
+    def __post_init__(self):
+        _finite("lognormal", self.median, self.sigma)
+        if not (self.median > 0 and self.sigma >= 0):
+            raise ConfigError(f"lognormal [{self.median}, {self.sigma}]: need median > 0 and sigma >= 0")
+        _check_clip(self.clip)
+
     def sample_n(self, rng, n):
         return _clip(np.exp(rng.normal(np.log(self.median), self.sigma, size=n)), self.clip)
 
@@ -132,6 +162,13 @@ class Gamma(Dist):
     shape: float
     scale: float
     clip: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        _finite("gamma", self.shape, self.scale)
+        if not (self.shape > 0 and self.scale > 0):
+            raise ConfigError(f"gamma [{self.shape}, {self.scale}] (exponential: mean = scale): need shape > 0 "
+                              "and scale > 0")
+        _check_clip(self.clip)
 
     def sample_n(self, rng, n):
         return _clip(rng.gamma(self.shape, self.scale, size=n), self.clip)
@@ -148,7 +185,11 @@ class Choice(Dist):
     def __post_init__(self):
         if not self.values:
             raise ConfigError("choice: needs at least one value")
+        for v in self.values:
+            if isinstance(v, float):
+                _finite("choice", v)
         if self.weights is not None:
+            _finite("choice weights", *self.weights)
             if len(self.weights) != len(self.values) or min(self.weights) < 0 or sum(self.weights) <= 0:
                 raise ConfigError(f"choice weights {list(self.weights)}: need one non-negative weight per value")
 
@@ -178,8 +219,9 @@ class Histogram(Dist):
     counts: tuple[float, ...]
 
     def __post_init__(self):
-        if len(self.edges) != len(self.counts) + 1 or sum(self.counts) <= 0:
-            raise ConfigError("histogram: need len(edges) == len(counts) + 1 and a positive total count")
+        _finite("histogram", *self.edges, *self.counts)
+        if len(self.edges) != len(self.counts) + 1 or sum(self.counts) <= 0 or min(self.counts, default=0) < 0:
+            raise ConfigError("histogram: need len(edges) == len(counts) + 1, counts >= 0 and a positive total count")
         if any(b < a for a, b in zip(self.edges, self.edges[1:])):
             raise ConfigError("histogram: edges must be increasing")
 
@@ -195,20 +237,53 @@ class Histogram(Dist):
 
 
 def _pair(key: str, v: Any) -> tuple[float, float]:
-    if not isinstance(v, (list, tuple)) or len(v) != 2:
-        raise ConfigError(f"distribution '{key}' needs two numbers, got {v!r}")
+    if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(_is_number(x) for x in v):
+        raise ConfigError(f"'{key}' needs two numbers, got {v!r}")
     return float(v[0]), float(v[1])
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _numbers(kind: str, v: Any) -> tuple[float, ...]:
+    if not isinstance(v, (list, tuple)) or not all(_is_number(x) for x in v):
+        raise ConfigError(f"'{kind}' needs a list of numbers, got {v!r}")
+    return tuple(float(x) for x in v)
+
+
 def as_dist(x: Any, name: str = "value") -> Dist:
-    """Parse a config value into a :class:`Dist` (see the module docstring for the syntax)."""
+    """Parse a config value into a :class:`Dist` (see the module docstring for the syntax).
+
+    Every error names ``name`` (the config key): NaN or inf anywhere, reversed ranges and clips,
+    decreasing histogram edges, malformed syntax.
+    """
+    try:
+        return _parse(x, name)
+    except ConfigError as e:
+        msg = str(e)
+        raise ConfigError(msg if msg.startswith(name) else f"{name}={_show(x)}: {msg}") from None
+
+
+def _show(x: Any) -> str:
+    return repr(x.to_config() if isinstance(x, Dist) else plain_value(x))
+
+
+def plain_value(x: Any) -> Any:
+    """OmegaConf containers -> plain dicts (str keys) and lists, without importing omegaconf here."""
+    if hasattr(x, "items"):
+        return {str(k): plain_value(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
+        return [plain_value(v) for v in x]
+    return x
+
+
+def _parse(x: Any, name: str) -> Dist:
     if isinstance(x, Dist):
         return x
-    if hasattr(x, "items") and not isinstance(x, dict):  # OmegaConf DictConfig / ListConfig
-        x = dict(x.items())
-    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
-        x = list(x)
-        if len(x) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x):
+    x = plain_value(x)
+    if isinstance(x, list):
+        if len(x) == 2 and all(_is_number(v) for v in x):
             return Uniform(float(x[0]), float(x[1]))
         raise ConfigError(f"{name}: a list means a uniform range [lo, hi] of two numbers, got {x!r}; "
                           "use {choice: [...]} for a set of values")
@@ -234,25 +309,43 @@ def as_dist(x: Any, name: str = "value") -> Dist:
     if kind == "gamma":
         return Gamma(*_pair(kind, v), clip=clip)
     if kind == "exponential":
+        if not _is_number(v):
+            raise ConfigError(f"'exponential' needs one number (the mean), got {v!r}")
         return Gamma(1.0, float(v), clip=clip)
     if kind == "choice":
         weights = x.get("weights")
-        return Choice(tuple(v), tuple(float(w) for w in weights) if weights is not None else None)
+        if not isinstance(v, list):
+            raise ConfigError(f"'choice' needs a list of values, got {v!r}")
+        return Choice(tuple(v), _numbers("weights", weights) if weights is not None else None)
     if kind == "histogram":
-        v = dict(v.items()) if hasattr(v, "items") else v
-        return Histogram(tuple(float(e) for e in v["edges"]), tuple(float(c) for c in v["counts"]))
+        if not isinstance(v, dict) or set(v) != {"edges", "counts"}:
+            raise ConfigError(f"'histogram' needs {{edges: [...], counts: [...]}}, got {v!r}")
+        return Histogram(_numbers("edges", v["edges"]), _numbers("counts", v["counts"]))
     raise ConfigError(f"{name}: unknown distribution '{kind}'; allowed: const uniform loguniform normal "
                       "lognormal gamma exponential choice histogram")
 
 
 def dist_field(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> Dist:
-    """Parse ``value`` and check that every value it can produce lies in [lo, hi] (for numeric dists)."""
+    """Parse ``value`` and check that every value it can produce lies in [lo, hi]; with a bound given the
+    value must be numeric (a constant, a choice of numbers, or a numeric distribution)."""
     d = as_dist(value, name)
     bounds = _bounds(d)
+    if (lo is not None or hi is not None) and bounds is None and not isinstance(d, NUMERIC):
+        raise ConfigError(f"{name}={_show(d)}: must be a number or a distribution of numbers")
     if bounds is not None:
         if lo is not None and bounds[0] < lo or hi is not None and bounds[1] > hi:
             raise ConfigError(f"{name}={d.to_config()!r} is outside the allowed range [{lo}, {hi}]")
     return d
+
+
+def number_field(name: str, value: Any, lo: float, hi: float, hi_open: bool = False) -> float:
+    """A plain (never random) config number: finite and within [lo, hi] ([lo, hi) with ``hi_open``)."""
+    if not _is_number(value) or not np.isfinite(value) or not (lo <= value < hi if hi_open else lo <= value <= hi):
+        raise ConfigError(f"{name}={value!r}: must be a number within [{lo}, {hi}{')' if hi_open else ']'}")
+    return float(value)
+
+
+NUMERIC = (Uniform, LogUniform, Normal, LogNormal, Gamma, Histogram)
 
 
 def _bounds(d: Dist) -> tuple[float, float] | None:
@@ -262,7 +355,7 @@ def _bounds(d: Dist) -> tuple[float, float] | None:
         return d.lo, d.hi
     if isinstance(d, Histogram):
         return d.edges[0], d.edges[-1]
-    if isinstance(d, Choice) and all(isinstance(v, (int, float)) for v in d.values):
+    if isinstance(d, Choice) and all(_is_number(v) for v in d.values):
         return float(min(d.values)), float(max(d.values))
     if isinstance(d, (Normal, LogNormal, Gamma)) and d.clip is not None:
         return d.clip

@@ -144,6 +144,13 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
         raise ConfigError(f"output.layout={out.get('layout')!r}: allowed values are 'mono' and 'stereo'")
     if int(c.get("workers", 1)) < 1 or int(c.get("n_items", 1)) < 0:
         raise ConfigError("workers must be >= 1 and n_items >= 0")
+    for key, rate in (("sample_rate", c.get("sample_rate", 16000)), ("output.sample_rate", out.get("sample_rate"))):
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or not 8000 <= rate <= 192000):
+            raise ConfigError(f"{key}={rate!r}: must be a rate in Hz from 8000 to 192000 (e.g. 8000, 16000, 48000)")
+    scen = c.get("scenario") or {}
+    if isinstance(scen.get("turns"), str):  # a `synth fit-turns` file: its block, not its path, is the config
+        from .scene.turns import read_turns_file
+        scen["turns"] = read_turns_file(scen["turns"])
     scenario = scenario_from_config(c.get("scenario"))
     t_steps = talker_steps(c)
     legs = leg_chains(c)

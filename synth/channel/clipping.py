@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import Audio, db_to_gain
-from ..dist import dist_field
+from ..dist import Const, dist_field
 from ..errors import ConfigError
 from .base import Effect, register
 
@@ -37,14 +37,16 @@ class Clipping(Effect):
     params_type = ClippingParams
 
     def __post_init__(self):
-        object.__setattr__(self, "mode", dist_field("clipping.mode", self.mode))
+        mode = dist_field("clipping.mode", self.mode)
+        modes = [mode.value] if isinstance(mode, Const) else getattr(mode, "values", [None])
+        if any(m not in ("hard", "soft") for m in modes):
+            raise ConfigError(f"clipping.mode={mode.to_config()!r}: allowed values are 'hard' and 'soft'")
+        object.__setattr__(self, "mode", mode)
         object.__setattr__(self, "drive_db", dist_field("clipping.drive_db", self.drive_db, -20, 40))
         object.__setattr__(self, "threshold", dist_field("clipping.threshold", self.threshold, 0.01, 1.0))
 
     def sample_params(self, rng, ctx):
         mode = self.mode.sample(rng)
-        if mode not in ("hard", "soft"):
-            raise ConfigError(f"clipping.mode={mode!r}: allowed values are 'hard' and 'soft'")
         return ClippingParams(mode=mode, drive_db=float(self.drive_db.sample(rng)),
                               threshold=float(self.threshold.sample(rng)))
 

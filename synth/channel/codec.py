@@ -104,7 +104,7 @@ class Codec(Effect):
         if _values(bw) is None or any(v not in BANDWIDTH_RATES for v in _values(bw)):
             raise ConfigError(f"codec.bandwidth={bw.to_config()!r}: allowed values are narrowband, wideband")
         object.__setattr__(self, "bandwidth", bw)
-        srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz)
+        srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz, 8000, 192000)
         object.__setattr__(self, "sample_rate_hz", srd)
         # Check every bitrate / rate this config can produce against every codec it can choose.
         for k in per:

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..audio import Audio, active_speech_level
 from ..dist import dist_field
-from ..errors import ConfigError
+from ..errors import BadInput, ConfigError
+from ..sources.pools import MIN_NOISE_DBOV
 from .base import Effect, register
 
 CONTROL_S = 0.1  # resolution of the level envelope
@@ -36,14 +37,21 @@ class AddNoiseParams:
 
 
 def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) -> np.ndarray:
-    """``length`` samples of ``noise`` starting at ``offset``, wrapping around with equal-power crossfades."""
-    out = noise[offset:]
-    while len(out) < length:
-        c = min(fade, len(out), len(noise))
+    """``length`` samples of ``noise`` starting at ``offset``, wrapping around with equal-power crossfades.
+
+    The fade is kept below half the file's length, so every wrap adds at least half a file (a fade as
+    long as the file would add nothing and never finish).
+    """
+    fade = min(fade, len(noise) // 2)
+    pieces = [noise[offset:]]
+    total = len(pieces[0])
+    while total < length:
+        last = pieces[-1]
+        c = min(fade, len(last))
         t = np.linspace(0.0, np.pi / 2, c, dtype=np.float32)
-        joint = out[len(out) - c:] * np.cos(t) + noise[:c] * np.sin(t)
-        out = np.concatenate([out[: len(out) - c], joint, noise[c:]])
-    return out[:length]
+        pieces[-1:] = [last[: len(last) - c], last[len(last) - c:] * np.cos(t) + noise[:c] * np.sin(t), noise[c:]]
+        total += len(noise) - c
+    return np.concatenate(pieces)[:length]
 
 
 def level_envelope_db(params: AddNoiseParams, duration_s: float) -> np.ndarray:
@@ -111,9 +119,13 @@ class AddNoise(Effect):
             t = np.arange(n) / audio.sr
             noise *= 10 ** (np.interp(t, np.arange(len(env)) * CONTROL_S, env) / 20)
         speech_db = active_speech_level(audio.samples, audio.sr).level_dbov
-        noise_power = float(np.mean(noise * noise))
-        if not np.isfinite(speech_db) or noise_power <= 0:
+        if not np.isfinite(speech_db):  # silent speech (checked sources have none): no level to set an SNR against
             return np.zeros(n, dtype=np.float32)
+        noise_power = float(np.mean(noise * noise))
+        if not noise_power > 0 or 10 * np.log10(noise_power) < MIN_NOISE_DBOV:
+            raise BadInput(params.noise_path, f"is silent from {params.offset_s:.2f} s on, so the noise drawn "
+                           f"at snr_db={params.snr_db:.1f} would be labeled but not heard",
+                           "trim the silent part of the noise file or remove it from the noise sources")
         gain = 10 ** ((speech_db - params.snr_db - 10 * np.log10(noise_power)) / 20)
         return (noise * gain).astype(np.float32)
 

@@ -90,6 +90,8 @@ class PacketLoss(Effect):
         object.__setattr__(self, "mean_burst_frames",
                            dist_field("packet_loss.mean_burst_frames", self.mean_burst_frames, 1.0, 50.0))
         object.__setattr__(self, "bitrate_bps", dist_field("packet_loss.bitrate_bps", self.bitrate_bps, 1000, 512000))
+        if self.codec is not None and not (isinstance(self.codec, str) and self.codec in C.CODECS):
+            raise ConfigError(f"packet_loss.codec={self.codec!r}: must be a codec name ({', '.join(C.CODECS)}) or null")
         conceal = [self.concealment.value] if isinstance(self.concealment, Const) else list(self.concealment.values)
         if "codec" in conceal:
             spec = C.CODECS.get(self.codec) if isinstance(self.codec, str) else None

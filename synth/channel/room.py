@@ -69,8 +69,9 @@ class Room(Effect):
         for name, lo, hi in (("room_x_m", 1.0, 50), ("room_y_m", 1.0, 50), ("room_z_m", 1.0, 20), ("distance_m", 0.1, 20)):
             v = getattr(self, name)
             object.__setattr__(self, name, dist_field(f"room.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
-        if not 1 <= int(self.pool_size) <= 1000:
-            raise ConfigError(f"room.pool_size={self.pool_size}: must be within [1, 1000]")
+        n = self.pool_size
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise ConfigError(f"room.pool_size={self.pool_size}: must be a whole number within [1, 1000]")
 
     def sample_params(self, rng, ctx):
         bank = ctx.rooms

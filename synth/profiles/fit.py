@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import soundfile as sf
@@ -53,11 +55,14 @@ DRY_RT60_S = 0.25          # blind RT60 of dry close-talk speech reads ~0.15-0.2
 NOISE_MIN_S, NOISE_MARGIN_S, NOISE_MAX_S = 1.0, 0.2, 30.0
 
 
-def find_audio(folder: Path, exclude: Path | None = None) -> list[Path]:
+def find_audio(folder: Path, exclude: Sequence[Path] = ()) -> list[Path]:
+    """Audio files under ``folder``, except those under ``exclude`` (what fit itself writes: the noise bank
+    and the plots folder, which may sit inside ``folder`` on a rerun)."""
+    skip = {Path(os.path.abspath(e)) for e in exclude} | {Path(e).resolve() for e in exclude}
     files = []
     for p in sorted(folder.rglob("*")):
         if p.suffix.lower() in AUDIO_EXTS and p.is_file():
-            if exclude is not None and exclude in p.resolve().parents:
+            if skip & set(Path(os.path.abspath(p)).parents):  # where it sits, even if it is a link
                 continue
             files.append(p)
     return files
@@ -234,7 +239,7 @@ def analyse_file(path: Path, rel: str, noise_bank: Path | None, rttm: Path | Non
 
 
 def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str = "error",
-               exclude: Path | None = None, log=None) -> tuple[list[dict], dict]:
+               exclude: Sequence[Path] = (), log=None) -> tuple[list[dict], dict]:
     """Estimate every recording under ``folder`` and aggregate: returns (per-recording rows, profile dict).
 
     ``noise_bank_dir``: where harvested noise goes (None: no harvesting). ``on_bad_input``: ``error``
@@ -360,13 +365,17 @@ KEY_MAPPING = """\
 """
 
 
+def plots_folder(out: Path) -> Path:
+    return Path(out).parent / f"{Path(out).stem}_plots"
+
+
 def write_outputs(rows: list[dict], profile: dict, out: Path) -> dict:
     """profile YAML, report markdown, per-recording JSON and histogram PNGs; returns their paths."""
     out = Path(out)
     atomic_write_text(out, profile_yaml(profile))
     stem = out.with_suffix("")
     atomic_write_text(stem.with_suffix(".fit.json"), json.dumps(rows, indent=1, default=_json_default) + "\n")
-    plots = out.parent / f"{stem.name}_plots"
+    plots = plots_folder(out)
     pngs = plot_histograms(rows, plots)
     md = report_markdown(rows, profile, out, pngs)
     atomic_write_text(stem.with_suffix(".fit.md"), md)
@@ -463,7 +472,8 @@ def main(argv: list[str]) -> int:
         raise ConfigError(f"--out {out}: the profile is written as YAML; give a file name ending in .yaml")
     bank = None if args.no_noise_bank else Path(args.noise_bank) if args.noise_bank else out.parent / "noise_bank"
     try:
-        rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=out.parent.resolve(),
+        own = [plots_folder(out)] + ([bank] if bank is not None else [])
+        rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=own,
                                    log=lambda m: print(m, file=sys.stderr))
     except SynthError:
         raise

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from ..dist import dist_field
+from ..dist import dist_field, number_field
 from ..errors import ConfigError
-from .speakers import sample_speakers
+from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
 from .turns import TurnModel, UttSpec, sample_timeline
 
@@ -74,6 +74,11 @@ class _TurnScenario:
         for k, lo, hi in (("duration_s", 1, 3600), ("lead_s", 0, 30), ("tail_s", 0, 30)):
             v = getattr(self, k)
             object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        object.__setattr__(self, "backchannel_max_s",
+                           number_field("scenario.backchannel_max_s", self.backchannel_max_s, 0.0, 60.0))
+        if not isinstance(self.allow_reuse, bool):
+            raise ConfigError(f"scenario.allow_reuse={self.allow_reuse!r}: must be true or false")
+        check_speakers(self.speakers)
         object.__setattr__(self, "turn_model", TurnModel.from_config(self.turns or {}, "scenario.turns"))
 
     # subclasses: how many talkers, their roles and legs
@@ -149,11 +154,15 @@ class ConversationScenario(_TurnScenario):
     name: str = "conversation"
     roles: tuple = ("agent", "customer")
 
+    def __post_init__(self):
+        super().__post_init__()
+        roles = self.roles
+        if not (isinstance(roles, (list, tuple)) and len(roles) == 2 and all(isinstance(r, str) and r for r in roles)
+                and roles[0] != roles[1]):
+            raise ConfigError(f"scenario.roles={roles!r}: a conversation has exactly two distinct roles (names)")
+
     def _cast(self, rng):
-        roles = list(self.roles)
-        if len(roles) != 2:
-            raise ConfigError(f"scenario.roles={roles}: a conversation has exactly two roles")
-        return 2, roles, [0, 1]
+        return 2, list(self.roles), [0, 1]
 
 
 @dataclass(frozen=True)

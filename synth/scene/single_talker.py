@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dist import dist_field
-from .speakers import sample_speakers
+from ..dist import dist_field, number_field
+from .speakers import check_speakers, sample_speakers
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class SingleTalker:
         for k, lo, hi in (("utterances", 1, 50), ("pause_s", 0, 30), ("lead_s", 0, 30), ("tail_s", 0, 30)):
             v = getattr(self, k)
             object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        max_s = number_field("scenario.max_duration_s", self.max_duration_s, 0.1, 3600)
+        object.__setattr__(self, "max_duration_s", max_s)
+        check_speakers(self.speakers)
 
     def sample(self, rng, pool, sr: int) -> dict:
         speaker = sample_speakers(rng, pool, 1, dict(self.speakers).get("weights"))[0]

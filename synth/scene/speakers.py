@@ -13,6 +13,20 @@ import numpy as np
 from ..errors import ConfigError
 
 
+def check_speakers(speakers) -> None:
+    """``scenario.speakers`` is ``{weights: {meta_key: {value: weight >= 0}}}`` (every part optional)."""
+    if not hasattr(speakers, "items") or set(speakers) - {"weights"}:
+        raise ConfigError(f"scenario.speakers={speakers!r}: expected {{weights: {{<meta key>: {{<value>: weight}}}}}}")
+    weights = speakers.get("weights") or {}
+    if not hasattr(weights, "items"):
+        raise ConfigError(f"scenario.speakers.weights={weights!r}: expected {{<meta key>: {{<value>: weight}}}}")
+    for key, table in weights.items():
+        ok = hasattr(table, "items") and all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                                             and np.isfinite(w) and w >= 0 for w in table.values())
+        if not ok:
+            raise ConfigError(f"scenario.speakers.weights.{key}={table!r}: expected {{<value>: weight >= 0}}")
+
+
 def speaker_value(meta: dict, key: str) -> str:
     v = meta.get(key)
     return "unknown" if v in (None, "", "?") else str(v)

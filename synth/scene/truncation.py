@@ -6,11 +6,12 @@ then contain exactly the words still audible: never a word that was cut off or n
 Rule:
 
 * **With word alignments** (``words: [{word, start, end}]`` in seconds from the start of the source
-  file; from the source manifest or a CTM) the permissible cut points are the word ends. A cut at a
-  desired time ``t`` moves back to the end of the last word that ends at or before ``t``; the kept
-  transcript is exactly the words that end at or before the cut, and the first word that was cut
-  through (if any) is returned as ``partial_word`` (it is *not* in the kept text; the segment carries
-  ``truncated: true`` so scoring can treat the boundary specially).
+  file; from the source manifest or a CTM, checked by :func:`synth.sources.schema.check_words`) the
+  permissible cut points are the word ends. A cut at a desired time ``t`` moves back to the end of the
+  last word that ends at or before ``t``; the kept transcript is exactly the words that end at or before
+  the cut, and the first word that was cut through (if any) is returned as ``partial_word`` (it is
+  *not* in the kept text; the segment carries ``truncated: true`` so scoring can treat the boundary
+  specially).
 * **Without alignments** the words before an arbitrary point are unknown, so the utterance is *never*
   cut (no cut points; the timeline then overlaps it without truncation). A pause found by an energy
   VAD (:func:`find_pauses`) is a candidate place, but without knowing how many words precede it the
@@ -29,7 +30,6 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BadInput
 
 MIN_WORD_GAP_S = 0.0  # a cut exactly at a word end is allowed
 
@@ -42,27 +42,6 @@ class Cut:
     kept_words: tuple[dict, ...]    # alignment entries fully before the cut
     text: str                       # the kept words joined by spaces
     partial_word: str | None        # the word that was cut through, if any (not in ``text``)
-
-
-def validate_words(words: Sequence[dict], where: str = "words", duration_s: float | None = None) -> list[dict]:
-    """Check an alignment: entries {word, start, end} with 0 <= start <= end, in time order."""
-    out = []
-    last = -np.inf
-    for i, w in enumerate(words):
-        try:
-            word, a, b = str(w["word"]), float(w["start"]), float(w["end"])
-        except (KeyError, TypeError, ValueError):
-            raise BadInput(where, f"word {i} must be {{word, start, end}} with numeric times, got {w!r}",
-                           "fix the word alignment or remove it") from None
-        if not (np.isfinite(a) and np.isfinite(b)) or a < 0 or b < a or a < last - 1e-6:
-            raise BadInput(where, f"word {i} '{word}' has times {a}..{b} (need 0 <= start <= end, in order)",
-                           "fix the word alignment or remove it")
-        if duration_s is not None and b > duration_s + 0.05:
-            raise BadInput(where, f"word {i} '{word}' ends at {b:.3f} s after the audio ({duration_s:.3f} s)",
-                           "fix the word alignment or remove it")
-        last = b
-        out.append({"word": word, "start": a, "end": b})
-    return out
 
 
 def cut_points(words: Sequence[dict] | None, src_start_s: float = 0.0) -> tuple[float, ...] | None:

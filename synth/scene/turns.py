@@ -44,13 +44,14 @@ the length of the speech material (:func:`implied_ratios`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import special, stats
 
 from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
-                    as_dist, dist_field)
+                    as_dist, dist_field, number_field, plain_value)
 from ..errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------------
@@ -155,27 +156,26 @@ class TurnModel:
     info: dict = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, cfg: Mapping | None = None, name: str = "scenario.turns") -> "TurnModel":
-        raw = _plain(cfg or {})
+    def from_config(cls, cfg: "Mapping | str | Path | None" = None, name: str = "scenario.turns") -> "TurnModel":
+        """From a turns block, or from the path of a YAML file holding one (what ``synth fit-turns`` writes)."""
+        raw = read_turns_file(cfg, name) if isinstance(cfg, (str, Path)) else plain_value(cfg or {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{name}={raw!r}: expected a turns block (a mapping) or the path of a file written "
+                              "by `synth fit-turns`")
         unknown = set(raw) - set(DEFAULTS) - set(INFO_KEYS)
         if unknown:
             raise ConfigError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: "
                               f"{sorted(set(DEFAULTS) | set(INFO_KEYS))}")
         c = {**DEFAULTS, **raw}
-        dyad = {**DEFAULTS["dyad"], **_plain(c.get("dyad") or {})}
+        dyad = {**DEFAULTS["dyad"], **plain_value(c.get("dyad") or {})}
         bad = set(dyad) - set(DYAD_KEYS)
         if bad:
             raise ConfigError(f"{name}.dyad: unknown key(s) {sorted(bad)}; allowed: {list(DYAD_KEYS)}")
-        icc = float(dyad["timing_icc"] or 0.0)
-        if not 0.0 <= icc < 1.0:
-            raise ConfigError(f"{name}.dyad.timing_icc={icc}: must be in [0, 1)")
-        opt = lambda k: None if dyad[k] in (None, 0) else float(dyad[k])  # noqa: E731
-        for k in ("p_overlap_concentration", "backchannel_rate_shape", "participation_alpha"):
-            if opt(k) is not None and opt(k) <= 0:
-                raise ConfigError(f"{name}.dyad.{k}={dyad[k]}: must be > 0 (or null to disable)")
-        p_int = float(c["p_interrupt"])
-        if not 0.0 <= p_int <= 1.0:
-            raise ConfigError(f"{name}.p_interrupt={p_int}: must be in [0, 1]")
+        icc = number_field(f"{name}.dyad.timing_icc", dyad["timing_icc"] or 0.0, 0.0, 1.0, hi_open=True)
+        # optional dyad spreads: null or 0 disables; else > 0
+        opt = {k: None if dyad[k] in (None, 0) else number_field(f"{name}.dyad.{k}", dyad[k], 1e-9, 1e9)
+               for k in ("p_overlap_concentration", "backchannel_rate_shape", "participation_alpha")}
+        p_int = number_field(f"{name}.p_interrupt", c["p_interrupt"], 0.0, 1.0)
         return cls(
             pause_same_s=dist_field(f"{name}.pause_same_s", c["pause_same_s"], 0.0, 600.0),
             gap_s=dist_field(f"{name}.gap_s", c["gap_s"], 0.0, 600.0),
@@ -186,11 +186,9 @@ class TurnModel:
             backchannel_rate_per_min=dist_field(f"{name}.backchannel_rate_per_min",
                                                 c["backchannel_rate_per_min"], 0.0, 600.0),
             backchannel_dur_s=dist_field(f"{name}.backchannel_dur_s", c["backchannel_dur_s"], 0.01, 60.0),
-            min_kept_s=float(c["min_kept_s"]),
+            min_kept_s=number_field(f"{name}.min_kept_s", c["min_kept_s"], 0.0, 600.0),
             timing_icc=icc,
-            p_overlap_concentration=opt("p_overlap_concentration"),
-            backchannel_rate_shape=opt("backchannel_rate_shape"),
-            participation_alpha=opt("participation_alpha"),
+            **opt,
             info={k: raw[k] for k in INFO_KEYS if k in raw},
         )
 
@@ -198,13 +196,24 @@ class TurnModel:
         return replace(self, **kw)
 
 
-def _plain(x: Any) -> Any:
-    """OmegaConf containers -> plain dicts/lists (without importing omegaconf here)."""
-    if hasattr(x, "items"):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) or type(x).__name__ == "ListConfig":
-        return [_plain(v) for v in x]
-    return x
+def read_turns_file(path: "str | Path", name: str = "scenario.turns") -> dict:
+    """The turns block in a YAML file written by ``synth fit-turns --out <file>``."""
+    import yaml
+
+    fix = "pass a file written by `synth fit-turns <rttms> --out <file>`, or a turns block"
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"{name}={path}: no such file; {fix}")
+    try:
+        block = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
+        raise ConfigError(f"{name}={path}: cannot be read as YAML ({' '.join(str(e).split())[:120]}); {fix}") from None
+    keys = set(block) if isinstance(block, dict) else set()
+    if not keys & set(DEFAULTS) or keys - set(DEFAULTS) - set(INFO_KEYS):
+        found = sorted(map(str, keys))[:8] if keys else type(block).__name__
+        raise ConfigError(f"{name}={path}: is not a turns file (found {found}, expected keys such as gap_s, "
+                          f"overlap_s, p_overlap); {fix}")
+    return block
 
 
 def as_model(turns_cfg: "TurnModel | Mapping | None") -> TurnModel:

@@ -5,9 +5,11 @@
 RIRs come from ``sources.noise`` / ``sources.rir`` (a folder of audio, or a JSONL manifest), else from
 the root's manifest (``kind: noise`` / ``kind: rir``) or its ``noise/`` and ``rir/`` folders.
 
-Every file is checked once when the pool is built (readable, non-empty, finite samples, a transcript
-for speech, >= 0.1 s for noise, non-zero energy for RIRs). A bad file raises :class:`BadInput`, or with
-``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
+Every manifest row is type-checked (:mod:`synth.sources.schema`) and every file is read once when the
+pool is built: readable, non-empty, finite samples; speech >= 0.1 s with active speech (P.56) and a
+transcript; noise >= 0.1 s and not digital silence; RIRs with energy; and each file's real duration (and
+word alignment) against what its manifest row claims. A bad row or file raises :class:`BadInput`, or
+with ``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..audio import active_speech_level, power_db
 from ..errors import BadInput, ConfigError
 from .files import SourceFile, audio_files
-from .speech import (SpeechPool, Utterance, _rel, from_corpus_manifest, from_librispeech,
-                     from_nemo_manifest, read_jsonl)
+from .schema import check_claims, file_row, read_rows, row_kind
+from .speech import SpeechPool, Utterance, _rel, from_corpus_manifest, from_librispeech, from_nemo_manifest
 
 MIN_NOISE_S = 0.1
+MIN_SPEECH_S = 0.1          # shorter "speech" cannot hold a word: its transcript would be a false label
+MIN_SPEECH_DBOV = -70.0     # P.56 active level below this: the file holds no speech
+MIN_NOISE_DBOV = -100.0     # noise power below this (or peak < SILENT_PEAK) is digital silence
+SILENT_PEAK = 1e-6
 
 
 @dataclass
@@ -48,7 +55,11 @@ class Pools:
 
 
 def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
-    """Read the whole file once; return (duration_s, sr, channels) or raise BadInput."""
+    """Read the whole file once and measure it; return (duration_s, sr, channels) or raise BadInput.
+
+    Speech must last >= ``MIN_SPEECH_S`` and hold active speech (ITU-T P.56 level >= ``MIN_SPEECH_DBOV``);
+    noise must last >= ``MIN_NOISE_S`` and not be digital silence; an RIR must have energy.
+    """
     if not path.exists():
         raise BadInput(path, "does not exist", "fix the path in the manifest or restore the file")
     try:
@@ -60,12 +71,27 @@ def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
     if not np.isfinite(data).all():
         raise BadInput(path, "contains NaN or infinite samples")
     duration = data.shape[0] / sr
-    if kind == "noise" and duration < MIN_NOISE_S:
-        raise BadInput(path, f"is {duration:.3f} s long; noise files must be at least {MIN_NOISE_S} s")
-    if kind == "rir" and float(np.max(np.abs(data[:, 0]))) < 1e-6:
+    peak = float(np.max(np.abs(data)))
+    if kind == "noise":
+        if duration < MIN_NOISE_S:
+            raise BadInput(path, f"is {duration:.3f} s long; noise files must be at least {MIN_NOISE_S} s")
+        power = power_db(data.mean(axis=1))
+        if peak < SILENT_PEAK or power < MIN_NOISE_DBOV:
+            raise BadInput(path, f"is digital silence (peak {peak:.1e}, power {power:.0f} dBov): items would be "
+                           "labeled with an SNR they do not have", "remove it from the noise sources or set "
+                           "on_bad_input=skip")
+    if kind == "rir" and float(np.max(np.abs(data[:, 0]))) < SILENT_PEAK:
         raise BadInput(path, "is an impulse response with no energy (all zeros)")
-    if kind == "speech" and float(np.max(np.abs(data))) < 1e-6:
-        raise BadInput(path, "is silent (all zeros)")
+    if kind == "speech":
+        if duration < MIN_SPEECH_S:
+            raise BadInput(path, f"is {duration:.3f} s long; speech files must be at least {MIN_SPEECH_S} s "
+                           "to hold a transcript")
+        if peak < SILENT_PEAK:
+            raise BadInput(path, "is silent (all zeros)")
+        lvl = active_speech_level(data.mean(axis=1), sr)
+        if not lvl.level_dbov >= MIN_SPEECH_DBOV or lvl.activity <= 0:
+            raise BadInput(path, f"holds no active speech (P.56 active level {lvl.level_dbov:.0f} dBov, below "
+                           f"{MIN_SPEECH_DBOV:.0f}): its transcript would label silence")
     return duration, int(sr), int(data.shape[1])
 
 
@@ -82,35 +108,61 @@ class _Collector:
         self.skipped.append({"path": err.path, "problem": err.problem})
 
 
-def _speech_rows(spec: Path) -> list[dict]:
-    if spec.is_dir() and (spec / "manifest.jsonl").exists():
-        return from_corpus_manifest(spec / "manifest.jsonl", spec)
-    if spec.is_file() and spec.suffix == ".jsonl":
-        return from_nemo_manifest(spec)
-    if spec.is_dir() and any(spec.rglob("*.trans.txt")):
-        return from_librispeech(spec)
-    raise ConfigError(f"sources: {spec} is not a corpus folder with manifest.jsonl, a NeMo .jsonl manifest or a "
-                      "LibriSpeech-style tree with *.trans.txt; point sources.root or sources.speech at one")
+class _Rows:
+    """Manifest rows, each manifest read and checked once (so a bad row is reported once)."""
+
+    def __init__(self, bad):
+        self.bad = bad
+        self.corpora: dict[Path, dict[str, list[tuple[str, dict]]]] = {}
+
+    def corpus(self, folder: Path, kind: str) -> list[tuple[str, dict]]:
+        """Rows of ``kind`` in ``folder/manifest.jsonl``; a row with an unknown ``kind`` is reported."""
+        m = folder / "manifest.jsonl"
+        if m not in self.corpora:
+            by_kind: dict[str, list] = {}
+            for where, row in read_rows(m, self.bad):
+                try:
+                    by_kind.setdefault(row_kind(row, where), []).append((where, row))
+                except BadInput as e:
+                    self.bad(e)
+            self.corpora[m] = by_kind
+        return self.corpora[m].get(kind, [])
+
+    def speech(self, spec: Path) -> list[dict]:
+        if spec.is_dir() and (spec / "manifest.jsonl").exists():
+            return from_corpus_manifest(self.corpus(spec, "speech"), spec, self.bad)
+        if spec.is_file() and spec.suffix == ".jsonl":
+            return from_nemo_manifest(spec, self.bad)
+        if spec.is_dir() and any(spec.rglob("*.trans.txt")):
+            return from_librispeech(spec, self.bad)
+        raise ConfigError(f"sources: {spec} is not a corpus folder with manifest.jsonl, a NeMo .jsonl manifest or "
+                          "a LibriSpeech-style tree with *.trans.txt; point sources.root or sources.speech at one")
+
+    def files(self, spec: Path | None, root: Path, kind: str) -> list[dict]:
+        """Noise or RIR rows ``{where, path, duration_s, meta}`` (``duration_s`` None when not claimed)."""
+        if spec is None:
+            if (root / "manifest.jsonl").exists():
+                listed = [(where, row, root) for where, row in self.corpus(root, kind)]
+            else:
+                folder = root / kind
+                return [_unlisted(p) for p in audio_files(folder)] if folder.is_dir() else []
+        elif spec.is_file() and spec.suffix == ".jsonl":
+            listed = [(where, row, spec.parent) for where, row in read_rows(spec, self.bad)]
+        elif spec.is_dir():
+            return [_unlisted(p) for p in audio_files(spec)]
+        else:
+            raise ConfigError(f"sources.{kind}: {spec} is neither a folder of audio nor a .jsonl manifest")
+        out = []
+        for where, row, base in listed:
+            try:
+                out.append(file_row(row, where, base))
+            except BadInput as e:
+                self.bad(e)
+        return out
 
 
-def _file_rows(spec: Path | None, root: Path, kind: str) -> list[tuple[Path, dict]]:
-    """(path, meta) for noise or RIR files."""
-    if spec is None:
-        if (root / "manifest.jsonl").exists():
-            return [(root / r["path"], {k: r[k] for k in ("license", "notes") if r.get(k)})
-                    for _, r in read_jsonl(root / "manifest.jsonl") if r.get("kind") == kind]
-        folder = root / kind
-        return [(p, {}) for p in audio_files(folder)] if folder.is_dir() else []
-    if spec.is_file() and spec.suffix == ".jsonl":
-        rows = []
-        for _, r in read_jsonl(spec):
-            p = Path(r.get("audio_filepath") or r.get("path", ""))
-            rows.append((p if p.is_absolute() else spec.parent / p,
-                         {k: v for k, v in r.items() if k in ("license", "corpus", "notes")}))
-        return rows
-    if spec.is_dir():
-        return [(p, {}) for p in audio_files(spec)]
-    raise ConfigError(f"sources.{kind}: {spec} is neither a folder of audio nor a .jsonl manifest")
+def _unlisted(path: Path) -> dict:
+    return {"where": str(path), "path": path, "duration_s": None, "meta": {}}
 
 
 def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool) -> Pools:
@@ -146,39 +198,38 @@ def build_pools(root: str | Path, speech: str | None = None, noise: str | None =
     if not root.is_dir():
         raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
     col = _Collector(on_bad_input)
+    rows = _Rows(col.bad)
 
     utterances = []
-    for row in _speech_rows(Path(speech).expanduser().resolve() if speech else root):
+    for row in rows.speech(Path(speech).expanduser().resolve() if speech else root):
         path = Path(row["path"])
         try:
-            if not (row.get("text") or "").strip():
-                raise BadInput(row["where"], f"utterance {path.name} has no transcript",
-                               "add the transcript or set on_bad_input=skip")
-            if not row.get("speaker"):
-                raise BadInput(row["where"], f"utterance {path.name} has no speaker id", "add a speaker field")
             duration, sr, ch = _check_audio(path, "speech")
+            check_claims(row, duration)
         except BadInput as e:
             col.bad(e)
             continue
         rel = _rel(path, root)
         utterances.append(Utterance(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
-                                    speaker=str(row["speaker"]), text=" ".join(str(row["text"]).split()),
-                                    duration_s=duration, meta=dict(row.get("meta") or {}), words=row.get("words")))
+                                    speaker=row["speaker"], text=row["text"], duration_s=duration,
+                                    meta=dict(row["meta"]), words=row["words"]))
     if not utterances:
         raise ConfigError(f"no usable speech found under {Path(speech) if speech else root}; point sources.root "
                           "(or sources.speech) at a corpus with transcribed speech")
 
     def files(kind: str, spec: str | None) -> list[SourceFile]:
         out = []
-        for path, meta in _file_rows(Path(spec).expanduser().resolve() if spec else None, root, kind):
+        for row in rows.files(Path(spec).expanduser().resolve() if spec else None, root, kind):
+            path = row["path"]
             try:
                 duration, sr, ch = _check_audio(path, kind)
+                check_claims(row, duration)
             except BadInput as e:
                 col.bad(e)
                 continue
             rel = _rel(path, root)
             out.append(SourceFile(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
-                                  duration_s=duration, sr=sr, channels=ch, meta=meta))
+                                  duration_s=duration, sr=sr, channels=ch, meta=row["meta"]))
         return sorted(out, key=lambda f: f.id)
 
     noise_files = files("noise", noise)

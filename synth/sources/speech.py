@@ -1,6 +1,7 @@
 """Speech utterances from the user's corpora, with transcripts and speaker metadata kept attached.
 
-Readers (all return :class:`Utterance` lists; nothing is loaded until rendering):
+Readers (each returns rows checked by :func:`synth.sources.schema.speech_row` and hands every bad row to
+``bad``; the pool builder then checks the audio against them and makes :class:`Utterance` objects):
 
 * a corpus folder described by ``manifest.jsonl`` (the layout of shared/corpus: ``path``, ``kind``,
   ``speaker``, ``gender``, ``transcript``, ``license``, ...);
@@ -11,13 +12,11 @@ Readers (all return :class:`Utterance` lists; nothing is loaded until rendering)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BadInput
-
-META_KEYS = ("gender", "accent", "language", "license", "corpus", "transcript_status")
+from .schema import META_KEYS, Report, read_rows, speech_row
 
 
 @dataclass(frozen=True)
@@ -57,49 +56,31 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def read_jsonl(path: Path) -> list[tuple[int, dict]]:
-    rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+def from_corpus_manifest(rows: list[tuple[str, dict]], root: Path, bad: Report) -> list[dict]:
+    """The ``kind: speech`` rows of a shared/corpus-style manifest (``(where, row)`` pairs), checked."""
+    out = []
+    for where, row in rows:
         try:
-            rows.append((n, json.loads(line)))
-        except json.JSONDecodeError as e:
-            raise BadInput(f"{path}:{n}", f"is not valid JSON ({e.msg})", "fix the line") from None
-    return rows
-
-
-def from_corpus_manifest(manifest: Path, root: Path) -> list[dict]:
-    """Speech rows of a shared/corpus-style manifest as raw dicts (validated later by the pool builder)."""
-    out = []
-    for n, row in read_jsonl(manifest):
-        if row.get("kind", "speech") != "speech":
-            continue
-        out.append({
-            "where": f"{manifest}:{n}", "path": root / row["path"], "speaker": row.get("speaker"),
-            "text": row.get("transcript", row.get("text")), "duration_s": row.get("duration_s"),
-            "meta": {k: row.get(k) for k in META_KEYS if row.get(k) is not None},
-            "words": row.get("words"),
-        })
+            out.append(speech_row(row, where, root, ("path",), ("transcript", "text"), ("duration_s", "duration"),
+                                  {k: row.get(k) for k in META_KEYS if row.get(k) is not None}))
+        except BadInput as e:
+            bad(e)
     return out
 
 
-def from_nemo_manifest(manifest: Path) -> list[dict]:
-    base = manifest.parent
+def from_nemo_manifest(manifest: Path, bad: Report) -> list[dict]:
     out = []
-    for n, row in read_jsonl(manifest):
-        p = Path(row.get("audio_filepath", ""))
-        out.append({
-            "where": f"{manifest}:{n}", "path": p if p.is_absolute() else base / p,
-            "speaker": row.get("speaker"), "text": row.get("text"), "duration_s": row.get("duration"),
-            "meta": {k: v for k, v in row.items()
-                     if k not in ("audio_filepath", "duration", "text", "speaker", "words", "offset")},
-            "words": row.get("words"),
-        })
+    for where, row in read_rows(manifest, bad):
+        try:
+            out.append(speech_row(row, where, manifest.parent, ("audio_filepath",), ("text",), ("duration",),
+                                  {k: v for k, v in row.items()
+                                   if k not in ("audio_filepath", "duration", "text", "speaker", "words", "offset")}))
+        except BadInput as e:
+            bad(e)
     return out
 
 
-def from_librispeech(root: Path) -> list[dict]:
+def from_librispeech(root: Path, bad: Report) -> list[dict]:
     out = []
     for trans in sorted(root.rglob("*.trans.txt")):
         for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
@@ -109,9 +90,14 @@ def from_librispeech(root: Path) -> list[dict]:
             audio = next((trans.parent / f"{uid}{ext}" for ext in (".flac", ".wav")
                           if (trans.parent / f"{uid}{ext}").exists()), None)
             if audio is None:
-                raise BadInput(f"{trans}:{n}", f"names utterance {uid} but no {uid}.flac/.wav is next to it",
-                               "restore the audio or remove the line")
+                bad(BadInput(f"{trans}:{n}", f"names utterance {uid} but no {uid}.flac/.wav is next to it",
+                             "restore the audio or remove the line"))
+                continue
+            if not text.strip():
+                bad(BadInput(f"{trans}:{n}", f"utterance {uid} has no transcript",
+                             "add the transcript or set on_bad_input=skip"))
+                continue
             out.append({"where": f"{trans}:{n}", "path": audio, "speaker": f"librispeech_{uid.split('-')[0]}",
-                        "text": text.strip(), "duration_s": None, "meta": {"corpus": "librispeech"},
+                        "text": " ".join(text.split()), "duration_s": None, "meta": {"corpus": "librispeech"},
                         "words": None})
     return out
