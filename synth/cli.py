@@ -23,6 +23,7 @@ COMMANDS = {
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
     "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
+    "roundtrip": ("synth.profiles.roundtrip", "fit real recordings, build from the fit, refit: per-feature pass/fail"),
 }
 
 
