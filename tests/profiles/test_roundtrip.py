@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from synth.audio import Audio, active_speech_level, load
 from synth.channel.base import build_effect
 from synth.profiles.estimate import estimate_recording
+from synth.profiles.compare import main as compare_main
 from synth.profiles.roundtrip import main as roundtrip_main, roundtrip
 
 from helpers import CORPUS
@@ -45,10 +46,17 @@ def _table(res) -> dict:
     return {r["feature"]: r for r in res["table"]}
 
 
-def test_roundtrip_on_a_call_through_a_known_channel(tmp_path):
-    calls, rttms, truth = make_call(tmp_path / "real")
-    out = tmp_path / "rt"
+@pytest.fixture(scope="module")
+def known_call(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("known")
+    calls, rttms, truth = make_call(tmp / "real")
+    out = tmp / "rt"
     code = roundtrip_main([str(calls), "--rttm", str(rttms), "--n", "12", "--out", str(out), f"sources.root={CORPUS}"])
+    return SimpleNamespace(calls=calls, rttms=rttms, truth=truth, out=out, code=code, tmp=tmp)
+
+
+def test_roundtrip_on_a_call_through_a_known_channel(known_call):
+    out, truth, code = known_call.out, known_call.truth, known_call.code
     rows = {r["feature"]: r for r in json.loads((out / "roundtrip.json").read_text())["features"]}
     # the fit found the known channel ...
     assert abs(rows["speech_level_dbov"]["real"] - truth["level_dbov"]) <= 1.0
@@ -87,3 +95,23 @@ def test_roundtrip_on_real_meeting_audio(ami_roundtrip):
                    "overlaps (turn model / source material, not the channel)")
 def test_roundtrip_meeting_overlap(ami_roundtrip):
     assert _table(ami_roundtrip)["overlap_pct"]["verdict"] == "pass"
+
+
+def test_compare_on_one_30s_call_gives_distances_with_intervals(known_call, capsys):
+    """One real call is one per-recording value, but ~10 windows and several segments: numeric distances."""
+    out = known_call.tmp / "cmp"
+    assert compare_main([str(known_call.calls), str(known_call.out / "set"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    res = json.loads((out / "compare.json").read_text())
+    assert res["units"]["recording"]["real"] == 1 and res["units"]["window"]["real"] >= 8
+    per_rec = {r["feature"]: r for r in res["features"]}
+    assert per_rec["snr_db"]["verdict"].startswith("insufficient data")   # honest: 1 recording
+    for unit in ("windows", "segments"):
+        rows = {r["feature"]: r for r in res[unit]}
+        for feature in ("speech_level_dbov", "snr_db", "effective_bandwidth_hz"):
+            r = rows[feature]
+            assert r["verdict"] in ("match", "differs"), (unit, r)
+            assert r["w1_ci"][0] <= r["w1"] <= r["w1_ci"][1] and r["ks_ci"][0] <= r["ks_ci"][1]
+    windows = {r["feature"]: r for r in res["windows"]}
+    assert windows["speech_level_dbov"]["w1"] < 2.0 and windows["snr_db"]["w1"] < 2.0   # built from this call's fit
+    assert "per window:" in printed and "| snr_db | 10 / " in printed
