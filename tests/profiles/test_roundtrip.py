@@ -115,3 +115,28 @@ def test_compare_on_one_30s_call_gives_distances_with_intervals(known_call, caps
     windows = {r["feature"]: r for r in res["windows"]}
     assert windows["speech_level_dbov"]["w1"] < 2.0 and windows["snr_db"]["w1"] < 2.0   # built from this call's fit
     assert "per window:" in printed and "| snr_db | 10 / " in printed
+
+
+def test_card_reports_fitted_targets_and_warns_about_scarce_sources(known_call):
+    card = json.loads((known_call.out / "set" / "card.json").read_text())
+    t = card["targets"]
+    for key in ("speech_level_dbov", "snr_db", "effective_bandwidth_hz", "duration_s"):
+        assert t[key]["config"] == f"profile.targets.{key}" and t[key]["n_realized"] == 12 and "ks" in t[key]
+    assert t["codec_family"]["families"] == ["g711_ulaw"] and t["codec_family"]["p_realized"] == 1.0
+    assert "roundtrip" in t["noise_tilt_db_per_oct"]["note"]
+    # 30 s calls from a corpus whose talkers have 1-5 short files: most segments are repeats, and the card says so
+    suff = card["source_sufficiency"]
+    assert suff["reused_share"] > 0.1 and suff["one_file_talkers"] and len(suff["warnings"]) == 2
+    assert "too little source speech" in (known_call.out / "set" / "card.md").read_text()
+
+
+def test_source_warnings_counts_repeats_within_an_item():
+    from synth.writer.card import source_warnings
+
+    seg = lambda t, spk, src: {"start": t, "source_speaker": spk, "source_id": src}  # noqa: E731
+    items = [{"segments": [seg(0, "a", "a1"), seg(1, "b", "b1"), seg(2, "a", "a1"), seg(3, "b", "b2")]},
+             {"segments": [seg(0, "a", "a1"), seg(1, "c", "c1")]}]
+    s = source_warnings(items)
+    assert (s["segments"], s["reused_segments"], s["one_file_talkers"]) == (6, 1, ["a"])
+    assert s["reused_share"] == pytest.approx(1 / 6, abs=1e-4) and len(s["warnings"]) == 2
+    assert source_warnings(items[1:])["warnings"] == []
