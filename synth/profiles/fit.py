@@ -352,17 +352,17 @@ REPORT_COLUMNS = [("file", "{}"), ("sample_rate", "{}"), ("duration_s", "{:.1f}"
 KEY_MAPPING = """\
 | fitted key | meaning | build config it feeds (wired by `profile=<file>`) |
 |---|---|---|
-| `level_dbov` | P.56 active speech level of the speech component, dBov | talker effect `speech_level.level_dbov` |
-| `snr_db` | active speech level minus mean noise power (add_noise's definition) | leg effect `add_noise.snr_db` |
+| `level_dbov` | P.56 active speech level of the speech component, dBov | talker `speech_level` and the recorder's final `calibrate_level` (the level as recorded) |
+| `snr_db` | active speech level minus mean noise power (add_noise's definition) | recorder `add_noise.snr_db` (after the band limit) |
 | `noise_bank` | folder of harvested non-speech FLACs + `manifest.jsonl` | noise source folder (`sources` noise path) |
 | `noise_shape_db` | median noise octave-band levels re the noise's total (dB) | `add_noise.shape_db` when the noise bank is thin (< 10 s): other noise is shaped to this spectrum |
 | `duration_s` | recording durations, s | `scenario.duration_s` (items last as long as the recordings) |
 | `low_band_rel_db` | speech level below 200 Hz re 300-1000 Hz, dB | band-limit low edge (300 Hz telephone high-pass when < -20 dB, else 50 Hz) |
 | `noise_level_dbov`, `noise_sd_db`, `noise_tilt_db_per_oct` | noise floor, its SD over 32 ms frames, spectral slope | checks only (implied by `snr_db` + noise bank); `noise_sd_db` can drive a noise-level random walk |
-| `bandwidth` | narrowband / wideband / fullband class weights | leg band-limit / codec choice (NB: 8 kHz telephony chain; WB: 16 kHz; FB: none) |
+| `bandwidth` | narrowband / wideband / fullband class weights | band-limit class when no edge was fitted (NB: 8 kHz; WB: 16 kHz; FB: none) |
 | `sample_rate` | file sample rates | `sample_rate` of the output |
-| `effective_bandwidth_hz` | measured band edge | band-limit cutoff when the lead's band-limit effect takes a cutoff |
-| `codec_family` | coarse family guesses (or "cannot tell") | informs the codec choice; never a codec by itself |
+| `effective_bandwidth_hz` | measured band edge | recorder `bandlimit.high_hz` (drawn per item; the refit edge lands within ~30 Hz) |
+| `codec_family` | coarse family guesses (or "cannot tell") | recorder `codec` drawing codecs of that family (synth.profiles.apply.CODEC_FAMILIES) for the share of recordings with a family |
 | `clipping.p`, `clipping.fraction` | share of recordings with saturation; fraction of samples clipped in those | `clipping.p`; the threshold/drive that yields that fraction (the clipping effect takes drive_db/threshold) |
 | `reverb.p`, `reverb.rt60_s` | share with blind RT60 > 0.25 s; RT60 of those | room effect `p` and `rt60_s` |
 | `rt60_s` | blind RT60 of all recordings (dry speech reads 0.15-0.25 s) | reference |
