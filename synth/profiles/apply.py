@@ -15,8 +15,9 @@ noise_bank           ``sources.noise``: the noise harvested from the real record
 effective_bandwidth  a recorder ``bandlimit`` whose ``high_hz`` is drawn from the fitted edges, for the share
                      of recordings whose edge shows a telephone band: <= 4.6 kHz -> narrowband (8 kHz),
                      4.6-7.5 kHz -> wideband (16 kHz); above 7.5 kHz only the sample rate limits the band
-low_band_rel_db      the band limit's ``low_hz``: 300 Hz (G.712 high-pass) for the share of recordings with
-                     < -20 dB below 200 Hz, else 50 Hz (the energy at 100-300 Hz is kept)
+low_band_rel_db      the band limit's ``low_hz``: the high-pass cutoff that lowers speech below 200 Hz as much
+                     as measured (LOW_CUT_DB: -25 dB -> 200 Hz, -48 dB -> 300 Hz) for the share of recordings
+                     that show one, else 50 Hz (the energy at 100-300 Hz is kept)
 bandwidth            (class weights, used when no effective_bandwidth_hz was fitted)
 codec_family         a recorder ``codec`` drawing codecs of the fitted families (CODEC_FAMILIES), applied
                      with the share of recordings whose family could be told
@@ -63,7 +64,11 @@ CODEC_FAMILIES = {
     "wideband 7 kHz": ["g722", "opus"],
 }
 NOISE_BANK_MIN_S = 10.0   # below: the (looped) bank, or the default noise without one, is shaped to the fitted spectrum
-TELEPHONE_LOW_DB = -20.0   # low_band_rel_db below this: the real channel has a telephone high-pass (G.712)
+# Low cut from low_band_rel_db (speech level below 200 Hz re 300-1000 Hz): how far an 8th-order high-pass at
+# each cutoff lowers it, median over corpus speech (librispeech, librivox, arctic) at 8 kHz, whose own
+# value is about 0 dB (-11..+10). Above LOW_CUT_DB[-1]: no telephone high-pass (50 Hz).
+LOW_CUT_DB = (-48.0, -37.0, -25.0, -12.0, -2.5)
+LOW_CUT_HZ = (300.0, 250.0, 200.0, 150.0, 100.0)
 NARROWBAND_MAX_HZ, WIDEBAND_MAX_HZ = 4600.0, 7500.0
 
 
@@ -117,8 +122,13 @@ def bandlimit_step(fitted: dict) -> dict | None:
         cap = 3990.0 if band == "narrowband" else WIDEBAND_MAX_HZ
         step["high_hz"] = _clip_dist(fitted["effective_bandwidth_hz"], 1000.0, cap)
     if fitted.get("low_band_rel_db") is not None:
-        p_tel = float(np.mean(_draws(fitted["low_band_rel_db"], "low_band") < TELEPHONE_LOW_DB))
-        step["low_hz"] = {"choice": [300.0, 50.0], "weights": [round(p_tel, 6), round(1 - p_tel, 6)]}
+        low = _draws(fitted["low_band_rel_db"], "low_band")
+        cut = low < LOW_CUT_DB[-1]
+        if cut.any():
+            hz = round(float(np.interp(np.median(low[cut]), LOW_CUT_DB, LOW_CUT_HZ)), 1)
+            step["low_hz"] = {"choice": [hz, 50.0], "weights": [round(float(cut.mean()), 6), round(1 - float(cut.mean()), 6)]}
+        else:
+            step["low_hz"] = 50.0
     return step
 
 

@@ -71,6 +71,8 @@ def test_roundtrip_on_a_call_through_a_known_channel(known_call):
     items = [json.loads(l) for l in (out / "set" / "manifest.jsonl").read_text().splitlines()]
     assert all(it["conditions"]["codec_chain"].startswith("g711_ulaw") for it in items)
     assert all("calibration_gain_db" in it["conditions"]["recorder"] for it in items)
+    low_cut = [it["conditions"]["recorder"]["band_hz"][0] for it in items]
+    assert all(abs(f - truth["band_hz"][0]) <= 30 for f in low_cut), low_cut   # the 200 Hz high-pass, not 300
 
 
 AMI_CHANNEL = ("speech_level_dbov", "snr_db", "effective_bandwidth_hz", "noise_tilt_db_per_oct", "rt60_s",
@@ -111,7 +113,7 @@ def test_compare_on_one_30s_call_gives_distances_with_intervals(known_call, caps
         for feature in ("speech_level_dbov", "snr_db", "effective_bandwidth_hz"):
             r = rows[feature]
             assert r["verdict"] in ("match", "differs"), (unit, r)
-            assert r["w1_ci"][0] <= r["w1"] <= r["w1_ci"][1] and r["ks_ci"][0] <= r["ks_ci"][1]
+            assert r["w1"] >= 0 and r["w1_ci"][0] <= r["w1_ci"][1] and r["ks_ci"][0] <= r["ks_ci"][1]
     windows = {r["feature"]: r for r in res["windows"]}
     assert windows["speech_level_dbov"]["w1"] < 2.0 and windows["snr_db"]["w1"] < 2.0   # built from this call's fit
     assert "per window:" in printed and "| snr_db | 10 / " in printed
