@@ -142,3 +142,29 @@ def test_source_warnings_counts_repeats_within_an_item():
     assert (s["segments"], s["reused_segments"], s["one_file_talkers"]) == (6, 1, ["a"])
     assert s["reused_share"] == pytest.approx(1 / 6, abs=1e-4) and len(s["warnings"]) == 2
     assert source_warnings(items[1:])["warnings"] == []
+
+
+def test_codec_family_maps_to_runnable_codecs_of_that_family():
+    from synth.profiles.apply import codec_step
+
+    nb = codec_step({"choice": ["narrowband telephony (G.711/G.729/AMR-NB/GSM class)", "cannot tell"],
+                     "weights": [0.75, 0.25]})
+    assert nb["p"] == 0.75 and sorted(nb["codec"]["choice"]) == ["amr_nb", "g711_alaw", "g711_ulaw", "gsm_fr"]
+    wb = codec_step({"choice": ["wideband 7 kHz band limit (G.722/AMR-WB class, or low-rate MP3)"], "weights": [1.0]})
+    assert wb["codec"]["choice"] == ["g722", "opus"] and wb["bandwidth"] == "wideband"
+    for step in (nb, wb):
+        build_effect(step)   # every mapped codec runs in this install
+    assert codec_step({"choice": ["cannot tell"], "weights": [1.0]}) is None
+
+
+def test_fitted_build_is_identical_with_two_workers(known_call, tmp_path):
+    from synth.build import build
+    from synth.cli import compose_config
+
+    cfg = compose_config([f"out_dir={tmp_path / 'w2'}", "n_items=12", "seed=0", "workers=2", "scenario=conversation",
+                          f"profile={known_call.out / 'profile.yaml'}", f"sources.root={CORPUS}"])
+    w2 = build(cfg)
+    one = {it["id"]: it for it in (json.loads(l) for l in (known_call.out / "set" / "manifest.jsonl").read_text().splitlines())}
+    for line in (w2 / "manifest.jsonl").read_text().splitlines():
+        it = json.loads(line)
+        assert (w2 / it["audio_filepath"]).read_bytes() == (known_call.out / "set" / one[it["id"]]["audio_filepath"]).read_bytes()
