@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .audio import atomic_write_text
 from .errors import BadInput
-from .sources.speech import read_jsonl
+from .sources.schema import read_rows
 
 KINDS = ("speakers", "utterances", "noise", "rirs")
 
@@ -62,11 +62,11 @@ def read_sources(spec: str | Path) -> SetSources:
     """The sources of a built set (its folder or manifest.jsonl) or of a NeMo JSONL manifest."""
     m = _manifest_path(spec)
     out = SetSources(where=str(spec))
-    for n, row in read_jsonl(m):
+    for where, row in read_rows(m):
         recipe = row.get("recipe")
         if not isinstance(recipe, dict):
             if not row.get("audio_filepath"):
-                raise BadInput(f"{m}:{n}", "has neither a synth recipe nor an audio_filepath",
+                raise BadInput(where, "has neither a synth recipe nor an audio_filepath",
                                "give a set built by synth or a NeMo manifest")
             out.utterances[_abs(m.parent, str(row["audio_filepath"]))] = None
             if row.get("speaker") not in (None, ""):

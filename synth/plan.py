@@ -156,9 +156,12 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
     legs = leg_chains(c)
     room = dict(c.get("room") or {"kind": "none"})
     noise_kind = (c.get("noise") or {}).get("kind", "none")
+    channel = c.get("channel") or {}
+    chains = [leg.get("chain") or [] for leg in channel.get("legs") or []] + [channel.get("recorder") or []]
+    noise_in_chain = any(s.get("name") == "add_noise" for chain in chains for s in chain)
     src = c.get("sources") or {}
     pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
-                        on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none",
+                        on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none" or noise_in_chain,
                         need_rir=room.get("kind") == "measured", exclude=src.get("exclude"))
     rooms = None
     room_step = next((s for s in t_steps if s.effect.name == "room"), None)
@@ -202,7 +205,9 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     recorder = [sample_step(s, item_rng(seed, key, f"recorder/{k}:{s.effect.name}"), ctx)
                 for k, s in enumerate(plan.recorder)]
     return {"scenario": getattr(plan.scenario, "name", "single_talker"), "sample_rate": plan.sr,
-            "duration_s": scene["duration_s"], "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
+            "duration_s": scene["duration_s"],
+            **({"target_duration_s": scene["target_duration_s"]} if "target_duration_s" in scene else {}),
+            "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
             "sources_root": str(plan.pools.root),
             "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
             **({"pair_id": pair_id} if pair_id else {})}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .audio import Audio, resample
+from .audio import Audio, db_to_gain, resample
 from .channel.base import build_effect
 
 
@@ -42,11 +42,14 @@ def effect_of(step: dict):
 
 
 def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, conditions: dict,
-                lost: list, effects: list | None = None) -> Audio:
+                lost: list, speech: Audio | None = None, effects: list | None = None) -> tuple[Audio, Audio | None]:
     """Apply ``steps`` in order. The first effect to report a condition key names it; codec hops are
-    also listed in order as ``codec_chain`` (e.g. ``amr_nb@12200>g711_ulaw>mp3@16000``). ``effects``: the
-    steps' effects already built from their configs (the plan's), so a caller applying many recipes of
-    one plan does not rebuild them per call."""
+    also listed in order as ``codec_chain`` (e.g. ``amr_nb@12200>g711_ulaw>mp3@16000``).
+
+    ``speech``: the same signal without anything additive (noise), run through the same non-additive
+    effects alongside, so a ``calibrate_level`` step can measure the speech as it is recorded. Returns
+    (audio, speech); speech stays None when not given. ``effects``: the steps' effects already built from
+    their configs (the plan's), so a caller applying many recipes of one plan does not rebuild them."""
     hops = []
     for k, step in enumerate(steps):
         effect = effects[k] if effects is not None else effect_of(step)
@@ -56,8 +59,14 @@ def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, c
             comp = effect.component(audio, params, ctx)
             stems[f"{step['name']}_{scope}"] = (comp, audio.sr)
             audio = audio.with_samples(audio.samples + comp)
+        elif getattr(effect, "calibrates", False) and getattr(params, "applied", True) is not False:
+            gain_db = effect.gain_db(speech if speech is not None else audio, params)
+            conditions.setdefault("calibration_gain_db", round(gain_db, 3))
+            audio = audio.with_samples(audio.samples * db_to_gain(gain_db))
+            speech = speech.with_samples(speech.samples * db_to_gain(gain_db)) if speech is not None else None
         else:
             audio = effect.apply(audio, params, ctx)
+            speech = effect.apply(speech, params, ctx) if speech is not None else None
         summary = effect.summary(params)
         for k, v in {**summary, **effect.realized(before, audio, params)}.items():
             conditions.setdefault(k, v)
@@ -67,7 +76,11 @@ def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, c
         lost.extend(effect.lost_spans(params))
     if hops:
         conditions["codec_chain"] = ">".join(hops)
-    return audio
+    return audio, speech
+
+
+def calibrates(steps: list[dict]) -> bool:
+    return any(s["name"] == "calibrate_level" for s in steps)
 
 
 def fit_length(x: np.ndarray, n: int) -> np.ndarray:
@@ -89,21 +102,26 @@ def render(recipe: dict, ctx) -> Rendered:
             seg = seg[: max(0, n - at)]
             dry[at: at + len(seg)] += seg
         cond: dict = {}
-        track = run_effects(Audio(dry, sr), t["effects"], ctx, t["label"], stems, cond, [])
+        track, _ = run_effects(Audio(dry, sr), t["effects"], ctx, t["label"], stems, cond, [])
         tracks[t["label"]] = track
         stems[f"speech_{t['label']}"] = (track.samples, sr)
         talker_conditions[t["label"]] = cond
 
     leg_conditions: dict[str, dict] = {}
     leg_audio: list[Audio] = []
+    leg_speech: list[Audio | None] = []
     lost_spans: list[dict] = []
+    shadow = any(calibrates(leg["effects"]) for leg in recipe["legs"]) or calibrates(recipe.get("recorder") or [])
     for i, leg in enumerate(recipe["legs"]):
         mix = np.zeros(n, dtype=np.float32)
         for t in recipe["talkers"]:
             if t["leg"] == i:
                 mix += tracks[t["label"]].samples
         cond, lost = {}, []
-        leg_audio.append(run_effects(Audio(mix, sr), leg["effects"], ctx, leg["name"], stems, cond, lost))
+        a, s = run_effects(Audio(mix, sr), leg["effects"], ctx, leg["name"], stems, cond, lost,
+                           speech=Audio(mix.copy(), sr) if shadow else None)
+        leg_audio.append(a)
+        leg_speech.append(s)
         leg_conditions[leg["name"]] = cond
         lost_spans += [{"leg": i, "start": float(a), "end": float(b)} for a, b in lost]
 
@@ -116,10 +134,17 @@ def render(recipe: dict, ctx) -> Rendered:
     conditions = merge_conditions(talker_conditions, leg_conditions)
     if recipe.get("recorder"):  # one recorder for the call: the same draw on every channel it stores
         rec_cond: dict = {}
-        recorded = [run_effects(Audio(ch, out_sr), recipe["recorder"], ctx, "recorder", {}, rec_cond, [])
-                    for ch in channels]
+        speech_ch = [None] * len(channels)
+        if shadow:
+            sp = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in leg_speech]
+            speech_ch = sp if stereo else [np.sum(sp, axis=0)]
+        recorded = [run_effects(Audio(ch, out_sr), recipe["recorder"], ctx, "recorder", {}, rec_cond, [],
+                                speech=Audio(s, out_sr) if s is not None else None)[0]
+                    for ch, s in zip(channels, speech_ch)]
         channels = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in recorded]
         conditions["recorder"] = rec_cond
+        if "speech_level_dbov" in rec_cond and calibrates(recipe["recorder"]):
+            conditions["speech_level_dbov"] = rec_cond["speech_level_dbov"]  # the level as recorded
         if "codec_chain" in rec_cond:
             conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec_cond["codec_chain"]]))
     audio = np.stack(channels) if stereo else channels[0]

@@ -127,9 +127,9 @@ def condition(group: str, spec: dict, ref_spec: dict | None) -> dict:
 
 def training_rows(path: Path, n_sample: int, seed: int) -> tuple[list[dict], str]:
     """Per training utterance: its conditions (from metadata, or measured on a fixed sample)."""
-    from .sources.speech import read_jsonl
+    from .sources.schema import read_rows
 
-    rows = [r for _, r in read_jsonl(path)]
+    rows = [r for _, r in read_rows(path)]
     if not rows:
         raise BadInput(path, "has no lines", "give the NeMo JSONL manifest of the training data")
     if any(isinstance(r.get("conditions"), dict) for r in rows):

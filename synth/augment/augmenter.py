@@ -33,7 +33,7 @@ from ..audio import Audio, resample
 from ..context import ItemContext, RenderContext
 from ..errors import BadInput, ConfigError, SynthError
 from ..plan import Plan, make_plan, sample_step
-from ..render import fit_length, merge_conditions, run_effects
+from ..render import calibrates, fit_length, merge_conditions, run_effects
 from ..rng import item_rng
 
 TALKER = "A"  # the label render gives a single talker; stems are named after it
@@ -176,15 +176,21 @@ class Augmenter:
         leg: dict = {}
         lost: list = []
         e_talker, e_leg, e_rec = self._effects(recipe)
-        a = run_effects(Audio(x, sr), recipe["talker"], self.ctx, TALKER, stems, talker, [], e_talker)
-        a = run_effects(a, recipe["leg"]["effects"], self.ctx, recipe["leg"]["name"], stems, leg, lost, e_leg)
+        a, _ = run_effects(Audio(x, sr), recipe["talker"], self.ctx, TALKER, stems, talker, [], effects=e_talker)
+        # a chain that calibrates the recorded level measures it on a noise-free shadow of the same chain
+        shadow = calibrates(recipe["leg"]["effects"]) or calibrates(recipe["recorder"])
+        a, speech = run_effects(a, recipe["leg"]["effects"], self.ctx, recipe["leg"]["name"], stems, leg, lost,
+                                speech=Audio(a.samples.copy(), a.sr) if shadow else None, effects=e_leg)
         conditions = merge_conditions({TALKER: talker}, {recipe["leg"]["name"]: leg})
         conditions["channel_sr_hz"] = a.sr
         if recipe["recorder"]:
             out_sr = int((self.plan.cfg.get("output") or {}).get("sample_rate") or a.sr)
-            a = Audio(fit_length(resample(a.samples, a.sr, out_sr), int(round(n * out_sr / sr))), out_sr)
+            n_out = int(round(n * out_sr / sr))
+            a = Audio(fit_length(resample(a.samples, a.sr, out_sr), n_out), out_sr)
+            if speech is not None:
+                speech = Audio(fit_length(resample(speech.samples, speech.sr, out_sr), n_out), out_sr)
             rec: dict = {}
-            a = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [], e_rec)
+            a, _ = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [], speech=speech, effects=e_rec)
             conditions["recorder"] = rec
             if "codec_chain" in rec:
                 conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec["codec_chain"]]))

@@ -6,6 +6,10 @@ random offset and looped with an equal-power crossfade when it is shorter than t
 ``walk_sd_db`` > 0 its level follows a slow random walk (SD of the change over 5 s, as peak-hour noise
 rises and falls) and with ``bursts_per_min`` > 0 short louder bursts (a door, a passing bus) are added;
 the SNR still refers to the mean noise power over the item.
+
+``shape_db`` (octave centre Hz -> band level re the total, dB, as ``synth fit`` measures the noise of real
+recordings) reshapes the noise's long-term spectrum to that shape before it is scaled: a profile whose own
+harvested noise is too thin to loop uses other recorded noise with the real noise's spectral shape.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class AddNoiseParams:
     burst_db: float = 0.0
     burst_dur_s: float = 0.0
     envelope_seed: int = 0
+    shape_db: tuple = ()    # ((octave centre Hz, band level re total dB), ...); () = the noise as recorded
 
 
 def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) -> np.ndarray:
@@ -71,6 +76,23 @@ def level_envelope_db(params: AddNoiseParams, duration_s: float) -> np.ndarray:
     return env
 
 
+def match_octave_shape(x: np.ndarray, sr: int, shape_db) -> np.ndarray:
+    """``x`` with its octave-band levels (re total) moved to ``shape_db``: per-band gains interpolated over
+    log-frequency, applied in the frequency domain (zero phase); bands above Nyquist are ignored."""
+    from ..profiles.estimate import long_term_spectrum, noise_shape
+
+    f, ltas = long_term_spectrum(x, sr, None, 0.032)
+    have = noise_shape(f, ltas)
+    pts = [(fc, db - have[f"noise_band_{int(fc)}hz_db"]) for fc, db in shape_db
+           if f"noise_band_{int(fc)}hz_db" in have]
+    if len(pts) < 2:
+        return x
+    spec = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(len(x), 1 / sr)
+    gain_db = np.interp(np.log2(np.maximum(freqs, 1.0)), [np.log2(fc) for fc, _ in pts], [g for _, g in pts])
+    return np.fft.irfft(spec * 10 ** (gain_db / 20), n=len(x))
+
+
 @register("add_noise")
 @dataclass(frozen=True)
 class AddNoise(Effect):
@@ -86,6 +108,7 @@ class AddNoise(Effect):
     burst_db: Any = (6.0, 12.0)
     burst_dur_s: Any = (0.3, 1.5)
     crossfade_s: float = 0.05
+    shape_db: Any = None
     p: float = 1.0
     params_type = AddNoiseParams
     additive = True
@@ -95,6 +118,15 @@ class AddNoise(Effect):
                              ("burst_db", 0, 40), ("burst_dur_s", 0, 10)):
             v = getattr(self, name)
             object.__setattr__(self, name, dist_field(f"add_noise.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
+        if self.shape_db is not None:
+            try:
+                shape = tuple(sorted((float(k), float(v)) for k, v in dict(self.shape_db).items()))
+            except (TypeError, ValueError):
+                raise ConfigError(f"add_noise.shape_db={self.shape_db!r}: must map octave centre Hz to dB, "
+                                  "e.g. {125: -8.0, 250: -6.5, 500: -5.0}") from None
+            if len(shape) < 2 or any(f <= 0 for f, _ in shape):
+                raise ConfigError(f"add_noise.shape_db={self.shape_db!r}: give at least two positive octave centres")
+            object.__setattr__(self, "shape_db", shape)
         if not 0 <= self.crossfade_s <= 1:
             raise ConfigError(f"add_noise.crossfade_s={self.crossfade_s}: must be within [0, 1] s")
 
@@ -107,7 +139,7 @@ class AddNoise(Effect):
             noise_path=f.rel_path, offset_s=float(rng.uniform(0, f.duration_s)), snr_db=float(self.snr_db.sample(rng)),
             walk_sd_db=float(self.walk_sd_db.sample(rng)), bursts_per_min=float(self.bursts_per_min.sample(rng)),
             burst_db=float(self.burst_db.sample(rng)), burst_dur_s=float(self.burst_dur_s.sample(rng)),
-            envelope_seed=int(rng.integers(2**31)))
+            envelope_seed=int(rng.integers(2**31)), shape_db=self.shape_db or ())
 
     def component(self, audio: Audio, params: AddNoiseParams, ctx=None) -> np.ndarray:
         src = ctx.load(params.noise_path, audio.sr)
@@ -118,6 +150,8 @@ class AddNoise(Effect):
             env = level_envelope_db(params, audio.duration_s)
             t = np.arange(n) / audio.sr
             noise *= 10 ** (np.interp(t, np.arange(len(env)) * CONTROL_S, env) / 20)
+        if params.shape_db:
+            noise = match_octave_shape(noise, audio.sr, params.shape_db)
         speech_db = active_speech_level(audio.samples, audio.sr).level_dbov
         if not np.isfinite(speech_db):  # silent speech (checked sources have none): no level to set an SNR against
             return np.zeros(n, dtype=np.float32)

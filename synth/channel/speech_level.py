@@ -44,3 +44,44 @@ class SpeechLevel(Effect):
 
     def summary(self, params):
         return {"speech_level_dbov": params.target_dbov} if isinstance(params, SpeechLevelParams) else {}
+
+
+@dataclass(frozen=True)
+class CalibrateLevelParams:
+    target_dbov: float
+
+
+@register("calibrate_level")
+@dataclass(frozen=True)
+class CalibrateLevel(Effect):
+    """Final calibration gain: scale the signal so the *speech in it* has P.56 level ``target_dbov`` (dBov)
+    where it is recorded, after band limits, codecs and noise have changed it.
+
+    Models the recording's level as a fitted profile measures it (on the output, not at the talker). The
+    gain depends on the audio, so it is not drawn: render measures the speech component (the same chain
+    run on the speech alone, see synth.render) and applies ``target - level`` to speech and noise alike
+    (the SNR is kept); the realized gain is recorded in the conditions as ``calibration_gain_db``.
+    Without a speech reference (render of a lone effect) the whole signal's P.56 level is used.
+    """
+
+    target_dbov: Any = -26.0
+    p: float = 1.0
+    params_type = CalibrateLevelParams
+    calibrates = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "target_dbov", dist_field("calibrate_level.target_dbov", self.target_dbov, -70, 0))
+
+    def sample_params(self, rng, ctx):
+        return CalibrateLevelParams(target_dbov=float(self.target_dbov.sample(rng)))
+
+    def gain_db(self, speech: Audio, params: CalibrateLevelParams) -> float:
+        """The gain (dB) that brings ``speech`` to the target; 0 for silence."""
+        level = active_speech_level(speech.samples, speech.sr).level_dbov
+        return float(params.target_dbov - level) if np.isfinite(level) else 0.0
+
+    def apply_params(self, audio: Audio, params: CalibrateLevelParams, ctx=None) -> Audio:
+        return audio.with_samples(audio.samples * db_to_gain(self.gain_db(audio, params)))
+
+    def summary(self, params):
+        return {"speech_level_dbov": params.target_dbov} if isinstance(params, CalibrateLevelParams) else {}

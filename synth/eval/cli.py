@@ -11,7 +11,7 @@ Keys (defaults in brackets):
   ``asr.command="prog --in {audio}"``, ``asr.url=http://127.0.0.1:8000/v1/audio/transcriptions``,
   ``asr.hypotheses=hyps.jsonl``, ``asr.language`` [en], ``asr.vad_filter`` [false],
   ``asr.condition_on_previous_text`` [true], ``asr.beam_size`` [5], ``asr.device`` [cpu],
-  ``asr.compute_type`` [int8], ``asr.sample_rate``, ``asr.timeout_s`` [600], ``asr.api_key_env``.
+  ``asr.compute_type`` [int8], ``asr.cpu_threads`` [0], ``asr.num_workers`` [1], ``asr.sample_rate``, ``asr.timeout_s`` [600], ``asr.api_key_env``.
 * ``workers`` [1], ``out`` [<set>/eval/<engine-key>], ``cache_dir`` [<set>/eval], ``seed`` [0],
   ``n_boot`` [1000], ``ref_slice`` [auto: the slice named/labelled "clean"].
 * ``normalize.<flag>`` (see :mod:`synth.eval.normalize`), e.g. ``normalize.numbers=keep``;
@@ -22,6 +22,9 @@ Keys (defaults in brackets):
 * ``terms=<file>``: domain terms, one per line (multi-word allowed); adds term recall and term error
   rate per slice next to WER (definitions in :func:`synth.eval.metrics.term_counts`), in results.json
   under ``summary.terms`` and in the report.
+
+``--real <manifest.jsonl | file.stm>``: real recordings with references, scored with the same engine and
+normalizer; the report shows REAL and synthetic WER and their ratio (see :mod:`synth.eval.real`).
 
 Exit codes: 0 success (gate passed or no gate), 1 gate failed, 2 bad input or config (one-line error).
 """
@@ -187,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                                  "per slice, with bootstrap intervals, an optional regression gate and an HTML report.")
     ap.add_argument("set_dir", help="folder of a built set (holds manifest.jsonl)")
     ap.add_argument("overrides", nargs="*", help="key=value, e.g. asr=pocketsphinx workers=2 gate.baseline=old.json")
-    args = ap.parse_args(argv)
+    ap.add_argument("--real", help="real recordings with references (NeMo manifest .jsonl or .stm), scored the same "
+                    "way and reported next to the set (see synth.eval.real)")
+    args = ap.parse_intermixed_args(argv)
     try:
         from .report import make_report
         from .run import evaluate
@@ -201,12 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         scfg = SummaryConfig(seed=cfg.seed, n_boot=cfg.n_boot)
         results = evaluate(set_dir, cfg.asr, workers=cfg.workers, cache_dir=cfg.cache_dir, out_dir=cfg.out,
                            normalizer=cfg.normalize, summary=scfg, ref_slice=cfg.ref_slice)
+        if args.real:
+            from .real import add_real, side_by_side_lines
+
+            add_real(results, args.real, cfg.asr, Path(cfg.cache_dir) if cfg.cache_dir else set_dir / "eval",
+                     cfg.workers, cfg.normalize, scfg)
         out = Path(results["out_dir"])
         if terms:
             results["summary"]["terms"] = summarize_terms(results["items"], terms, scfg, cfg.ref_slice)
             atomic_write_text(out / "results.json", json.dumps({k: v for k, v in results.items() if k != "out_dir"},
                                                                ensure_ascii=False, indent=1))
         _print_table(results)
+        if args.real:
+            print("\n".join(side_by_side_lines(results)))
         print(f"results: {out / 'results.json'}  {out / 'results.csv'}")
         if cfg.report.enabled:
             index = make_report(results, set_dir, out / "report", cfg.report.worst_n, cfg.report.copy_audio)

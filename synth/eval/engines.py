@@ -55,6 +55,8 @@ class EngineSpec:
     beam_size: int = 5  # faster_whisper
     device: str = "cpu"  # faster_whisper
     compute_type: str = "int8"  # faster_whisper
+    cpu_threads: int = 0  # faster_whisper: CTranslate2 threads per model (0 = its default)
+    num_workers: int = 1  # faster_whisper: parallel decodes one model serves
     sample_rate: int | None = None  # command: None = original file; openai_compatible: None -> 16000, 0 = original
     timeout_s: float = 600.0  # command / openai_compatible, per item
     api_key_env: str | None = None  # openai_compatible: name of an env var holding a bearer token
@@ -68,6 +70,9 @@ class EngineSpec:
         key = need.get(self.name)
         if key and not getattr(self, key):
             raise ConfigError(f"asr={self.name} needs asr.{key}=...")
+        if self.cpu_threads < 0 or self.num_workers < 1:
+            raise ConfigError(f"asr.cpu_threads={self.cpu_threads} / asr.num_workers={self.num_workers}: "
+                              "use cpu_threads >= 0 (0 = default) and num_workers >= 1")
 
 
 def engine_key(spec: EngineSpec) -> str:
@@ -131,7 +136,11 @@ class PocketSphinxEngine(Engine):
 
 
 class FasterWhisperEngine(Engine):
-    """A CTranslate2 Whisper model (faster-whisper) by name or local folder, on CPU by default."""
+    """A CTranslate2 Whisper model (faster-whisper) by name or local folder, on CPU by default.
+
+    Decoding is deterministic, also for long items: temperature 0 only (no fallback to sampling at higher
+    temperatures when a window's compression ratio or log-probability looks bad) with a fixed beam, so
+    repeated runs on identical audio give the same hypothesis."""
 
     def __init__(self, spec: EngineSpec):
         super().__init__(spec)
@@ -140,7 +149,8 @@ class FasterWhisperEngine(Engine):
         except ImportError:
             raise ConfigError("asr=faster_whisper needs faster-whisper: pip install 'synth[whisper]'") from None
         try:
-            self.model = WhisperModel(spec.model, device=spec.device, compute_type=spec.compute_type)
+            self.model = WhisperModel(spec.model, device=spec.device, compute_type=spec.compute_type,
+                                      cpu_threads=spec.cpu_threads, num_workers=spec.num_workers)
         except Exception as e:
             raise ConfigError(f"asr.model={spec.model!r} could not be loaded by faster-whisper "
                               f"({str(e).splitlines()[0] if str(e) else type(e).__name__}); give a local model folder"
@@ -150,7 +160,7 @@ class FasterWhisperEngine(Engine):
         x = load(audio_path, 16000)
         segments, _info = self.model.transcribe(
             x, language=self.spec.language, beam_size=self.spec.beam_size, vad_filter=self.spec.vad_filter,
-            condition_on_previous_text=self.spec.condition_on_previous_text)
+            condition_on_previous_text=self.spec.condition_on_previous_text, temperature=0.0)
         return {"text": " ".join(s.text.strip() for s in segments).strip()}
 
 

@@ -161,6 +161,18 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
              + "reference slice <code>" + ESC(str(summ.get("reference_slice"))) + "</code> (same source "
              + "utterances in both slices).</p>"]
 
+    if results.get("real_vs_synthetic"):
+        c, real = results["real_vs_synthetic"], results["real"]
+        ratio = "–" if c["ratio"] is None else f"{c['ratio']:.2f}"
+        rci = "" if not c["ratio_ci"] else f" <span class=ci>[{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}]</span>"
+        parts.append("<h2>Real vs synthetic</h2><table><tr><th class=l>data</th><th>items</th><th>WER [95% CI]</th></tr>"
+                     f"<tr><td class=l><b>REAL</b> recordings (<code>{ESC(real['source'])}</code>)</td>"
+                     f"<td>{real['n_items']}</td><td>{_pct(c['real_wer'])}{_ci(c['real_wer_ci'])}</td></tr>"
+                     f"<tr><td class=l>SYNTHETIC set</td><td>{summ['overall']['n_items']}</td>"
+                     f"<td>{_pct(c['synthetic_wer'])}{_ci(c['synthetic_wer_ci'])}</td></tr></table>"
+                     f"<p>real / synthetic WER ratio <b>{ratio}</b>{rci}; same engine and normalizer on both; "
+                     "intervals from independent bootstrap resamples of items.</p>")
+
     ov = summ["overall"]
     parts.append(f"<h2>Overall</h2><p>WER <b>{_pct(ov['wer'])}</b>{_ci(ov['wer_ci'])}, CER {_pct(ov['cer'])}"
                  f"{_ci(ov['cer_ci'])}; lost words (packet loss) {ov['lost_words']}, WER excluding lost words "

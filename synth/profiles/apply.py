@@ -7,13 +7,21 @@ of measured distributions, mapped onto build keys here:
 ===================  ========================================================================
 fitted key           build key
 ===================  ========================================================================
-level_dbov           ``level.speech_dbov`` (P.56 active speech level per talker)
-snr_db               ``noise.snr_db`` (recorded noise, SNR re active speech level)
+level_dbov           ``level.speech_dbov`` and the recorder's ``calibrate_level`` target: the P.56 level
+                     of the speech as recorded (after band limit, noise and codec)
+snr_db               recorder ``add_noise.snr_db`` (harvested noise, SNR re active speech level, added
+                     after the band limit: the noise was recorded behind the real channel already)
 noise_bank           ``sources.noise``: the noise harvested from the real recordings themselves
-effective_bandwidth  a ``bandlimit`` stage for the share of recordings whose measured band edge shows a
-                     telephone band: edge <= 4.6 kHz -> narrowband (G.712), 4.6-7.5 kHz -> wideband
-                     (G.722 7 kHz); above 7.5 kHz the audio is only as band-limited as its sample rate
+effective_bandwidth  a recorder ``bandlimit`` whose ``high_hz`` is drawn from the fitted edges, for the share
+                     of recordings whose edge shows a telephone band: <= 4.6 kHz -> narrowband (8 kHz),
+                     4.6-7.5 kHz -> wideband (16 kHz); above 7.5 kHz only the sample rate limits the band
+low_band_rel_db      the band limit's ``low_hz``: the high-pass cutoff that lowers speech below 200 Hz as much
+                     as measured (LOW_CUT_DB: -25 dB -> 200 Hz, -48 dB -> 300 Hz) for the share of recordings
+                     that show one, else 50 Hz (the energy at 100-300 Hz is kept)
 bandwidth            (class weights, used when no effective_bandwidth_hz was fitted)
+codec_family         a recorder ``codec`` drawing codecs of the fitted families (CODEC_FAMILIES), applied
+                     with the share of recordings whose family could be told
+duration_s           ``scenario.duration_s`` (conversations and meetings: ``exact_duration``)
 sample_rate          ``output.sample_rate``: the most common measured rate
 clipping.p           ``level.clipping.p``
 reverb.p, rt60_s     ``room``: simulated rooms with that probability and RT60 distribution
@@ -49,35 +57,131 @@ def load_profile(path: str | Path) -> dict:
     return data
 
 
+# codec_guess (estimate.guess_codec) prefix -> codecs of that family synth can run (one drawn per item)
+CODEC_FAMILIES = {
+    "G.711 mu-law": ["g711_ulaw"],
+    "G.711 A-law": ["g711_alaw"],
+    "narrowband telephony": ["g711_ulaw", "g711_alaw", "amr_nb", "gsm_fr"],
+    "wideband 7 kHz": ["g722", "opus"],
+}
+NOISE_BANK_MIN_S = 10.0   # below: the (looped) bank, or the default noise without one, is shaped to the fitted spectrum
+# Low cut from low_band_rel_db (speech level below 200 Hz re 300-1000 Hz): how far an 8th-order high-pass at
+# each cutoff lowers it, median over corpus speech (librispeech, librivox, arctic) at 8 kHz, whose own
+# value is about 0 dB (-11..+10). Above LOW_CUT_DB[-1]: no telephone high-pass (50 Hz).
+LOW_CUT_DB = (-48.0, -37.0, -25.0, -12.0, -2.5)
+LOW_CUT_HZ = (300.0, 250.0, 200.0, 150.0, 100.0)
+NARROWBAND_MAX_HZ, WIDEBAND_MAX_HZ = 4600.0, 7500.0
+
+
+def codecs_of(guess: str) -> list[str]:
+    """The codecs of a fitted codec family (``codec_guess`` value); [] for "cannot tell"."""
+    return next((c for prefix, c in CODEC_FAMILIES.items() if str(guess).startswith(prefix)), [])
+
+
+def _draws(spec, key: str, n: int = 4000) -> np.ndarray:
+    return as_dist(spec).sample_n(item_rng(0, "profile", key), n)
+
+
+def codec_step(family: dict | None) -> dict | None:
+    """A ``codec`` effect drawing codecs of the fitted families, applied with the share of recordings
+    whose family could be told; None when no family was recognised."""
+    if not family or not family.get("choice"):
+        return None
+    weights = dict(zip(family["choice"], family.get("weights") or [1.0] * len(family["choice"])))
+    total = sum(weights.values()) or 1.0
+    per_codec: dict[str, float] = {}
+    for guess, w in weights.items():
+        for c in codecs_of(guess):
+            per_codec[c] = per_codec.get(c, 0.0) + w / total / len(codecs_of(guess))
+    p = sum(per_codec.values())
+    if p <= 0:
+        return None
+    wide = sum(w for g, w in weights.items() if str(g).startswith("wideband")) > total / 2
+    return {"name": "codec", "p": round(min(1.0, p), 6),
+            "codec": {"choice": list(per_codec), "weights": [round(v / p, 6) for v in per_codec.values()]},
+            "bandwidth": "wideband" if wide else "narrowband"}
+
+
+def bandlimit_step(fitted: dict) -> dict | None:
+    """A ``bandlimit`` reproducing the measured band edge (drawn from its fitted distribution) and low cut
+    for the share of recordings whose edge shows a telephone band (<= 4.6 kHz narrowband, <= 7.5 kHz
+    wideband; the majority class is used). With only class weights, the class's own edges."""
+    bw = fitted.get("bandwidth") or {}
+    if fitted.get("effective_bandwidth_hz") is not None:
+        edges = _draws(fitted["effective_bandwidth_hz"], "bandwidth")
+        nb, wb = float(np.mean(edges <= NARROWBAND_MAX_HZ)), float(np.mean((edges > NARROWBAND_MAX_HZ) & (edges <= WIDEBAND_MAX_HZ)))
+    elif bw.get("choice"):  # class weights only: narrowband is telephone band, wider classes are rate-limited
+        w = dict(zip(bw["choice"], bw.get("weights") or [1.0] * len(bw["choice"])))
+        nb, wb = w.get("narrowband", 0.0) / sum(w.values()), 0.0
+    else:
+        return None
+    if nb + wb <= 0:
+        return None
+    band = "narrowband" if nb >= wb else "wideband"
+    step = {"name": "bandlimit", "p": round(nb + wb, 6), "band": band}
+    if fitted.get("effective_bandwidth_hz") is not None:
+        cap = 3990.0 if band == "narrowband" else WIDEBAND_MAX_HZ
+        step["high_hz"] = _clip_dist(fitted["effective_bandwidth_hz"], 1000.0, cap)
+    if fitted.get("low_band_rel_db") is not None:
+        low = _draws(fitted["low_band_rel_db"], "low_band")
+        cut = low < LOW_CUT_DB[-1]
+        if cut.any():
+            hz = round(float(np.interp(np.median(low[cut]), LOW_CUT_DB, LOW_CUT_HZ)), 1)
+            step["low_hz"] = {"choice": [hz, 50.0], "weights": [round(float(cut.mean()), 6), round(1 - float(cut.mean()), 6)]}
+        else:
+            step["low_hz"] = 50.0
+    return step
+
+
+def _clip_dist(spec: dict, lo: float, hi: float) -> dict:
+    """``spec`` with its ``clip`` range narrowed to [lo, hi] (a histogram keeps its own edges)."""
+    if "histogram" in spec:
+        return spec
+    clip = spec.get("clip") or [lo, hi]
+    return {**spec, "clip": [max(lo, float(clip[0])), min(hi, max(lo + 1.0, float(clip[1])))]}
+
+
 def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None) -> dict:
+    """Build overrides that reproduce the fitted conditions *where they were measured*, on the recording.
+
+    Talkers are levelled to the fitted level, then the recorder stage (one per item, after the legs are
+    mixed) applies, in the order a call recording is made: the fitted band limit, the harvested noise at
+    the fitted SNR (it was recorded after the real channel, so it is not band-limited again), a final
+    ``calibrate_level`` that puts the speech at the drawn level as recorded, and a codec of the fitted
+    family last (so decoded samples keep their codec's signature, e.g. the G.711 grid). Item durations
+    follow the fitted recording durations.
+    """
     o: dict = {"profile": {"name": name, "fitted": True, "targets": {}}}
     t = o["profile"]["targets"]
+    recorder: list[dict] = []
     if fitted.get("level_dbov") is not None:
         o["level"] = {"speech_dbov": fitted["level_dbov"]}
         t["speech_level_dbov"] = fitted["level_dbov"]
+    band = bandlimit_step(fitted)
+    if band is not None:
+        recorder.append(band)
+        t["bandwidth"] = fitted.get("bandwidth") or {}
+        if "high_hz" in band:
+            t["effective_bandwidth_hz"] = fitted["effective_bandwidth_hz"]
     if fitted.get("snr_db") is not None:
-        o["noise"] = {"kind": "recorded", "snr_db": fitted["snr_db"], "walk_sd_db": 0.0, "bursts_per_min": 0.0}
+        o["noise"] = {"kind": "none"}  # the noise is added by the recorder stage
+        noise = {"name": "add_noise", "snr_db": fitted["snr_db"], "walk_sd_db": 0.0, "bursts_per_min": 0.0}
         t["snr_db"] = fitted["snr_db"]
-        if fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir():
+        bank_s = float(fitted.get("noise_bank_s") or 0.0)
+        if fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir() and bank_s > 0:
             o["sources"] = {"noise": str(fitted["noise_bank"])}  # real noise carries its own level changes
-    bw = fitted.get("bandwidth") or {}
-    shares = None
-    if fitted.get("effective_bandwidth_hz") is not None:
-        edges = as_dist(fitted["effective_bandwidth_hz"]).sample_n(item_rng(0, "profile", "bandwidth"), 4000)
-        shares = {"narrowband": float(np.mean(edges <= 4600)),
-                  "wideband": float(np.mean((edges > 4600) & (edges <= 7500)))}
-    elif bw.get("choice"):  # class weights only: narrowband is telephone band, wider classes are rate-limited
-        w = dict(zip(bw["choice"], bw.get("weights") or [1.0] * len(bw["choice"])))
-        shares = {"narrowband": w.get("narrowband", 0.0) / sum(w.values()), "wideband": 0.0}
-    if shares is not None:
-        limited = shares["narrowband"] + shares["wideband"]
-        chain = []
-        if limited > 0:
-            chain.append({"name": "bandlimit", "p": round(limited, 6),
-                          "band": {"choice": ["narrowband", "wideband"],
-                                   "weights": [shares["narrowband"], shares["wideband"]]}})
-        o["channel"] = {"name": f"{name}_bandwidth", "legs": [{"name": "mono", "chain": chain}]}
-        t["bandwidth"] = bw
+        if bank_s < NOISE_BANK_MIN_S and fitted.get("noise_shape_db"):  # thin bank, or other noise: shape it
+            noise["shape_db"] = {int(k): float(v) for k, v in fitted["noise_shape_db"].items()}
+        recorder.append(noise)
+        if fitted.get("noise_tilt_db_per_oct") is not None:
+            t["noise_tilt_db_per_oct"] = fitted["noise_tilt_db_per_oct"]
+    if fitted.get("level_dbov") is not None:
+        recorder.append({"name": "calibrate_level", "target_dbov": fitted["level_dbov"]})
+    codec = codec_step(fitted.get("codec_family"))
+    if codec is not None:
+        recorder.append(codec)
+        t["codec_family"] = fitted["codec_family"]
+    o["channel"] = {"name": f"{name}_recorded", "legs": [{"name": "mono", "chain": []}], "recorder": recorder}
     sr = fitted.get("sample_rate") or {}
     if sr.get("choice"):
         weights = sr.get("weights") or [1.0] * len(sr["choice"])
@@ -91,8 +195,15 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         t["rt60_s"] = reverb.get("rt60_s")
     else:
         o["room"] = {"kind": "none"}
-    if fitted.get("turns") and scenario and scenario.get("name") in ("conversation", "meeting"):
-        o["scenario"] = {"turns": fitted["turns"]}
+    kind = (scenario or {}).get("name", "single_talker")
+    o["scenario"] = {}
+    if fitted.get("duration_s") is not None:
+        o["scenario"]["duration_s"] = fitted["duration_s"]
+        t["duration_s"] = fitted["duration_s"]
+        if kind in ("conversation", "meeting"):
+            o["scenario"]["exact_duration"] = True
+    if fitted.get("turns") and kind in ("conversation", "meeting"):
+        o["scenario"]["turns"] = fitted["turns"]
     return o
 
 

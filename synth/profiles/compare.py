@@ -10,8 +10,17 @@ of SNR, 0.1 s of RT60, the §8 figures of shared/research/profiles.md, an assump
 reported too, but with a few dozen recordings per side they mostly measure sample size, so they are
 not the verdict. Categorical features (bandwidth class, sample rate) use the total variation distance.
 
-Outputs (default folder ``<synthetic set>/compare``): compare.md, compare.json, one overlaid histogram
-PNG per feature; the summary table is also printed.
+A handful of real calls gives a handful of per-recording values, too few for a distribution. So the
+same comparison also runs on finer units: per ``WINDOW_S`` window (the estimators on each 3 s stretch,
+with the recording's speech activity) and per speech segment (P.56 level, SNR against the recording's
+noise floor, band edge of the segment's spectrum). One 30 s call gives ~10 windows and a dozen or more
+segments. Windows and segments of one recording are not independent, so their bootstrap intervals
+(resampling windows/segments) are narrower than the truth; they say how uncertain the distance is given
+those windows. A unit is "insufficient data" only with fewer than 2 values on a side.
+
+Outputs (default folder ``<synthetic set>/compare``): compare.md, compare.json (``features``: per
+recording; ``windows``, ``segments``: the finer units), one overlaid histogram PNG per feature; the
+summary tables are also printed.
 """
 
 from __future__ import annotations
@@ -25,10 +34,12 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import ks_2samp, wasserstein_distance
 
-from ..audio import atomic_write_text
+from ..audio import active_speech_level, atomic_write_text
 from ..errors import BadInput, SynthError
 from ..rng import item_rng
-from .fit import analyse_file, find_audio
+from .estimate import bandwidth, estimate_recording, long_term_spectrum
+from .fit import find_audio, read_recording, rttm_segments, rttm_vad
+from .vad import VadResult, detect_speech, mask_to_segments
 
 # feature -> (unit, W1 tolerance, histogram bin width)
 TOLERANCES = {
@@ -45,9 +56,44 @@ TOLERANCES = {
 }
 CATEGORICAL = {"bandwidth_class": 0.1, "sample_rate": 0.1}   # total variation tolerance
 N_BOOT = 1000
+WINDOW_S = 3.0
+MIN_SEGMENT_S = 0.5
+UNIT_FEATURES = ("speech_level_dbov", "snr_db", "noise_level_dbov", "effective_bandwidth_hz", "speech_activity")
 
 
-def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> list[dict]:
+def analyse_units(path: Path, rel: str, rttm: Path | None = None) -> dict[str, list[dict]]:
+    """Estimator rows for one recording at three units: the whole ``recording``, each ``window``
+    (WINDOW_S, the last one kept if >= half a window) and each speech ``segment`` (>= MIN_SEGMENT_S)."""
+    x, sr, raw = read_recording(path)
+    dur = len(x) / sr
+    v = rttm_vad(rttm_segments(rttm, path.stem), dur) if rttm is not None else detect_speech(x, sr)
+    whole = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
+    windows = []
+    per = int(round(WINDOW_S / v.frame_s))
+    for k, a in enumerate(range(0, len(v.probs), per)):
+        seg = x[int(a * v.frame_s * sr): int((a + per) * v.frame_s * sr)]
+        if len(seg) < 0.5 * WINDOW_S * sr or not (v.probs[a:a + per] >= 0.5).any():
+            continue
+        r = estimate_recording(seg, sr, vad=VadResult(v.probs[a:a + per], v.backend, v.frame_s))
+        windows.append({"file": rel, "window": k, **{f: r.get(f) for f in UNIT_FEATURES}})
+    segments = []
+    for a, b in mask_to_segments(v.probs >= 0.5, v.frame_s, min_speech_s=MIN_SEGMENT_S, min_silence_s=0.2):
+        seg = x[int(a * sr): int(b * sr)]
+        level = active_speech_level(seg, sr).level_dbov
+        if not np.isfinite(level):
+            continue
+        f, ltas = long_term_spectrum(seg, sr, None, v.frame_s)
+        segments.append({"file": rel, "start_s": round(a, 3), "speech_level_dbov": level,
+                         "snr_db": level - whole["noise_level_dbov"],
+                         "effective_bandwidth_hz": bandwidth(f, ltas, sr)["effective_bandwidth_hz"]})
+    return {"recording": [whole], "window": windows, "segment": segments}
+
+
+def _merge(units: list[dict]) -> dict[str, list[dict]]:
+    return {u: [r for d in units for r in d[u]] for u in ("recording", "window", "segment")}
+
+
+def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> dict[str, list[dict]]:
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(folder, "is not a folder", "pass a folder of real recordings")
@@ -55,21 +101,21 @@ def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> lis
     if not files:
         raise BadInput(folder, "contains no audio files", "pass a folder of real recordings")
     rttms = {p.stem: p for p in Path(rttm_folder).rglob("*.rttm")} if rttm_folder else {}
-    rows = []
+    units = []
     for i, p in enumerate(files):
         if log:
             log(f"real [{i + 1}/{len(files)}] {p.name}")
-        rows.append(analyse_file(p, p.relative_to(folder).as_posix(), None, rttms.get(p.stem))[0])
-    return rows
+        units.append(analyse_units(p, p.relative_to(folder).as_posix(), rttms.get(p.stem)))
+    return _merge(units)
 
 
-def analyse_set(set_dir: Path, log=None) -> list[dict]:
+def analyse_set(set_dir: Path, log=None) -> dict[str, list[dict]]:
     """Rows for a synthetic set: every item of its manifest.jsonl (audio_filepath relative to the set)."""
     set_dir = Path(set_dir)
     man = set_dir / "manifest.jsonl"
     if not man.is_file():
         raise BadInput(set_dir, "has no manifest.jsonl", "pass the folder a synth build wrote (it holds manifest.jsonl)")
-    rows = []
+    units = []
     lines = [ln for ln in man.read_text(encoding="utf-8").splitlines() if ln.strip()]
     for i, ln in enumerate(lines):
         try:
@@ -80,12 +126,12 @@ def analyse_set(set_dir: Path, log=None) -> list[dict]:
                            "rebuild the set or fix the manifest") from None
         if log:
             log(f"synthetic [{i + 1}/{len(lines)}] {rel}")
-        row = analyse_file(set_dir / rel, rel, None)[0]
-        row["id"] = item.get("id")
-        rows.append(row)
-    if not rows:
+        u = analyse_units(set_dir / rel, rel)
+        u["recording"][0]["id"] = item.get("id")
+        units.append(u)
+    if not units:
         raise BadInput(man, "lists no items", "build the set first")
-    return rows
+    return _merge(units)
 
 
 def _values(rows: list[dict], key: str) -> np.ndarray:
@@ -108,18 +154,25 @@ def _ci(stat, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> list[fl
     return [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))]
 
 
-def compare_rows(real: list[dict], synth: list[dict], seed: int = 0) -> list[dict]:
-    """One result per feature: n, medians, KS (stat, p, CI), W1 (value, CI), tolerance and verdict."""
+def compare_rows(real: list[dict], synth: list[dict], seed: int = 0, level: str = "recording") -> list[dict]:
+    """One result per feature: n, medians, KS (stat, p, CI), W1 (value, CI), tolerance and verdict.
+    ``level``: the unit the rows are (recording, window, segment); finer units compare the numeric
+    features they carry and no categories."""
     out = []
     for key, (unit, tol, _) in TOLERANCES.items():
+        if level != "recording" and key not in UNIT_FEATURES:
+            continue
         a, b = _values(real, key), _values(synth, key)
-        res = {"feature": key, "unit": unit, "tolerance": tol, "n_real": int(a.size), "n_synthetic": int(b.size)}
+        res = {"feature": key, "unit": unit, "tolerance": tol, "n_real": int(a.size), "n_synthetic": int(b.size),
+               "level": level}
         if a.size < 2 or b.size < 2:
-            out.append(res | {"verdict": "n/a (fewer than 2 values on a side)"})
+            if level != "recording" and a.size + b.size == 0:
+                continue
+            out.append(res | {"verdict": f"insufficient data (fewer than 2 {level}s on a side)"})
             continue
         ks = ks_2samp(a, b)
         w1 = float(wasserstein_distance(a, b))
-        rng = item_rng(seed, key, "compare/bootstrap")
+        rng = item_rng(seed, key if level == "recording" else f"{key}/{level}", "compare/bootstrap")
         res |= {"median_real": float(np.median(a)), "median_synthetic": float(np.median(b)),
                 "ks": float(ks.statistic), "ks_p": float(ks.pvalue),
                 "ks_ci": _ci(ks_stat, a, b, rng),
@@ -198,27 +251,39 @@ def plot_overlays(real: list[dict], synth: list[dict], folder: Path) -> list[Pat
 
 
 def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0, log=None) -> dict:
-    """Run the estimators on both sides, compare, write compare.md/json and plots into ``out_dir``."""
+    """Run the estimators on both sides, compare per recording, per window and per segment, write
+    compare.md/json and plots into ``out_dir``."""
     real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, log)
     set_dir = Path(set_dir)
     synth = analyse_set(set_dir, log) if (set_dir / "manifest.jsonl").is_file() else analyse_real(set_dir, None, log)
-    results = compare_rows(real, synth, seed)
+    results = compare_rows(real["recording"], synth["recording"], seed)
+    finer = {u: compare_rows(real[u], synth[u], seed, level=u) for u in ("window", "segment")}
     out = Path(out_dir) if out_dir else set_dir / "compare"
     out.mkdir(parents=True, exist_ok=True)
-    pngs = plot_overlays(real, synth, out / "plots")
+    pngs = plot_overlays(real["recording"], synth["recording"], out / "plots")
     table = summary_table(results)
+    tables = {u: summary_table(r) for u, r in finer.items()}
     n_match = sum(r["verdict"] == "match" for r in results)
     n_judged = sum(r["verdict"] in ("match", "differs") for r in results)
+    counts = {u: (len(real[u]), len(synth[u])) for u in ("recording", "window", "segment")}
     md = [f"# Real vs synthetic: {Path(real_folder).name} vs {set_dir.name}", "",
-          f"{len(real)} real recordings, {len(synth)} synthetic items; {n_match} of {n_judged} features match.", "",
+          f"{len(real['recording'])} real recordings, {len(synth['recording'])} synthetic items; {n_match} of "
+          f"{n_judged} per-recording features match.", "",
           "Match rule: Wasserstein-1 distance within the feature's tolerance (categorical: total variation). "
-          f"Intervals: {N_BOOT} bootstrap resamples of recordings, seed {seed}.", "", table, "", "## Plots", ""]
-    md += [f"![{p.stem}](plots/{p.name})" for p in pngs]
+          f"Intervals: {N_BOOT} bootstrap resamples of the unit compared, seed {seed}.", "",
+          "## Per recording", "", table, ""]
+    for u, t in tables.items():
+        md += [f"## Per {u} ({counts[u][0]} real / {counts[u][1]} synthetic)", "",
+               f"{WINDOW_S:g} s windows" if u == "window" else f"VAD/RTTM speech segments >= {MIN_SEGMENT_S:g} s",
+               "(not independent within a recording: intervals are optimistic)", "", t, ""]
+    md += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in pngs]
     atomic_write_text(out / "compare.md", "\n".join(md) + "\n")
-    payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": len(real), "n_synthetic": len(synth),
-               "seed": seed, "features": results}
+    payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": len(real["recording"]),
+               "n_synthetic": len(synth["recording"]), "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
+               "seed": seed, "features": results, "windows": finer["window"], "segments": finer["segment"]}
     atomic_write_text(out / "compare.json", json.dumps(payload, indent=1) + "\n")
-    return {"results": results, "table": table, "out": out, "n_match": n_match, "n_judged": n_judged}
+    return {"results": results, "finer": finer, "table": table, "tables": tables, "out": out, "n_match": n_match,
+            "n_judged": n_judged}
 
 
 def main(argv: list[str]) -> int:
@@ -234,6 +299,8 @@ def main(argv: list[str]) -> int:
         res = compare(args.real, args.synthetic, args.out, args.rttm, args.seed, log=lambda m: print(m, file=sys.stderr))
     except SynthError:
         raise
-    print(res["table"])
-    print(f"\n{res['n_match']} of {res['n_judged']} features match; report: {res['out'] / 'compare.md'}")
+    print("per recording:\n" + res["table"])
+    for u, t in res["tables"].items():
+        print(f"\nper {u}:\n{t}")
+    print(f"\n{res['n_match']} of {res['n_judged']} per-recording features match; report: {res['out'] / 'compare.md'}")
     return 0

@@ -33,7 +33,7 @@ import soundfile as sf
 
 from ..audio import atomic_write_text, load, power_db, write_audio
 from ..errors import BadInput, ConfigError, SynthError
-from .estimate import estimate_recording
+from .estimate import OCTAVES_HZ, estimate_recording
 from .vad import FRAME_S, VadResult, _runs, detect_speech
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".au", ".sph", ".w64", ".caf"}
@@ -49,6 +49,8 @@ FEATURES = {
     "effective_bandwidth_hz": ("effective_bandwidth_hz", 500.0, 100.0, (0.0, 48000.0)),
     "rt60_s": ("rt60_s", 0.05, 0.03, (0.0, 3.0)),
     "dc_offset": ("dc_offset", 0.002, 0.0005, (-1.0, 1.0)),
+    "low_band_rel_db": ("low_band_rel_db", 3.0, 2.0, (-80.0, 40.0)),
+    "duration_s": ("duration_s", 5.0, 1.0, (0.5, 3600.0)),
 }
 MIN_FOR_HISTOGRAM = 20
 DRY_RT60_S = 0.25          # blind RT60 of dry close-talk speech reads ~0.15-0.25 s: at or below = no room
@@ -100,6 +102,11 @@ def fit_dist(values, bin_width: float, min_sd: float, lo: float, hi: float) -> d
     sd = max(float(v.std(ddof=1)) if v.size > 1 else 0.0, min_sd)
     clip = [max(lo, float(v.min()) - 2 * sd), min(hi, float(v.max()) + 2 * sd)]
     return {"normal": [_r(float(v.mean())), _r(sd)], "clip": [_r(clip[0]), _r(clip[1])]}
+
+
+def _med(values) -> float | None:
+    v = [float(x) for x in values if x is not None and np.isfinite(x)]
+    return float(np.median(v)) if v else None
 
 
 def _r(x: float, nd: int = 4) -> float:
@@ -312,6 +319,8 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
     fitted["reverb"] = {"p": _r(len(wet) / len(rts), 3) if rts else None,
                         "rt60_s": fit_dist(wet, 0.05, 0.03, 0.0, 3.0) if wet else None}
     fitted["rt60_s"] = fit_dist(rts, 0.05, 0.03, 0.0, 3.0)
+    shape = {fc: _med([r.get(f"noise_band_{fc}hz_db") for r in rows]) for fc in OCTAVES_HZ}
+    fitted["noise_shape_db"] = {fc: _r(v, 2) for fc, v in shape.items() if v is not None} or None
     fitted["noise_bank"] = str(bank) if bank is not None else None
     fitted["noise_bank_s"] = _r(sum(r.get("noise_bank_s", 0.0) for r in rows), 1)
     fitted["speech_activity"] = {
@@ -348,14 +357,17 @@ REPORT_COLUMNS = [("file", "{}"), ("sample_rate", "{}"), ("duration_s", "{:.1f}"
 KEY_MAPPING = """\
 | fitted key | meaning | build config it feeds (wired by `profile=<file>`) |
 |---|---|---|
-| `level_dbov` | P.56 active speech level of the speech component, dBov | talker effect `speech_level.level_dbov` |
-| `snr_db` | active speech level minus mean noise power (add_noise's definition) | leg effect `add_noise.snr_db` |
+| `level_dbov` | P.56 active speech level of the speech component, dBov | talker `speech_level` and the recorder's final `calibrate_level` (the level as recorded) |
+| `snr_db` | active speech level minus mean noise power (add_noise's definition) | recorder `add_noise.snr_db` (after the band limit) |
 | `noise_bank` | folder of harvested non-speech FLACs + `manifest.jsonl` | noise source folder (`sources` noise path) |
+| `noise_shape_db` | median noise octave-band levels re the noise's total (dB) | `add_noise.shape_db` when the noise bank is thin (< 10 s): other noise is shaped to this spectrum |
+| `duration_s` | recording durations, s | `scenario.duration_s` (items last as long as the recordings) |
+| `low_band_rel_db` | speech level below 200 Hz re 300-1000 Hz, dB | band-limit low edge (300 Hz telephone high-pass when < -20 dB, else 50 Hz) |
 | `noise_level_dbov`, `noise_sd_db`, `noise_tilt_db_per_oct` | noise floor, its SD over 32 ms frames, spectral slope | checks only (implied by `snr_db` + noise bank); `noise_sd_db` can drive a noise-level random walk |
-| `bandwidth` | narrowband / wideband / fullband class weights | leg band-limit / codec choice (NB: 8 kHz telephony chain; WB: 16 kHz; FB: none) |
+| `bandwidth` | narrowband / wideband / fullband class weights | band-limit class when no edge was fitted (NB: 8 kHz; WB: 16 kHz; FB: none) |
 | `sample_rate` | file sample rates | `sample_rate` of the output |
-| `effective_bandwidth_hz` | measured band edge | band-limit cutoff when the lead's band-limit effect takes a cutoff |
-| `codec_family` | coarse family guesses (or "cannot tell") | informs the codec choice; never a codec by itself |
+| `effective_bandwidth_hz` | measured band edge | recorder `bandlimit.high_hz` (drawn per item; the refit edge lands within ~30 Hz) |
+| `codec_family` | coarse family guesses (or "cannot tell") | recorder `codec` drawing codecs of that family (synth.profiles.apply.CODEC_FAMILIES) for the share of recordings with a family |
 | `clipping.p`, `clipping.fraction` | share of recordings with saturation; fraction of samples clipped in those | `clipping.p`; the threshold/drive that yields that fraction (the clipping effect takes drive_db/threshold) |
 | `reverb.p`, `reverb.rt60_s` | share with blind RT60 > 0.25 s; RT60 of those | room effect `p` and `rt60_s` |
 | `rt60_s` | blind RT60 of all recordings (dry speech reads 0.15-0.25 s) | reference |

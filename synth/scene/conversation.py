@@ -69,6 +69,10 @@ class _TurnScenario:
     speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
     backchannel_max_s: float = 1.2
     allow_reuse: bool = True
+    # True: the item lasts exactly the drawn duration_s (as fixed-length recordings do): speech past
+    # duration_s - tail is cut at a word end (flagged truncated) or left out. False: the timeline
+    # reaches duration_s and lead/tail silence is added around it.
+    exact_duration: bool = False
 
     def __post_init__(self):
         for k, lo, hi in (("duration_s", 1, 3600), ("lead_s", 0, 30), ("tail_s", 0, 30)):
@@ -116,17 +120,24 @@ class _TurnScenario:
             raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
                               f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
         lead = float(self.lead_s.sample(rng))
+        tail = float(self.tail_s.sample(rng))
+        limit = target - lead - tail if self.exact_duration else float("inf")
         talkers = []
         for i, s in enumerate(spk_ids):
             meta = pool.by_speaker[s][0].meta
             utts = []
             for t in (t for t in timeline if t.speaker == i):
                 u, reused = t.ref
+                cut_s = t.truncate_at_s
+                if t.start_s + (u.duration_s if cut_s is None else cut_s) > limit:  # past a fixed-length end
+                    cut_s = limit - t.start_s if cut_at(u.words, limit - t.start_s) is not None else None
+                    if cut_s is None:
+                        continue
                 entry = {"source_id": u.id, "path": u.rel_path, "start_s": round(lead + t.start_s, 4),
                          "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
                          "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
-                if t.truncate_at_s is not None:
-                    c = cut_at(u.words, t.truncate_at_s)
+                if cut_s is not None:
+                    c = cut_at(u.words, cut_s)
                     entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
                                  truncated=True, partial_word=c.partial_word)
                 if reused:
@@ -139,8 +150,10 @@ class _TurnScenario:
         talkers = [t for t in talkers if t["utterances"]]
         for k, t in enumerate(talkers):
             t["label"] = LABELS[k]
+        if self.exact_duration and talkers:
+            return {"duration_s": round(target, 4), "talkers": talkers, "target_duration_s": round(target, 4)}
         end = max(t.end_s for t in timeline)
-        return {"duration_s": round(lead + end + float(self.tail_s.sample(rng)), 4), "talkers": talkers}
+        return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
 
 
 class _OutOfSpeech(Exception):

@@ -13,7 +13,12 @@ from .speakers import check_speakers, sample_speakers
 class SingleTalker:
     """One speaker per item. ``utterances`` (count), ``pause_s`` between them, ``lead_s`` of silence
     before the first and ``tail_s`` after the last (room for reverberation tails), all in seconds;
-    ``max_duration_s`` caps the item (utterances that would pass it are not added)."""
+    ``max_duration_s`` caps the item (utterances that would pass it are not added).
+
+    ``duration_s`` (a distribution, s; None = off): the item lasts this long, as fixed-length production
+    recordings do (a profile fitted from real calls sets it). Utterances of the speaker are added in random
+    order while they fit before ``duration_s - tail``; ``utterances`` and ``max_duration_s`` are then unused.
+    An item whose first utterance alone is longer keeps that utterance whole."""
 
     name: str = "single_talker"
     utterances: Any = field(default_factory=lambda: {"choice": [1, 2, 3]})
@@ -21,6 +26,7 @@ class SingleTalker:
     lead_s: Any = (0.2, 0.6)
     tail_s: Any = (0.4, 0.8)
     max_duration_s: float = 30.0
+    duration_s: Any = None
     speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
 
     def __post_init__(self):
@@ -30,10 +36,14 @@ class SingleTalker:
         max_s = number_field("scenario.max_duration_s", self.max_duration_s, 0.1, 3600)
         object.__setattr__(self, "max_duration_s", max_s)
         check_speakers(self.speakers)
+        if self.duration_s is not None:
+            object.__setattr__(self, "duration_s", dist_field("scenario.duration_s", self.duration_s, 0.5, 3600))
 
     def sample(self, rng, pool, sr: int) -> dict:
         speaker = sample_speakers(rng, pool, 1, dict(self.speakers).get("weights"))[0]
         own = pool.by_speaker[speaker]
+        if self.duration_s is not None:
+            return self._sample_fixed_length(rng, speaker, own)
         k = min(int(self.utterances.sample(rng)), len(own))
         chosen = [own[i] for i in rng.choice(len(own), size=k, replace=False)]
         t = float(self.lead_s.sample(rng))
@@ -46,8 +56,29 @@ class SingleTalker:
                          "truncated": False, "backchannel": False})
             t += u.duration_s + float(self.pause_s.sample(rng))
         end = utts[-1]["start_s"] + chosen[len(utts) - 1].duration_s + float(self.tail_s.sample(rng))
+        return self._scene(round(end, 4), speaker, own, utts)
+
+    def _sample_fixed_length(self, rng, speaker: str, own: list) -> dict:
+        target = float(self.duration_s.sample(rng))
+        t = float(self.lead_s.sample(rng))
+        tail = float(self.tail_s.sample(rng))
+        utts = []
+        for i in rng.permutation(len(own)):
+            u = own[int(i)]
+            if utts and t + u.duration_s > target - tail:
+                break
+            utts.append({"source_id": u.id, "path": u.rel_path, "start_s": round(t, 4), "src_start_s": 0.0,
+                         "src_end_s": u.duration_s, "text": u.text, "words": u.words,
+                         "truncated": False, "backchannel": False})
+            t += u.duration_s + float(self.pause_s.sample(rng))
+        last = utts[-1]["start_s"] + utts[-1]["src_end_s"]
+        return {**self._scene(round(max(target, last + tail), 4), speaker, own, utts),
+                "target_duration_s": round(target, 4)}
+
+    @staticmethod
+    def _scene(duration_s: float, speaker: str, own: list, utts: list) -> dict:
         meta = own[0].meta
-        return {"duration_s": round(end, 4), "talkers": [{
+        return {"duration_s": duration_s, "talkers": [{
             "label": "A", "role": "talker", "leg": 0, "source_speaker": speaker,
             "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
             "utterances": utts, "effects": []}]}

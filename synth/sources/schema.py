@@ -30,11 +30,13 @@ META_KEYS = ("gender", "accent", "language", "license", "corpus", "transcript_st
 Report = Callable[[BadInput], None]  # raises in error mode, records the skip in skip mode
 
 
-def read_rows(path: Path, bad: Report) -> list[tuple[str, dict]]:
+def read_rows(path: Path, bad: Report | None = None) -> list[tuple[str, dict]]:
     """``(where, row)`` for each non-empty line of a JSONL manifest that is a JSON object.
 
-    A line that is not JSON, or is JSON but not an object (``null``, a list, a number), is reported.
+    A line that is not JSON, or is JSON but not an object (``null``, a list, a number), is reported to
+    ``bad`` (default: raised).
     """
+    bad = bad or _raise
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -51,6 +53,10 @@ def read_rows(path: Path, bad: Report) -> list[tuple[str, dict]]:
             continue
         rows.append((where, row))
     return rows
+
+
+def _raise(err: BadInput) -> None:
+    raise err
 
 
 def _json_type(v: Any) -> str:

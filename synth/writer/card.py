@@ -44,6 +44,40 @@ def histograms(items: list[dict]) -> dict:
     return out
 
 
+REUSE_WARN = 0.1   # share of segments repeating an earlier utterance of the same item
+
+
+def source_warnings(items: list[dict]) -> dict:
+    """Is the source speech enough for what was asked? The share of segments that repeat an utterance
+    already used earlier in the same item (a conversation looping a talker's few files), and the talkers
+    who speak several segments of an item from one single source file."""
+    n_seg = reused = 0
+    one_file: set[str] = set()
+    for it in items:
+        seen: set = set()
+        files: dict[str, set] = {}
+        counts: Counter = Counter()
+        for s in sorted(it["segments"], key=lambda s: s["start"]):
+            n_seg += 1
+            reused += s["source_id"] in seen
+            seen.add(s["source_id"])
+            files.setdefault(s["source_speaker"], set()).add(s["source_id"])
+            counts[s["source_speaker"]] += 1
+        one_file |= {spk for spk, f in files.items() if len(f) == 1 and counts[spk] >= 2}
+    share = reused / n_seg if n_seg else 0.0
+    warnings = []
+    if share > REUSE_WARN:
+        warnings.append(f"{100 * share:.0f}% of segments repeat an utterance already used earlier in the same item: "
+                        "the talkers' source speech is too little for the item durations asked; add speech per "
+                        "speaker or shorten the items")
+    if one_file:
+        warnings.append(f"{len(one_file)} talker(s) speak several segments of an item from one single source file "
+                        f"({', '.join(sorted(one_file)[:5])}{', ...' if len(one_file) > 5 else ''}): listeners and ASR "
+                        "hear the same recording repeated")
+    return {"segments": n_seg, "reused_segments": reused, "reused_share": round(share, 4),
+            "one_file_talkers": sorted(one_file), "warnings": warnings}
+
+
 def write_card(out_dir: Path, items: list[dict], plan_info: dict) -> dict:
     """Write card.json and card.md. ``plan_info``: generator, config, sources (licenses), skipped, extra."""
     used_sources = sorted({s["source_id"] for it in items for s in it["segments"]})
@@ -58,6 +92,7 @@ def write_card(out_dir: Path, items: list[dict], plan_info: dict) -> dict:
         "source_utterances_used": len(used_sources),
         "speakers_used": len({s["source_speaker"] for it in items for s in it["segments"]}),
         "skipped_inputs": plan_info.get("skipped", []),
+        "source_sufficiency": source_warnings(items),
         "histograms": histograms(items),
         "slices": {k: dict(Counter(str(it["slice"].get(k)) for it in items)) for k in
                    sorted({k for it in items for k in it.get("slice", {})})},
@@ -80,6 +115,9 @@ def card_markdown(card: dict) -> str:
                if "set_on_command_line" in (card.get("profile") or {}) else []),
              "", "## Sources and licenses", "", "| kind | source | license | files |", "|---|---|---|---|"]
     lines += [f"| {s['kind']} | {s['source']} | {s['license']} | {s['files']} |" for s in card["sources"]]
+    suff = card.get("source_sufficiency") or {}
+    if suff.get("warnings"):
+        lines += ["", "## Warnings: too little source speech", ""] + [f"- **{w}**" for w in suff["warnings"]]
     lines += ["", "Check each license before redistributing this set; sets inherit their sources' terms.",
               "", "## Skipped inputs", ""]
     lines += [f"- `{s['path']}`: {s['problem']}" for s in card["skipped_inputs"]] or ["None."]
@@ -106,6 +144,10 @@ def card_markdown(card: dict) -> str:
         fmt = lambda q: " / ".join(f"{q[k]:g}" for k in ("mean", "p10", "p50", "p90")) if q else "-"
         for k, v in card["targets"].items():
             applied = f"{v['p_target']:g} / {v['p_realized']:g}" if "p_target" in v else "-"
+            if "note" in v or "families" in v:
+                what = v.get("note") or "codecs: " + ", ".join(v["families"])
+                lines.append(f"| {k} | `{v['config']}` | {what} | | | {applied} |")
+                continue
             lines.append(f"| {k} | `{v['config']}` | {fmt(v.get('target'))} | {fmt(v.get('realized'))} | "
                          f"{v.get('ks', '-')} | {applied} |")
     if card.get("speaker_mix"):
