@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,16 +138,13 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     return SpeechLevel(float(levels[-1]), acts[-1] / n)
 
 
-def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> str:
-    """Write 16-bit FLAC or WAV atomically (temp file in the same folder, then rename).
+def encode_audio(samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> bytes:
+    """Encode 16-bit FLAC or WAV in memory.
 
     ``samples`` is mono (T,) or (C, T). ``tags`` go into the file's own metadata (libsndfile string
     fields: title, comment, software, ...); synth uses them to mark every file as synthetic.
-    Bytes depend only on the samples and tags, so the same render gives the same file. Returns the
-    file's SHA-256.
+    Bytes depend only on the samples and tags, so the same render gives the same file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = np.asarray(samples, dtype=np.float32)
     data = data.T if data.ndim == 2 else data
     buf = io.BytesIO()
@@ -155,18 +153,27 @@ def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tag
         for key, value in (tags or {}).items():
             setattr(f, key, str(value))
         f.write(np.clip(data, -1.0, 1.0))
-    atomic_write_bytes(path, buf.getvalue())
-    return hashlib.sha256(buf.getvalue()).hexdigest()
+    return buf.getvalue()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> str:
+    """Write :func:`encode_audio`'s bytes atomically (temp file in the same folder, then rename).
+    Returns the file's SHA-256."""
+    data = encode_audio(samples, sr, fmt, tags)
+    atomic_write_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w"):
+    """Open ``path`` for writing so that readers see either the old file or the whole new one: writes go
+    to a temp file in the same folder, renamed over ``path`` when the block exits without an error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; sets are meant to be shared
@@ -174,6 +181,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

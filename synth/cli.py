@@ -7,10 +7,10 @@ bad input or config print as one line and exit with code 2.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from pathlib import Path
 
+from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
 from .errors import SynthError
 
 COMMANDS = {
@@ -24,14 +24,6 @@ COMMANDS = {
     "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
 }
-
-
-def conf_dir() -> Path:
-    here = Path(os.environ.get("SYNTH_CONF", Path(__file__).resolve().parents[1] / "conf"))
-    if not (here / "config.yaml").exists():
-        raise SynthError(f"config folder {here} not found; install synth from its repository with "
-                         "`pip install -e .` or set SYNTH_CONF=<path to conf/>")
-    return here
 
 
 def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:

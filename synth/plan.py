@@ -27,7 +27,7 @@ SCENARIOS = {"single_talker": ("synth.scene.single_talker", "SingleTalker", "st"
              "meeting": ("synth.scene.conversation", "MeetingScenario", "meet")}
 
 # keys that do not change a single output byte
-NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items")
+NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items", "executor")
 
 
 def plain(cfg: Any) -> Any:
@@ -37,6 +37,7 @@ def plain(cfg: Any) -> Any:
 def config_hash(cfg: dict) -> str:
     c = {k: v for k, v in cfg.items() if k not in NON_OUTPUT_KEYS}
     c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
+    c["output"] = {k: v for k, v in (c.get("output") or {}).items() if k not in ("shard_size", "container")}  # how stored
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
 from .audio import atomic_write_text
-from .build import Job, SetInfo, write_item
 from .context import RenderContext
 from .errors import BadInput
+from .executor import make_executor
 from .progress import progress_bar
+from .writer.item import Job, SetInfo, write_item
 
 
 def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[float]:
@@ -45,17 +45,14 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
     info = SetInfo(cfg, g["config_hash"], g)
     out_dir.mkdir(parents=True, exist_ok=True)
     chunks = [lines[i: i + 4] for i in range(0, len(lines), 4)]
-    with progress_bar(len(lines), label="re-rendering") as bar:
-        if workers <= 1:
-            results = map(partial(_render_many, info, out_dir, sources_root), chunks)
-            for durs in results:
+    executor = make_executor({"workers": workers})
+    try:
+        with progress_bar(len(lines), label="re-rendering") as bar:
+            for durs in executor.map_ordered(partial(_render_many, info, out_dir, sources_root), chunks):
                 for d in durs:
                     bar.advance(d)
-        else:
-            with ProcessPoolExecutor(workers) as pool:
-                for durs in pool.map(partial(_render_many, info, out_dir, sources_root), chunks):
-                    for d in durs:
-                        bar.advance(d)
+    finally:
+        executor.close()
     new = [json.loads((out_dir / ".parts" / f"{l['id']}.json").read_text()) for l in lines]
     atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in new))
     for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from .build import sha256_file
+from .audio import sha256_file
 
 REQUIRED = {"id": str, "audio_filepath": str, "duration": (int, float), "sample_rate": int, "num_channels": int,
             "text": str, "segments": list, "conditions": dict, "slice": dict, "synthetic": bool,

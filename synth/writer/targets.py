@@ -12,6 +12,7 @@ from scipy.stats import ks_2samp
 
 from ..dist import as_dist
 from ..rng import item_rng
+from .card import SetSummary
 
 # (config path, condition key, effect probability path)
 QUANTITIES = [(("level", "speech_dbov"), "speech_level_dbov", None),
@@ -28,13 +29,23 @@ def _get(cfg: dict, path: tuple):
     return node
 
 
-def _q(x) -> dict:
+def _q(x, mean: float | None = None) -> dict:
     x = np.asarray(x, dtype=float)
-    return {"mean": round(float(x.mean()), 3), "p10": round(float(np.quantile(x, 0.1)), 3),
+    return {"mean": round(float(x.mean() if mean is None else mean), 3), "p10": round(float(np.quantile(x, 0.1)), 3),
             "p50": round(float(np.quantile(x, 0.5)), 3), "p90": round(float(np.quantile(x, 0.9)), 3)}
 
 
-def targets_vs_realized(cfg: dict, items: list[dict]) -> dict:
+def quantity_keys() -> tuple[str, ...]:
+    """The condition keys whose realized values the card compares with their targets."""
+    return tuple(key for _, key, _ in QUANTITIES)
+
+
+def speaker_keys(cfg: dict) -> tuple[str, ...]:
+    return tuple(((cfg.get("scenario") or {}).get("speakers") or {}).get("weights") or {})
+
+
+def targets_vs_realized(cfg: dict, summary: SetSummary) -> dict:
+    """Realized quantiles (from the summary's deterministic sketch: exact below 20,000 items) and KS."""
     out = {}
     for path, key, p_path in QUANTITIES:
         spec = _get(cfg, path)
@@ -44,30 +55,29 @@ def targets_vs_realized(cfg: dict, items: list[dict]) -> dict:
             target = as_dist(spec).sample_n(item_rng(0, "card", key), 4000).astype(float)
         except (TypeError, ValueError):
             continue
-        realized = [it["conditions"][key] for it in items
-                    if isinstance(it["conditions"].get(key), (int, float)) and np.isfinite(it["conditions"][key])]
-        row = {"config": ".".join(path), "target": _q(target), "n_realized": len(realized)}
+        sketch = summary.quantities[key]
+        realized = sketch.values()
+        row = {"config": ".".join(path), "target": _q(target), "n_realized": sketch.n}
         if p_path and _get(cfg, p_path) is not None:
             row["p_target"] = float(_get(cfg, p_path))
-            row["p_realized"] = round(len(realized) / max(1, len(items)), 3)
+            row["p_realized"] = round(sketch.n / max(1, summary.n_items), 3)
         if realized:
-            row["realized"] = _q(realized)
+            row["realized"] = _q(realized, sketch.mean)
             row["ks"] = round(float(ks_2samp(realized, target).statistic), 3)
         out[key] = row
     return out
 
 
-def speaker_mix(cfg: dict, items: list[dict]) -> dict:
+def speaker_mix(cfg: dict, summary: SetSummary) -> dict:
     """Realized share of talkers per metadata value next to ``scenario.speakers.weights`` (normalized).
 
     Counted over talkers (one per talker per item), the unit the weights are sampled in."""
     weights = ((cfg.get("scenario") or {}).get("speakers") or {}).get("weights") or {}
-    talkers = [t.get("speaker_meta") or {} for it in items for t in it["recipe"]["talkers"]]
     out = {}
     for key, table in weights.items():
         total = sum(float(v) for v in table.values()) or 1.0
-        values = ["unknown" if m.get(key) in (None, "", "?") else str(m.get(key)) for m in talkers]
+        counts = summary.speaker_values[key]
         out[key] = {str(v): {"target": round(float(w) / total, 3),
-                             "realized": round(values.count(str(v)) / max(1, len(values)), 3)}
+                             "realized": round(counts[str(v)] / max(1, summary.n_talkers), 3)}
                     for v, w in table.items()}
     return out
