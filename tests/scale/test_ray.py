@@ -78,3 +78,9 @@ def test_killed_ray_build_resumes(cluster, tmp_path):
     a, b = files(killed), files(clean)
     assert a.keys() == b.keys() and [k for k in a if a[k] != b[k]] == []
     assert len(json.loads((killed / "shards.json").read_text())["shards"]) == 12 and validate_set(killed) == []
+
+
+def test_asking_for_more_cpus_than_the_cluster_has_is_a_config_error(cluster, tmp_path):
+    from synth.errors import ConfigError
+    with pytest.raises(ConfigError, match="executor.num_cpus=64: the Ray cluster has 2 CPUs"):
+        build_set(tmp_path / "too_many", "n_items=2", "executor=ray", "executor.num_cpus=64")
