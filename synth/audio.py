@@ -98,9 +98,10 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     2x (6 dB) apart; the active level is where the level measured over active samples sits 15.9 dB
     above the threshold, interpolated between thresholds. Silent input gives -inf.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
     n = len(x)
-    energy = float(np.sum(x * x))
+    energy = float(np.sum(np.square(x, dtype=np.float64)))  # squares in float64 without a float64 copy of x
     if n == 0 or energy <= 0:
         return SpeechLevel(float("-inf"), 0.0)
     g = np.exp(-1.0 / (sr * 0.03))

@@ -37,12 +37,15 @@ class AddNoiseParams:
 
 def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) -> np.ndarray:
     """``length`` samples of ``noise`` starting at ``offset``, wrapping around with equal-power crossfades."""
-    out = noise[offset:]
-    while len(out) < length:
-        c = min(fade, len(out), len(noise))
+    out = np.empty(max(length, len(noise) - offset) + len(noise), dtype=noise.dtype)
+    m = len(noise) - offset                      # samples written so far
+    out[:m] = noise[offset:]
+    while m < length:
+        c = min(fade, m, len(noise))
         t = np.linspace(0.0, np.pi / 2, c, dtype=np.float32)
-        joint = out[len(out) - c:] * np.cos(t) + noise[:c] * np.sin(t)
-        out = np.concatenate([out[: len(out) - c], joint, noise[c:]])
+        out[m - c: m] = out[m - c: m] * np.cos(t) + noise[:c] * np.sin(t)
+        out[m: m + len(noise) - c] = noise[c:]
+        m += len(noise) - c
     return out[:length]
 
 
