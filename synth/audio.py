@@ -108,7 +108,7 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     # the envelope is smoothed with a 30 ms time constant, so the threshold tests can run on every `dec`-th
     # sample (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec`.
     dec = max(1, sr // 2000)
-    qd = _smoothed_every(np.abs(x), g, dec)
+    qd = _smoothed_every(np.abs(x, dtype=np.float64), g, dec)
     hang = max(1, int(round(0.2 * sr / dec)))
     # "exceeded within the last 0.2 s" (hangover): a causal running max over the envelope.
     qmax = np.sort(maximum_filter1d(qd, size=hang, origin=(hang - 1) // 2, mode="nearest"))
