@@ -89,6 +89,7 @@ class RayActors:
         self.workers = int(num_cpus or cpus)
         actor = ray.remote(num_cpus=1)(TaskRunner)
         self._actors = [actor.remote() for _ in range(self.workers)]
+        ray.get([a.__ray_ready__.remote() for a in self._actors])  # started (or failed) before the first chunk
 
     def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
         ray = self._ray
