@@ -37,7 +37,9 @@ class AddNoiseParams:
 
 def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) -> np.ndarray:
     """``length`` samples of ``noise`` starting at ``offset``, wrapping around with equal-power crossfades."""
-    out = np.empty(max(length, len(noise) - offset) + len(noise), dtype=noise.dtype)
+    if len(noise) - offset >= length:
+        return noise[offset: offset + length]
+    out = np.empty(length + len(noise), dtype=noise.dtype)
     m = len(noise) - offset                      # samples written so far
     out[:m] = noise[offset:]
     while m < length:
