@@ -1,9 +1,16 @@
-"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second) and peak memory.
+"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second), peak memory, and the
+I/O floor of the same items (decode their sources, encode and write their outputs, no effects).
 
 Default: 200 single-talker items with recorded noise and a cached simulated room (the pool is simulated
 once before timing, as any second build of the same config would find it cached).
 
-    python scripts/bench_build.py [--n 200] [--workers 1] [extra hydra overrides...]
+    python scripts/bench_build.py [--n 200] [--workers 1] [--executor local|ray] [hydra overrides...]
+    python scripts/bench_build.py --baseline /path/to/old/checkout scenario=conversation   # before/after
+
+``--executor ray`` starts a private Ray cluster of ``--workers`` CPUs (its startup is reported apart);
+Ray's workers are not children of this process, so compare executors by wall time (``rtf_wall``).
+``--baseline`` runs that checkout's own bench script and this one alternately, ``--repeat`` times each, in
+subprocesses of this one run, and prints the runs side by side (their spread shows the machine's noise).
 """
 
 from __future__ import annotations
@@ -12,17 +19,25 @@ import argparse
 import json
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from synth.audio import atomic_write_bytes, encode_audio, resample  # noqa: E402
 from synth.build import finish, jobs_for, run_jobs  # noqa: E402
 from synth.cli import compose_config  # noqa: E402
-from synth.plan import make_plan  # noqa: E402
+from synth.context import RenderContext  # noqa: E402
+from synth.executor import make_executor  # noqa: E402
+from synth.plan import make_plan, sample_recipe  # noqa: E402
+from synth.writer.item import SetInfo, file_tags  # noqa: E402
+from synth.writer.shards import ShardLayout  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -30,34 +45,97 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("overrides", nargs="*", default=["room=simulated", "room.p=1.0", "noise=recorded"])
-    a = ap.parse_args()
+def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
+    """What any build of these items must do: decode the sources it reads (speech, noise) with the same
+    file cache a worker keeps, place the speech on the timeline, encode the output with its tags, write it."""
+    info = SetInfo.of(plan)
+    ctx = RenderContext(plan.pools.root)
+    for item_id, r in recipes:
+        sr = int(r["sample_rate"])
+        y = np.zeros(int(round(r["duration_s"] * sr)), dtype=np.float32)
+        for t in r["talkers"]:
+            for u in t["utterances"]:
+                seg = ctx.load(u["path"], sr)[int(round(u["src_start_s"] * sr)): int(round(u["src_end_s"] * sr))]
+                at = int(round(u["start_s"] * sr))
+                seg = seg[: max(0, len(y) - at)]
+                y[at: at + len(seg)] += seg
+        for leg in r["legs"]:
+            for e in leg["effects"]:
+                if e["name"] == "add_noise" and e["params"].get("noise_path"):
+                    ctx.load(e["params"]["noise_path"], sr)
+        out_sr = int((r.get("output") or {}).get("sample_rate") or sr)
+        atomic_write_bytes(out / "audio" / f"{item_id}.{info.fmt}",
+                           encode_audio(resample(y, sr, out_sr), out_sr, info.fmt, file_tags(info, item_id)))
+
+
+def measure(a) -> dict:
     out = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
-        cfg = compose_config([f"n_items={a.n}", f"workers={a.workers}", f"out_dir={out}",
-                              f"sources.root={REPO.parent / 'shared' / 'corpus'}", *a.overrides])
+        executor = ["executor=ray", "executor.address=local", f"executor.num_cpus={a.workers}"] \
+            if a.executor == "ray" else []
+        cfg = compose_config([f"n_items={a.n}", f"workers={a.workers}", f"out_dir={out / 'set'}",
+                              f"sources.root={REPO.parent / 'shared' / 'corpus'}", *executor, *a.overrides])
         t0 = time.perf_counter()
         plan = make_plan(cfg)  # builds pools and the RIR pool (cached on disk after the first run)
         setup_s = time.perf_counter() - t0
         jobs = jobs_for(plan)
+        recipes = [(j.item_id, sample_recipe(plan, j.item_id)) for j in jobs]
+        c0 = cpu_seconds()
+        io_floor(plan, recipes, out / "floor")
+        floor_cpu = cpu_seconds() - c0
+        t0 = time.perf_counter()
+        ex = make_executor(plan.cfg)
+        start_s = time.perf_counter() - t0
+        (out / "set").mkdir()
         c0, w0 = cpu_seconds(), time.perf_counter()
-        run_jobs(plan, out, jobs, a.workers)
-        items = finish(plan, out, jobs)
+        try:
+            run_jobs({None: plan}, out / "set", jobs, ex, ShardLayout.of(plan.cfg))
+        finally:
+            ex.close()
+        summary = finish(plan, out / "set", jobs)
         cpu, wall = cpu_seconds() - c0, time.perf_counter() - w0
-        audio_s = sum(it["duration"] for it in items)
+        audio_s = summary.total_duration
         peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-        result = {"items": len(items), "audio_s": round(audio_s, 1), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
-                  "rtf_per_core": round(audio_s / cpu, 1), "rtf_wall": round(audio_s / wall, 1),
-                  "peak_rss_mb": round(peak_mb, 1), "setup_s": round(setup_s, 2), "workers": a.workers,
-                  "overrides": a.overrides}
-        print(json.dumps(result, indent=2))
+        return {"items": summary.n_items, "audio_s": round(audio_s, 1), "cpu_s": round(cpu, 2),
+                "wall_s": round(wall, 2), "rtf_per_core": round(audio_s / cpu, 1), "rtf_wall": round(audio_s / wall, 1),
+                "io_floor_cpu_s": round(floor_cpu, 2), "io_floor_rtf_per_core": round(audio_s / floor_cpu, 1),
+                "build_over_floor": round(cpu / floor_cpu, 2), "peak_rss_mb": round(peak_mb, 1),
+                "setup_s": round(setup_s, 2), "executor_start_s": round(start_s, 2), "executor": a.executor,
+                "workers": a.workers, "overrides": a.overrides}
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def compare(a) -> None:
+    """Baseline and current bench scripts alternately, each in its own subprocess, side by side."""
+    rest = [f"--n={a.n}", f"--workers={a.workers}", *a.overrides]
+    runs = {"baseline": [], "current": []}
+    for _ in range(a.repeat):
+        for name, script in (("baseline", Path(a.baseline) / "scripts" / "bench_build.py"),
+                             ("current", Path(__file__).resolve())):
+            res = subprocess.run([sys.executable, str(script), *rest], cwd=script.parents[1], check=True,
+                                 capture_output=True, text=True)
+            runs[name].append(json.loads(res.stdout[res.stdout.index("{"):]))
+    rtf = {k: [r["rtf_per_core"] for r in v] for k, v in runs.items()}
+    print(json.dumps({"rtf_per_core": rtf, "speedup_of_medians": round(np.median(rtf["current"]) /
+                                                                        np.median(rtf["baseline"]), 2),
+                      "current": runs["current"][-1]}, indent=2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--executor", choices=("local", "ray"), default="local")
+    ap.add_argument("--baseline", default=None, help="an older checkout to compare against (before/after)")
+    ap.add_argument("--repeat", type=int, default=2, help="with --baseline: runs of each, alternating")
+    ap.add_argument("overrides", nargs="*", default=["room=simulated", "room.p=1.0", "noise=recorded"])
+    a = ap.parse_args()
+    if a.baseline:
+        compare(a)
+    else:
+        print(json.dumps(measure(a), indent=2))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,18 +98,17 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     2x (6 dB) apart; the active level is where the level measured over active samples sits 15.9 dB
     above the threshold, interpolated between thresholds. Silent input gives -inf.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
     n = len(x)
-    energy = float(np.sum(x * x))
+    energy = float(np.sum(np.square(x, dtype=np.float64)))  # squares in float64 without a float64 copy of x
     if n == 0 or energy <= 0:
         return SpeechLevel(float("-inf"), 0.0)
     g = np.exp(-1.0 / (sr * 0.03))
-    # the two cascaded one-pole smoothers as one second-order section (same result, half the passes)
-    q = lfilter([(1 - g) ** 2], [1, -2 * g, g * g], np.abs(x))
-    # q is smoothed with a 30 ms time constant, so the threshold tests can run on every `dec`-th sample
-    # (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec` samples.
+    # the envelope is smoothed with a 30 ms time constant, so the threshold tests can run on every `dec`-th
+    # sample (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec`.
     dec = max(1, sr // 2000)
-    qd = q[::dec]
+    qd = _smoothed_every(np.abs(x, dtype=np.float64), g, dec)
     hang = max(1, int(round(0.2 * sr / dec)))
     # "exceeded within the last 0.2 s" (hangover): a causal running max over the envelope.
     qmax = np.sort(maximum_filter1d(qd, size=hang, origin=(hang - 1) // 2, mode="nearest"))
@@ -137,16 +137,31 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     return SpeechLevel(float(levels[-1]), acts[-1] / n)
 
 
-def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> str:
-    """Write 16-bit FLAC or WAV atomically (temp file in the same folder, then rename).
+def _smoothed_every(u: np.ndarray, g: float, dec: int) -> np.ndarray:
+    """Samples 0, dec, 2*dec, ... of ``u`` through two cascaded one-pole smoothers (pole ``g``, unit DC gain),
+    computed a block of ``dec`` samples at a time: the smoothers' state (p, q) advances over a block by the
+    matrix power A^dec plus the block's inputs weighted by A^(dec-j) B. The same values as running the
+    smoothers on every sample, at ~1/dec of the recursive work."""
+    a_mat = np.array([[g, 0.0], [(1 - g) * g, g]])
+    b_vec = np.array([1 - g, (1 - g) ** 2])
+    w = np.stack([np.linalg.matrix_power(a_mat, dec - j) @ b_vec for j in range(1, dec + 1)], axis=1)  # (2, dec)
+    m = (len(u) - 1) // dec                       # whole blocks after sample 0
+    e = np.empty((m + 1, 2))
+    e[0] = b_vec * u[0]
+    e[1:] = np.einsum("bj,kj->bk", u[1: 1 + m * dec].reshape(m, dec), w)  # einsum: no BLAS threads
+    ad = g ** dec                                 # A^dec = [[ad, 0], [c, ad]]
+    c = dec * (1 - g) * g ** dec
+    p = lfilter([1.0], [1.0, -ad], e[:, 0])
+    return lfilter([1.0], [1.0, -ad], e[:, 1] + c * np.concatenate([[0.0], p[:-1]]))
+
+
+def encode_audio(samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> bytes:
+    """Encode 16-bit FLAC or WAV in memory.
 
     ``samples`` is mono (T,) or (C, T). ``tags`` go into the file's own metadata (libsndfile string
     fields: title, comment, software, ...); synth uses them to mark every file as synthetic.
-    Bytes depend only on the samples and tags, so the same render gives the same file. Returns the
-    file's SHA-256.
+    Bytes depend only on the samples and tags, so the same render gives the same file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = np.asarray(samples, dtype=np.float32)
     data = data.T if data.ndim == 2 else data
     buf = io.BytesIO()
@@ -155,18 +170,27 @@ def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tag
         for key, value in (tags or {}).items():
             setattr(f, key, str(value))
         f.write(np.clip(data, -1.0, 1.0))
-    atomic_write_bytes(path, buf.getvalue())
-    return hashlib.sha256(buf.getvalue()).hexdigest()
+    return buf.getvalue()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+def write_audio(path: Path, samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> str:
+    """Write :func:`encode_audio`'s bytes atomically (temp file in the same folder, then rename).
+    Returns the file's SHA-256."""
+    data = encode_audio(samples, sr, fmt, tags)
+    atomic_write_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w"):
+    """Open ``path`` for writing so that readers see either the old file or the whole new one: writes go
+    to a temp file in the same folder, renamed over ``path`` when the block exits without an error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; sets are meant to be shared
@@ -174,6 +198,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -10,11 +10,11 @@ own classes (no foreign Hydra callbacks; see :mod:`synth.overrides`).
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import traceback
 from pathlib import Path
 
+from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
 from .errors import ConfigError, SynthError
 from .stops import Interrupted, signals_interrupt
 
@@ -35,16 +35,9 @@ COMMANDS = {
 }
 
 
-def conf_dir() -> Path:
-    """The config tree: $SYNTH_CONF if set, else the conf/ shipped with the installed package."""
-    from .shipped import shipped_dir
-    here = Path(os.environ["SYNTH_CONF"]) if os.environ.get("SYNTH_CONF") else shipped_dir("conf")
-    if not (here / "config.yaml").exists():
-        raise SynthError(f"config folder {here} not found; reinstall synth (`pip install .` from its "
-                         "repository, or its wheel) or set SYNTH_CONF=<path to conf/>")
-    return here
-
-
+from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
+from .errors import ConfigError, SynthError
+from .stops import Interrupted, signals_interrupt
 def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
     """``profile=<path to a .yaml file>`` (e.g. from ``synth fit``) is applied after composing; built-in
     profiles (``profile=call_center_narrowband``) stay ordinary group overrides."""

@@ -29,6 +29,15 @@ class OutputConfig:
     stems: bool = False                 # also write clean speech per talker and noise per leg
     layout: str = "mono"                # mono | stereo (one channel per call leg)
     sample_rate: Optional[int] = None   # output rate; default: what the channel chain ends at
+    shard_size: Optional[int] = None    # items per shard (per-shard manifests and labels); null/0: unsharded
+    container: str = "files"            # sharded sets: files (audio/<id>.flac) | tar (audio_<n>.tar, NeMo layout)
+
+
+@dataclass
+class ExecutorConfig:
+    name: str = "local"                 # local: this machine (`workers` processes) | ray: a Ray cluster
+    address: Optional[str] = None       # ray: auto (the cluster on this machine) | ray://<head>:10001 | local
+    num_cpus: Optional[int] = None      # ray: actors (one CPU each); default: every CPU of the cluster
 
 
 @dataclass
@@ -47,6 +56,7 @@ class SynthConfig:
     level: Any = None
     channel: Any = None
     output: OutputConfig = field(default_factory=OutputConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     profile: Any = None
     suite: Any = None
 

@@ -130,7 +130,9 @@ def lock(out_dir: Path):
 
 
 def _has_finished_items(out_dir: Path) -> bool:
-    return (out_dir / "manifest.jsonl").exists() or any((out_dir / ".parts").glob("*.json"))
+    """A finished item: a manifest, an item's part file, or a finished shard's manifest."""
+    return (out_dir / "manifest.jsonl").exists() or any((out_dir / ".parts").glob("*.json")) \
+        or any((out_dir / "manifests").glob("*.jsonl")) or any((out_dir / "sharded_manifests").glob("*.json"))
 
 
 def check_out_dir(out_dir: Path, plan) -> None:
@@ -174,9 +176,12 @@ def remove_partial_writes(out_dir: Path) -> int:
 
 
 def restore_parts(out_dir: Path) -> None:
-    """A finished set has no .parts: recreate them from its manifest so a rerun can skip its items."""
+    """A finished unsharded set has no .parts: recreate them from its manifest so a rerun can skip its
+    items (a sharded set resumes from its finished shards instead)."""
+    from .writer.shards import INDEX
+
     manifest = out_dir / "manifest.jsonl"
-    if manifest.exists() and not (out_dir / ".parts").exists():
+    if manifest.exists() and not (out_dir / ".parts").exists() and not (out_dir / INDEX).exists():
         for line in manifest.read_text().splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -184,9 +189,10 @@ def restore_parts(out_dir: Path) -> None:
 
 
 @contextmanager
-def claim(out_dir: Path, plan, ids: list[str]):
+def claim(out_dir: Path, plan, ids: list[str], layout=None):
     """Hold ``out_dir`` for one build of ``plan`` writing items ``ids``: ids checked, lock taken, identity
-    checked and stamped, leftovers swept; write failures and interrupts reported in one line."""
+    checked and stamped, leftovers swept; write failures and interrupts reported in one line.
+    ``layout``: the set's :class:`synth.writer.shards.ShardLayout` (None: loose items)."""
     check_ids(ids, "config", "item ids are <id_prefix or suite slice name>-<number>: use letters, "
                                 "digits and _ . + - in id_prefix and slice names")
     with write_errors(out_dir), lock(out_dir):
@@ -196,6 +202,9 @@ def claim(out_dir: Path, plan, ids: list[str]):
         try:
             yield
         except Interrupted as e:
-            done = sum((out_dir / ".parts" / f"{i}.json").exists() for i in ids)
+            if layout is None:
+                done = sum((out_dir / ".parts" / f"{i}.json").exists() for i in ids)
+            else:
+                done = sum(len(js) for k, js in layout.split(ids) if layout.done(out_dir, k))
             e.progress = f"{done} of {len(ids)} items written"
             raise

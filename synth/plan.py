@@ -27,7 +27,7 @@ SCENARIOS = {"single_talker": ("synth.scene.single_talker", "SingleTalker", "st"
              "meeting": ("synth.scene.conversation", "MeetingScenario", "meet")}
 
 # keys that do not change a single output byte
-NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items")
+NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items", "executor")
 
 
 def plain(cfg: Any) -> Any:
@@ -39,6 +39,7 @@ def config_hash(cfg: dict) -> str:
     c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
     if isinstance(c.get("profile"), dict):  # provenance for the card, not a setting
         c["profile"] = {k: v for k, v in c["profile"].items() if k != "set_on_command_line"}
+    c["output"] = {k: v for k, v in (c.get("output") or {}).items() if k not in ("shard_size", "container")}  # how stored
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
 

@@ -13,12 +13,12 @@ from functools import partial
 from pathlib import Path
 
 from .audio import atomic_write_text
-from .build import Job, SetInfo, write_item
 from .context import RenderContext
 from .errors import BadInput
+from .executor import make_executor
 from .outdir import check_ids, lock, write_errors
 from .progress import progress_bar
-from .stops import worker_pool
+from .writer.item import Job, SetInfo, write_item
 
 
 def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[float]:
@@ -53,17 +53,10 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
 def _rerender(lines: list[dict], info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
               workers: int) -> None:
     chunks = [lines[i: i + 4] for i in range(0, len(lines), 4)]
-    with progress_bar(len(lines), label="re-rendering") as bar:
-        if workers <= 1:
-            results = map(partial(_render_many, info, out_dir, sources_root), chunks)
-            for durs in results:
-                for d in durs:
-                    bar.advance(d)
-        else:
-            with worker_pool(workers) as pool:
-                for durs in pool.map(partial(_render_many, info, out_dir, sources_root), chunks):
-                    for d in durs:
-                        bar.advance(d)
+    with make_executor({"workers": workers}) as executor, progress_bar(len(lines), label="re-rendering") as bar:
+        for durs in executor.map_ordered(partial(_render_many, info, out_dir, sources_root), chunks):
+            for d in durs:
+                bar.advance(d)
     new = [json.loads((out_dir / ".parts" / f"{l['id']}.json").read_text()) for l in lines]
     atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in new))
     for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json",

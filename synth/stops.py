@@ -18,7 +18,6 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -70,26 +69,11 @@ def _watch_parent(ppid: int) -> None:
     os._exit(1)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
+    """Initializer of a local worker process: leave stopping to the parent, die with it."""
     for s in SIGNALS:
         signal.signal(s, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
     # also where prctl is missing, and for a parent that died before prctl took effect
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-
-
-@contextmanager
-def worker_pool(workers: int):
-    """A process pool whose workers stop with the build: on any exception leaving the block (an
-    interrupt, an error) they are killed and queued work is dropped instead of run to the end."""
-    pool = ProcessPoolExecutor(workers, initializer=_worker_init)
-    try:
-        yield pool
-    except BaseException:
-        # the executor's only handle on its workers (Python 3.14 adds kill_workers())
-        for p in list((getattr(pool, "_processes", None) or {}).values()):
-            p.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)

@@ -25,12 +25,12 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
-from .build import Job, finish, run_jobs
+from .confdir import conf_dir
 from .errors import ConfigError
-from .outdir import claim
-from .plan import make_plan, plain
+from .plan import Plan, make_plan
+from .writer.item import Job
 
 SLICE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
@@ -52,10 +52,9 @@ def slice_config(base_cfg: dict, changes: dict, conf_dir: Path) -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def build_suite(cfg: DictConfig | dict) -> Path:
-    from .cli import conf_dir
-
-    c = plain(cfg)
+def plan_suite(c: dict) -> tuple[Plan, dict[str, Plan], list[Job], dict]:
+    """A suite's plans: the whole set's (its config and card), one per slice, the jobs in slice order and
+    the card's suite block. :func:`synth.build.build` builds them like any set."""
     suite = c["suite"]
     slices = dict(suite.get("slices") or {})
     ref = suite.get("reference", "clean")
@@ -73,14 +72,7 @@ def build_suite(cfg: DictConfig | dict) -> Path:
     plans = {name: replace(p, config_hash=suite_hash) for name, p in plans.items()}
     # the set as a whole (config.yaml, card) is described by the suite config; sources are shared by slices
     whole = replace(next(iter(plans.values())), cfg=c)
-    out_dir = Path(c["out_dir"]).expanduser().resolve()
-    jobs = {name: [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for j in range(n)] for name in plans}
-    all_jobs = [job for js in jobs.values() for job in js]
-    with claim(out_dir, whole, [j.item_id for j in all_jobs]):
-        for name, plan in plans.items():
-            run_jobs(plan, out_dir, jobs[name], int(c.get("workers", 1)))
-        items = finish(whole, out_dir, all_jobs, extra_card={
-            "suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
-                      "paired": True}})
-    print(f"built suite {suite.get('name')}: {len(slices)} slices x {n} paired items = {len(items)} items in {out_dir}")
-    return out_dir
+    jobs = [Job(f"{name}-{j:06d}", pair_id=f"pair-{j:06d}", slice=name) for name in plans for j in range(n)]
+    card = {"suite": {"name": suite.get("name"), "reference": ref, "n_sources": n, "slices": list(slices),
+                      "paired": True}}
+    return whole, plans, jobs, card

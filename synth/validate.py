@@ -15,13 +15,18 @@ keep the old lines: finished items are not rebuilt.)
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import soundfile as sf
 
-from .build import sha256_file
+from .audio import sha256_file
 from .writer.manifest import labels_sha256
+from .writer.shards import INDEX, ShardLayout
+from .writer.tar_shards import member_key
 
 REQUIRED = {"id": str, "audio_filepath": str, "duration": (int, float), "sample_rate": int, "num_channels": int,
             "text": str, "segments": list, "conditions": dict, "slice": dict, "synthetic": bool,
@@ -38,6 +43,8 @@ def validate_set(set_dir: str | Path) -> list[str]:
 def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a set; warnings do not make it invalid."""
     d = Path(set_dir)
+    if (d / INDEX).exists():
+        return validate_sharded(d), []
     problems: list[str] = []
     manifest = d / "manifest.jsonl"
     if not manifest.exists():
@@ -119,12 +126,17 @@ def _check_audio(d: Path, it: dict, where: str) -> list[str]:
             out.append(f"{where}: audio lasts {frames / sr:.4f} s, manifest says {it.get('duration')}")
         if "synthetic=true" not in comment:
             out.append(f"{where}: audio {path} is not tagged synthetic=true in its metadata")
-    for s in it["segments"]:
+    return out + _check_segments(it, where)
+
+
+def _check_segments(it: dict, where: str) -> list[str]:
+    out = []
+    for s in it.get("segments") if isinstance(it.get("segments"), list) else []:
         s = s if isinstance(s, dict) else {}
         bad = [f"{where}: segment field {k!r} missing or not {t}" for k, t in SEGMENT.items()
                if not isinstance(s.get(k), t)]
         out += bad
-        if not bad and not 0 <= s["start"] <= s["end"] <= it["duration"] + 1e-3:
+        if not bad and not 0 <= s["start"] <= s["end"] <= float(it.get("duration") or 0) + 1e-3:
             out.append(f"{where}: segment {s['start']}-{s['end']} s lies outside the audio")
     return out
 
@@ -136,6 +148,80 @@ def _decode(path: Path) -> tuple[int, int, int, int, str]:
         return f.samplerate, f.channels, f.frames, decoded, f.comment or ""
 
 
+def validate_sharded(d: Path) -> list[str]:
+    """A sharded set (``shards.json``), shard by shard: each shard's manifest lines (schema, unique ids,
+    ``shard_id``), its audio (files, or the tar's members: exactly the manifest's, in order, hashes,
+    durations, synthetic tags), its RTTM against its segments; the top-level manifest, when written,
+    has every item."""
+    index = json.loads((d / INDEX).read_text())
+    layout = ShardLayout(int(index["shard_size"]), index["container"])
+    problems = [f"{d / name}: missing" for name in ("card.md", "card.json", "config.yaml") if not (d / name).exists()]
+    ids: set = set()
+    for shard in index["shards"]:
+        k, manifest = shard["index"], d / shard["manifest"]
+        if not manifest.exists():
+            problems.append(f"{manifest}: missing (shard {k} unfinished; rerun the build)")
+            continue
+        items = []
+        for n, line in enumerate(manifest.read_text().splitlines(), 1):
+            where, it = f"{manifest}:{n}", json.loads(line)
+            schema = [f"{where}: field {f!r} missing or not {t}" for f, t in REQUIRED.items() if not isinstance(it.get(f), t)]
+            problems += schema
+            if not schema and it.get("labels_sha256") != labels_sha256(it):
+                problems.append(f"{where}: text/segments differ from labels_sha256 (edited after the build)")
+            if it.get("id") in ids:
+                problems.append(f"{where}: duplicate id {it.get('id')}")
+            if layout.container == "tar" and it.get("shard_id") != k:
+                problems.append(f"{where}: shard_id {it.get('shard_id')}, the shard is {k}")
+            ids.add(it.get("id"))
+            items.append((where, it))
+        if len(items) != shard["n_items"]:
+            problems.append(f"{manifest}: {len(items)} items, the index says {shard['n_items']}")
+        if layout.container == "tar":
+            problems += _check_tar(d / shard["tar"], items)
+        else:
+            for where, it in items:
+                problems += _check_audio(d, it, where)
+        rttm = d / shard["labels"]["rttm"]
+        n_rttm = sum(1 for l in rttm.read_text().splitlines() if l.strip()) if rttm.exists() else -1
+        if n_rttm != sum(len(it.get("segments", [])) for _, it in items):
+            problems.append(f"{rttm}: {n_rttm} lines (-1: missing), the shard has "
+                            f"{sum(len(it.get('segments', [])) for _, it in items)} segments")
+    if (d / "manifest.jsonl").exists():
+        n = sum(1 for l in (d / "manifest.jsonl").read_text().splitlines() if l.strip())
+        if n != index["n_items"]:
+            problems.append(f"{d / 'manifest.jsonl'}: {n} items, the shards hold {index['n_items']}")
+    stale = list(d.rglob(".*.tmp"))
+    if stale:
+        problems.append(f"{stale[0]}: {len(stale)} unfinished temp file(s) from an interrupted write; rerun the build")
+    return problems
+
+
+def _check_tar(path: Path, items: list[tuple[str, dict]]) -> list[str]:
+    """A tar shard holds exactly ``<key>.<fmt>`` + ``<key>.json`` per manifest line, in manifest order."""
+    if not path.exists():
+        return [f"{path}: missing"]
+    out = []
+    with tarfile.open(path) as tar:
+        names = tar.getnames()
+        expected = [n for _, it in items for n in (it.get("audio_filepath"), f"{member_key(it.get('id', ''))}.json")]
+        if names != expected:
+            return [f"{path}: members {names[:4]}... differ from the manifest's {expected[:4]}..."]
+        for where, it in items:  # one member in memory at a time
+            data = tar.extractfile(it["audio_filepath"]).read()
+            if hashlib.sha256(data).hexdigest() != it.get("audio_sha256"):
+                out.append(f"{where}: member {it['audio_filepath']} of {path} hash differs from the manifest")
+            with sf.SoundFile(io.BytesIO(data)) as f:
+                if f.samplerate != it.get("sample_rate") or f.channels != it.get("num_channels") or \
+                        abs(f.frames / f.samplerate - float(it.get("duration", -1))) > 1.0 / f.samplerate + 1e-4:
+                    out.append(f"{where}: member {it['audio_filepath']} is {f.samplerate} Hz/{f.channels} ch/"
+                               f"{f.frames / f.samplerate:.4f} s, the manifest says otherwise")
+                if "synthetic=true" not in (f.comment or ""):
+                    out.append(f"{where}: member {it['audio_filepath']} is not tagged synthetic=true in its metadata")
+            out += _check_segments(it, where)
+    return out
+
+
 def main(argv: list[str]) -> int:
     import argparse
     ap = argparse.ArgumentParser(prog="synth validate", description="Check a built set against its manifest.")
@@ -144,8 +230,9 @@ def main(argv: list[str]) -> int:
     problems, warnings = check_set(a.set_dir)
     for p in problems + warnings:
         print(p)
-    n = sum(1 for l in (Path(a.set_dir) / "manifest.jsonl").read_text().splitlines() if l.strip()) \
-        if (Path(a.set_dir) / "manifest.jsonl").exists() else 0
+    d = Path(a.set_dir)
+    n = json.loads((d / INDEX).read_text())["n_items"] if (d / INDEX).exists() else \
+        sum(1 for l in (d / "manifest.jsonl").read_text().splitlines() if l.strip()) if (d / "manifest.jsonl").exists() else 0
     print(f"{'OK' if not problems else 'FAILED'}: {n} items checked, {len(problems)} problems"
           + (f", {len(warnings)} warning" if warnings else ""))
     return 0 if not problems else 1

@@ -83,7 +83,7 @@ class RenderedDataset(torch.utils.data.IterableDataset):
             conditions["profile"] = profile
         conditions.update(out.conditions)
         if len(recipe["talkers"]) > 1:
-            from ..build import turn_conditions
+            from ..writer.item import turn_conditions
             conditions.update(turn_conditions(out.segments, recipe["duration_s"]))
         return {"id": item_id, "audio": torch.from_numpy(out.audio), "sample_rate": out.sr,
                 "text": " ".join(s["text"] for s in out.segments), "segments": out.segments,

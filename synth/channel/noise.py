@@ -47,16 +47,19 @@ def loop_with_crossfade(noise: np.ndarray, offset: int, length: int, fade: int) 
     The fade is kept below half the file's length, so every wrap adds at least half a file (a fade as
     long as the file would add nothing and never finish).
     """
+    if len(noise) - offset >= length:
+        return noise[offset: offset + length]
     fade = min(fade, len(noise) // 2)
-    pieces = [noise[offset:]]
-    total = len(pieces[0])
-    while total < length:
-        last = pieces[-1]
-        c = min(fade, len(last))
+    out = np.empty(length + len(noise), dtype=noise.dtype)
+    m = len(noise) - offset                      # samples written so far
+    out[:m] = noise[offset:]
+    while m < length:
+        c = min(fade, m)
         t = np.linspace(0.0, np.pi / 2, c, dtype=np.float32)
-        pieces[-1:] = [last[: len(last) - c], last[len(last) - c:] * np.cos(t) + noise[:c] * np.sin(t), noise[c:]]
-        total += len(noise) - c
-    return np.concatenate(pieces)[:length]
+        out[m - c: m] = out[m - c: m] * np.cos(t) + noise[:c] * np.sin(t)
+        out[m: m + len(noise) - c] = noise[c:]
+        m += len(noise) - c
+    return out[:length]
 
 
 def level_envelope_db(params: AddNoiseParams, duration_s: float) -> np.ndarray:

@@ -2,16 +2,23 @@
 
 For each drawn quantity the card shows the target distribution's quantiles (sampled from the config's
 distribution) next to the realized values' quantiles and their two-sample KS distance. Rooms record the
-RT60 measured on the RIR used, so their realized values are measurements, not requests.
+RT60 measured on the RIR used, so their realized values are measurements, not requests. For a profile
+fitted by ``synth fit``, every fitted feature's target is listed next to what the items were built with.
+
+Realized values are streamed: :func:`quantities` names what to pick from each manifest line, and the
+card's :class:`synth.writer.card.SetSummary` keeps a deterministic sketch of each (exact below 20,000 items).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 from scipy.stats import ks_2samp
 
 from ..dist import as_dist
 from ..rng import item_rng
+from .card import SetSummary
 
 # (config path, condition key, effect probability path)
 QUANTITIES = [(("level", "speech_dbov"), "speech_level_dbov", None),
@@ -28,9 +35,9 @@ def _get(cfg: dict, path: tuple):
     return node
 
 
-def _q(x) -> dict:
+def _q(x, mean: float | None = None) -> dict:
     x = np.asarray(x, dtype=float)
-    return {"mean": round(float(x.mean()), 3), "p10": round(float(np.quantile(x, 0.1)), 3),
+    return {"mean": round(float(x.mean() if mean is None else mean), 3), "p10": round(float(np.quantile(x, 0.1)), 3),
             "p50": round(float(np.quantile(x, 0.5)), 3), "p90": round(float(np.quantile(x, 0.9)), 3)}
 
 
@@ -49,71 +56,96 @@ FITTED = {
 }
 
 
-def fitted_vs_realized(cfg: dict, items: list[dict]) -> dict:
-    """For a profile fitted by ``synth fit``: every fitted feature's target next to what the items were built
-    with (features only a measurement can show, e.g. noise tilt, are listed as such: ``synth roundtrip``)."""
+def _fitted_targets(cfg: dict) -> dict:
+    profile = cfg.get("profile") or {}
+    return (profile.get("targets") or {}) if profile.get("fitted") else {}
+
+
+def _codec_families(spec: dict) -> tuple[dict, set]:
     from ..profiles.apply import codecs_of
 
-    targets = ((cfg.get("profile") or {}).get("targets") or {}) if (cfg.get("profile") or {}).get("fitted") else {}
+    w = dict(zip(spec.get("choice") or [], spec.get("weights") or []))
+    return w, {c for g in w for c in codecs_of(g)}
+
+
+def quantities(cfg: dict) -> dict[str, Callable[[dict], float | None]]:
+    """What the card compares with a target, as ``name -> value of a manifest line`` (None: not applied)."""
+    out: dict[str, Callable] = {f"config:{key}": (lambda it, key=key: it["conditions"].get(key))
+                                for _, key, _ in QUANTITIES}
+    for key, spec in _fitted_targets(cfg).items():
+        if key in FITTED and spec:
+            out[f"fitted:{key}"] = FITTED[key]
+        elif key == "codec_family" and spec:
+            fam = _codec_families(spec)[1]
+            out["fitted:codec_family"] = lambda it, fam=fam: float(any(
+                h.split("@")[0] in fam for h in str(it["conditions"].get("codec_chain") or "").split(">")))
+    return out
+
+
+def fitted_vs_realized(cfg: dict, summary: SetSummary) -> dict:
+    """For a profile fitted by ``synth fit``: every fitted feature's target next to what the items were built
+    with (features only a measurement can show, e.g. noise tilt, are listed as such: ``synth roundtrip``)."""
     out = {}
-    for key, spec in targets.items():
+    for key, spec in _fitted_targets(cfg).items():
+        sketch = summary.quantities.get(f"fitted:{key}")
         if key in FITTED and spec:
             target = as_dist(spec).sample_n(item_rng(0, "card", key), 4000).astype(float)
-            vals = [FITTED[key](it) for it in items]
-            vals = [float(v) for v in vals if isinstance(v, (int, float)) and np.isfinite(v)]
-            row = {"config": f"profile.targets.{key}", "target": _q(target), "n_realized": len(vals)}
+            vals = sketch.values()
+            row = {"config": f"profile.targets.{key}", "target": _q(target), "n_realized": sketch.n}
             if vals:
-                row |= {"realized": _q(vals), "ks": round(float(ks_2samp(vals, target).statistic), 3)}
+                row |= {"realized": _q(vals, sketch.mean), "ks": round(float(ks_2samp(vals, target).statistic), 3)}
             out[key] = row
         elif key == "codec_family" and spec:
-            w = dict(zip(spec.get("choice") or [], spec.get("weights") or []))
-            fam = {c for g in w for c in codecs_of(g)}
-            applied = [any(h.split("@")[0] in fam for h in str(it["conditions"].get("codec_chain") or "").split(">"))
-                       for it in items]
+            from ..profiles.apply import codecs_of
+
+            w, fam = _codec_families(spec)
             out[key] = {"config": "profile.targets.codec_family", "families": sorted(fam),
                         "p_target": round(sum(v for g, v in w.items() if codecs_of(g)), 3),
-                        "p_realized": round(float(np.mean(applied)) if applied else 0.0, 3)}
+                        "p_realized": round(sketch.mean if sketch.n else 0.0, 3)}
         elif key not in FITTED and key != "bandwidth":
             out[key] = {"config": f"profile.targets.{key}", "note": "measured only: run synth roundtrip"}
     return out
 
 
-def targets_vs_realized(cfg: dict, items: list[dict]) -> dict:
-    out = fitted_vs_realized(cfg, items)
+def speaker_keys(cfg: dict) -> tuple[str, ...]:
+    return tuple(((cfg.get("scenario") or {}).get("speakers") or {}).get("weights") or {})
+
+
+def targets_vs_realized(cfg: dict, summary: SetSummary) -> dict:
+    """Realized quantiles (from the summary's deterministic sketch: exact below 20,000 items) and KS."""
+    out = fitted_vs_realized(cfg, summary)
     for path, key, p_path in QUANTITIES:
         spec = _get(cfg, path)
-        if spec is None or (path[0] in ("noise", "room") and (_get(cfg, (path[0], "kind")) or "none") == "none"):
+        if key in out or spec is None or \
+                (path[0] in ("noise", "room") and (_get(cfg, (path[0], "kind")) or "none") == "none"):
             continue
         try:
             target = as_dist(spec).sample_n(item_rng(0, "card", key), 4000).astype(float)
         except (TypeError, ValueError):
             continue
-        if key in out:
-            continue
-        realized = [it["conditions"][key] for it in items
-                    if isinstance(it["conditions"].get(key), (int, float)) and np.isfinite(it["conditions"][key])]
-        row = {"config": ".".join(path), "target": _q(target), "n_realized": len(realized)}
+        sketch = summary.quantities[f"config:{key}"]
+        realized = sketch.values()
+        row = {"config": ".".join(path), "target": _q(target), "n_realized": sketch.n}
         if p_path and _get(cfg, p_path) is not None:
             row["p_target"] = float(_get(cfg, p_path))
-            row["p_realized"] = round(len(realized) / max(1, len(items)), 3)
+            row["p_realized"] = round(sketch.n / max(1, summary.n_items), 3)
         if realized:
-            row["realized"] = _q(realized)
+            row["realized"] = _q(realized, sketch.mean)
             row["ks"] = round(float(ks_2samp(realized, target).statistic), 3)
         out[key] = row
     return out
 
 
-def speaker_mix(cfg: dict, items: list[dict]) -> dict:
+def speaker_mix(cfg: dict, summary: SetSummary) -> dict:
     """Realized share of talkers per metadata value next to ``scenario.speakers.weights`` (normalized).
 
     Counted over talkers (one per talker per item), the unit the weights are sampled in."""
     weights = ((cfg.get("scenario") or {}).get("speakers") or {}).get("weights") or {}
-    talkers = [t.get("speaker_meta") or {} for it in items for t in it["recipe"]["talkers"]]
     out = {}
     for key, table in weights.items():
         total = sum(float(v) for v in table.values()) or 1.0
-        values = ["unknown" if m.get(key) in (None, "", "?") else str(m.get(key)) for m in talkers]
+        counts = summary.speaker_values[key]
         out[key] = {str(v): {"target": round(float(w) / total, 3),
-                             "realized": round(values.count(str(v)) / max(1, len(values)), 3)}
+                             "realized": round(counts[str(v)] / max(1, summary.n_talkers), 3)}
                     for v, w in table.items()}
     return out

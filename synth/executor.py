@@ -1,0 +1,143 @@
+"""Where a build's items run: one small interface, an ordered map of a task over chunks of items.
+
+* ``executor=local`` (default): in this process (``workers=1``) or a pool of ``workers`` processes.
+* ``executor=ray``: one actor per CPU (``executor.num_cpus`` of them; default: every CPU of the cluster)
+  on a Ray cluster. ``executor.address=auto`` joins the cluster running on this machine (``ray start``),
+  ``ray://<head>:10001`` a remote one through Ray Client, ``local`` starts a private one for this build.
+
+Only the task (the plan, ~30 KB, once per worker) and chunks of item ids travel. Workers read the sources
+and write their items into ``out_dir`` themselves, so the sources and ``out_dir`` must be at the same path
+on every node (a shared filesystem). Results come back in input order whichever executor ran them and
+every random draw is keyed on (seed, item id, stage), so a set is byte-identical whatever built it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+from .errors import ConfigError, SynthError
+from .stops import worker_init
+
+RAY_EXTRA = "executor=ray needs Ray: pip install 'synth[ray]' (or pip install 'ray[default]==2.60.0')"
+
+
+class Executor:
+    """The interface: ``workers``, ``map_ordered(task, chunks)`` (results in input order) and ``close``.
+    Used as a context manager: leaving the block on an exception (an error, an interrupt) stops the
+    workers at once instead of letting queued chunks run to the end."""
+
+    workers = 1
+
+    def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
+        raise NotImplementedError
+
+    def close(self, error: BaseException | None = None) -> None:
+        pass
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
+
+
+class InProcess(Executor):
+    """Runs every chunk in this process, in order."""
+
+    def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
+        return map(task, chunks)
+
+
+class ProcessPool(Executor):
+    """``workers`` processes on this machine; the task is pickled with each chunk (it is small). Workers
+    ignore Ctrl-C/SIGTERM and die with this process (:func:`synth.stops.worker_init`); on an error or an
+    interrupt they are killed and queued chunks dropped."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(workers, initializer=worker_init)
+
+    def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
+        return self._pool.map(task, chunks)
+
+    def close(self, error: BaseException | None = None) -> None:
+        if error is not None:  # the executor's only handle on its workers (Python 3.14 adds kill_workers())
+            for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+                p.kill()
+        self._pool.shutdown(wait=True, cancel_futures=error is not None)
+
+
+class TaskRunner:
+    """A Ray actor's body: runs chunks of the task it was last sent, keeping it (and the caches it builds,
+    e.g. decoded source files) between chunks. The task arrives once per actor as an object reference."""
+
+    def __init__(self):
+        self._ref, self._task = None, None
+
+    def run(self, task_ref: list, chunk):
+        import ray
+        if self._ref != task_ref[0].hex():  # in a list, so Ray hands over the reference, not the value
+            self._task, self._ref = ray.get(task_ref[0]), task_ref[0].hex()
+        return self._task(chunk)
+
+
+class RayActors(Executor):
+    """``num_cpus`` actors of one CPU each on a Ray cluster, fed chunks in order as they free up."""
+
+    def __init__(self, address: str = "auto", num_cpus: int | None = None):
+        try:
+            import ray
+            from ray.util.actor_pool import ActorPool
+        except ImportError:
+            raise ConfigError(RAY_EXTRA) from None
+        self._ray, self._pool_cls = ray, ActorPool
+        self._started = not ray.is_initialized()
+        if self._started:
+            try:
+                if address == "local":
+                    ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="warning")
+                else:
+                    ray.init(address=address, logging_level="warning")
+            except ConnectionError as e:
+                raise ConfigError(f"executor.address={address}: no Ray cluster there ({str(e).splitlines()[0]}); "
+                                  "start one with `ray start --head` or use executor.address=local") from None
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if num_cpus is not None and not 1 <= int(num_cpus) <= cpus:
+            self.close()
+            raise ConfigError(f"executor.num_cpus={num_cpus}: the Ray cluster has {cpus} CPUs; "
+                              f"ask for 1..{cpus} or leave it unset (null) to use them all")
+        self.workers = int(num_cpus or cpus)
+        actor = ray.remote(num_cpus=1)(TaskRunner)
+        self._actors = [actor.remote() for _ in range(self.workers)]
+        ray.get([a.__ray_ready__.remote() for a in self._actors])  # started (or failed) before the first chunk
+
+    def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
+        ray = self._ray
+        ref = ray.put(task)
+        results = self._pool_cls(self._actors).map(lambda a, c: a.run.remote([ref], c), list(chunks))
+        try:
+            yield from results
+        except ray.exceptions.RayTaskError as e:  # a worker's bad input: its own one-line message
+            if isinstance(e.cause, SynthError):
+                raise e.cause from None
+            raise
+
+    def close(self, error: BaseException | None = None) -> None:
+        for a in getattr(self, "_actors", []):
+            self._ray.kill(a)
+        self._actors = []
+        if self._started:
+            self._ray.shutdown()
+
+
+def make_executor(cfg: dict) -> Executor:
+    """The executor ``cfg`` asks for (``executor.name``, ``workers``); use it in a ``with`` block."""
+    ex = dict(cfg.get("executor") or {"name": "local"})
+    name = ex.get("name", "local")
+    if name == "ray":
+        return RayActors(str(ex.get("address") or "auto"), ex.get("num_cpus"))
+    if name != "local":
+        raise ConfigError(f"executor={name!r}: known executors are 'local' and 'ray'")
+    workers = int(cfg.get("workers", 1))
+    return InProcess() if workers <= 1 else ProcessPool(workers)
