@@ -113,11 +113,11 @@ def test_bad_input_raised_in_a_worker_reaches_the_cli_whole():
     """A file that goes bad while a build runs is found by a worker; its one-line error must survive the
     trip to the build process (it used to arrive as "BrokenProcessPool")."""
     from synth.errors import BadInput
-    from synth.stops import worker_pool
+    from synth.executor import ProcessPool
 
     with pytest.raises(BadInput) as e:
-        with worker_pool(2) as pool:
-            list(pool.map(_fail_like_a_changed_source, ["/data/a.wav"]))
+        with ProcessPool(2) as pool:
+            list(pool.map_ordered(_fail_like_a_changed_source, ["/data/a.wav"]))
     assert str(e.value) == ("bad input /data/a.wav: cannot be read as audio; "
                             "fix or remove the file, or set on_bad_input=skip")
 
