@@ -133,7 +133,13 @@ def test_card_reports_fitted_targets_and_warns_about_scarce_sources(known_call):
 
 
 def test_source_warnings_counts_repeats_within_an_item():
-    from synth.writer.card import source_warnings
+    from synth.writer.card import SourceUse
+
+    def source_warnings(items):
+        use = SourceUse()
+        for it in items:
+            use.add(it)
+        return use.card()
 
     seg = lambda t, spk, src: {"start": t, "source_speaker": spk, "source_id": src}  # noqa: E731
     items = [{"segments": [seg(0, "a", "a1"), seg(1, "b", "b1"), seg(2, "a", "a1"), seg(3, "b", "b2")]},
