@@ -11,7 +11,9 @@ Chains (the same order on both sides: room, noise, clipping, codec):
   ``lame_quality``). audiomentations: ApplyImpulseResponse + AddBackgroundNoise + ClippingDistortion +
   Mp3Compression (fast-mp3-augment, its default backend: LAME 3.100 + minimp3); synth: FFmpeg's
   libmp3lame (LAME 3.100) + mp3float through PyAV. synth also sets the talker's P.56 active speech level
-  and measures the SNR against it (audiomentations uses plain RMS);
+  and measures the SNR against it (audiomentations uses plain RMS). At equal quality synth's MP3 stage
+  costs ~2.5x fast-mp3-augment's: the LAME 3.100 bundled in PyAV's wheels, called directly, encodes ~2x
+  slower than fast-mp3-augment's build of the same LAME encodes and decodes (FFmpeg adds ~3 ms per 5 s);
 * ``comparable, no codec``: the same without the MP3 stage;
 * ``call G.711`` / ``call AMR-NB``: synth only (audiomentations has no telephone codecs): the room and
   noise above, G.712 band limit to 8 kHz, G.711 mu-law or AMR-NB 12.2 kbit/s, back to 16 kHz.
