@@ -5,12 +5,15 @@ corpus utterances, in CPU seconds (``time.process_time``); plus phone-call chain
 
 Chains (the same order on both sides: room, noise, clipping, codec):
 
-* ``comparable``: measured RIRs (the corpus's rir/ files) + recorded noise (its noise/ files) at 0-20 dB
-  SNR + clipping + MP3 16 kbit/s at 16 kHz. audiomentations: ApplyImpulseResponse + AddBackgroundNoise
-  + ClippingDistortion + Mp3Compression (fast-mp3-augment, its default backend) at its default LAME
-  quality 7, and at quality 3: LAME's own default, which synth's encoder (FFmpeg's libmp3lame, which sets
-  no quality) runs at. synth also sets the talker's P.56 active speech level and measures the SNR against
-  it (audiomentations uses plain RMS);
+* ``comparable, MP3 LAME q7`` / ``q3``: measured RIRs (the corpus's rir/ files) + recorded noise (its
+  noise/ files) at 0-20 dB SNR + clipping + MP3 16 kbit/s at 16 kHz, both sides at the same LAME quality
+  (-q): 7, audiomentations' default, and 3, LAME's own default (synth's codec effect with no
+  ``lame_quality``). audiomentations: ApplyImpulseResponse + AddBackgroundNoise + ClippingDistortion +
+  Mp3Compression (fast-mp3-augment, its default backend: LAME 3.100 + minimp3); synth: FFmpeg's
+  libmp3lame (LAME 3.100) + mp3float through PyAV. synth also sets the talker's P.56 active speech level
+  and measures the SNR against it (audiomentations uses plain RMS). At equal quality synth's MP3 stage
+  costs ~2.5x fast-mp3-augment's: the LAME 3.100 bundled in PyAV's wheels, called directly, encodes ~2x
+  slower than fast-mp3-augment's build of the same LAME encodes and decodes (FFmpeg adds ~3 ms per 5 s);
 * ``comparable, no codec``: the same without the MP3 stage;
 * ``call G.711`` / ``call AMR-NB``: synth only (audiomentations has no telephone codecs): the room and
   noise above, G.712 band limit to 8 kHz, G.711 mu-law or AMR-NB 12.2 kbit/s, back to 16 kHz.
@@ -37,7 +40,8 @@ from synth.augment import Augmenter
 SR = 16000
 ROOM_NOISE_CLIP = ["room=measured", "noise=recorded", "noise.snr_db=[0.0,20.0]", "level.clipping.p=1.0",
                    "level.clipping.mode=hard"]
-MP3_16K = "channel.legs=[{name:mono,chain:[{name:codec,codec:mp3,bitrate_bps:16000,sample_rate_hz:16000}]}]"
+MP3_16K = ("channel.legs=[{{name:mono,chain:[{{name:codec,codec:mp3,bitrate_bps:16000,sample_rate_hz:16000,"
+           "lame_quality:{q}}}]}}]")
 NO_CODEC = "channel.legs=[{name:mono,chain:[]}]"
 
 
@@ -108,9 +112,10 @@ def main() -> None:
     total = sum(len(x) for x in utts) / SR
     print(f"{len(utts)} utterances, {total:.1f} s of speech at {SR} Hz; {a.repeats} timed passes each")
     rows = [
-        ("comparable (room+noise+clip+MP3)", "audiomentations", audiomentations_chain(corpus, codec=True)),
-        ("comparable (room+noise+clip+MP3)", "audiomentations q3", audiomentations_chain(corpus, True, 3)),
-        ("comparable (room+noise+clip+MP3)", "synth", synth_chain(corpus, [MP3_16K])),
+        ("comparable, MP3 LAME q7", "audiomentations", audiomentations_chain(corpus, True, 7)),
+        ("comparable, MP3 LAME q7", "synth", synth_chain(corpus, [MP3_16K.format(q=7)])),
+        ("comparable, MP3 LAME q3", "audiomentations", audiomentations_chain(corpus, True, 3)),
+        ("comparable, MP3 LAME q3", "synth", synth_chain(corpus, [MP3_16K.format(q=3)])),
         ("comparable, no codec", "audiomentations", audiomentations_chain(corpus, codec=False)),
         ("comparable, no codec", "synth", synth_chain(corpus, [NO_CODEC])),
         ("call G.711 mu-law (+room+noise+clip)", "synth", synth_chain(corpus, ["channel=g711_ulaw"])),

@@ -43,6 +43,7 @@ class CodecParams:
     library_version: str    # e.g. "PyAV 18.1.0 / FFmpeg 8.1.2"
     delay_samples: int      # measured codec delay removed from the output, at sr_hz
     delay_s: float
+    lame_quality: int | None = None  # MP3: LAME -q the encoder ran at (None: LAME's default, 3)
 
 
 def _values(d: Dist) -> list | None:
@@ -64,12 +65,21 @@ class Codec(Effect):
     ``codec`` is a choice: ``{amr_nb: {choice: [12200, 7950]}}`` (codecs not listed use their default). ``bandwidth`` (Opus only):
     narrowband (8 kHz) or wideband (16 kHz). ``sample_rate_hz`` (MP3/AAC only): the rate the
     recorder encodes at (MP3 default 8000, AAC 16000).
+
+    ``lame_quality`` (MP3 only): how hard the encoder works, LAME's ``-q`` level (FFmpeg's
+    ``compression_level`` for libmp3lame), an integer 0..9 or ``{choice: [...]}`` of them. Low values
+    model a careful offline encoder (0: exhaustive quantisation and noise-shaping search, ~4x the encoder
+    CPU of 3); high values a cheap real-time one, e.g. a call recorder or embedded device (7: fast
+    search, ~0.55x the CPU of 3, the audiomentations default; 8 and 9 give 7's bytes in LAME 3.100).
+    Same bitrate and delay, different coding noise. None (default) leaves LAME at its own default, 3:
+    the same bytes as before this option existed.
     """
 
     codec: Any = "g711_ulaw"
     bitrate_bps: Any = None
     bandwidth: Any = "narrowband"
     sample_rate_hz: Any = None
+    lame_quality: Any = None
     p: float = 1.0
     _delays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _per_codec: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -106,6 +116,16 @@ class Codec(Effect):
         object.__setattr__(self, "bandwidth", bw)
         srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz, 8000, 192000)
         object.__setattr__(self, "sample_rate_hz", srd)
+        if self.lame_quality is not None:
+            q = dist_field("codec.lame_quality", self.lame_quality, 0, 9)
+            qs = _values(q)
+            if qs is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in qs):
+                raise ConfigError(f"codec.lame_quality={q.to_config()!r}: must be an integer 0..9 or "
+                                  "{choice: [...]} of them (LAME -q: 0 careful .. 9 cheap)")
+            if "mp3" not in names:
+                raise ConfigError(f"codec.lame_quality: applies to mp3 only, and this effect's codecs are "
+                                  f"{', '.join(names)}; remove lame_quality or add mp3")
+            object.__setattr__(self, "lame_quality", q)
         # Check every bitrate / rate this config can produce against every codec it can choose.
         for k in per:
             if k not in names:
@@ -149,10 +169,11 @@ class Codec(Effect):
         sr = self._rate(spec, bandwidth, rng)
         if name not in ("opus",):
             bandwidth = {8000: "narrowband", 16000: "wideband"}.get(sr, f"{sr}Hz")
-        delay = self.delay_samples(spec, sr, bitrate)
+        quality = int(self.lame_quality.sample(rng)) if name == "mp3" and self.lame_quality is not None else None
+        delay = self.delay_samples(spec, sr, bitrate, quality)
         return CodecParams(codec=name, bitrate_bps=bitrate, mode=spec.mode(bitrate), bandwidth=bandwidth,
                            sr_hz=sr, backend=C.backend_label(spec), library_version=C.backend_version(spec),
-                           delay_samples=delay, delay_s=delay / sr)
+                           delay_samples=delay, delay_s=delay / sr, lame_quality=quality)
 
     def _rate(self, spec: C.CodecSpec, bandwidth: str, rng) -> int:
         if spec.name == "opus":
@@ -162,11 +183,11 @@ class Codec(Effect):
                 (8000 if spec.name == "mp3" else 16000)
         return spec.rates_hz[0]
 
-    def delay_samples(self, spec: C.CodecSpec, sr: int, bitrate: int) -> int:
+    def delay_samples(self, spec: C.CodecSpec, sr: int, bitrate: int, quality: int | None = None) -> int:
         """Measured delay of this codec configuration (memoised on this effect instance)."""
-        key = (spec.name, sr, bitrate)
+        key = (spec.name, sr, bitrate, quality)
         if key not in self._delays:
-            self._delays[key] = C.measure_delay(spec, sr, bitrate)
+            self._delays[key] = C.measure_delay(spec, sr, bitrate, quality)
         return self._delays[key]
 
     # ------------------------------------------------------------------------------------ rendering
@@ -175,7 +196,7 @@ class Codec(Effect):
         x = resample(audio.samples, audio.sr, params.sr_hz)
         n = int(round(len(audio.samples) * params.sr_hz / audio.sr))
         x = C.fit_length(x, n)
-        y = C.roundtrip(spec, C.to_pcm16(x), params.sr_hz, params.bitrate_bps)
+        y = C.roundtrip(spec, C.to_pcm16(x), params.sr_hz, params.bitrate_bps, params.lame_quality)
         y = C.fit_length(y[params.delay_samples:], n)
         return Audio(C.from_pcm16(y), params.sr_hz)
 
@@ -184,7 +205,8 @@ class Codec(Effect):
             return {}
         return {"codec": params.codec, "bitrate_bps": params.bitrate_bps, "mode": params.mode,
                 "bandwidth": params.bandwidth, "sr_hz": params.sr_hz, "backend": params.backend,
-                "library_version": params.library_version, "delay_s": params.delay_s}
+                "library_version": params.library_version, "delay_s": params.delay_s} | \
+            ({} if params.lame_quality is None else {"lame_quality": params.lame_quality})
 
 
 def _rates(rates: list[int]) -> str:

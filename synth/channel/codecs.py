@@ -171,8 +171,11 @@ def fit_length(x: np.ndarray, n: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------- codecs
 
-def encode_packets(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) -> tuple[list[bytes], bytes | None, int]:
-    """Encode int16 ``pcm`` at ``sr`` with a PyAV encoder: (packets, extradata, samples per packet)."""
+def encode_packets(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int,
+                   quality: int | None = None) -> tuple[list[bytes], bytes | None, int]:
+    """Encode int16 ``pcm`` at ``sr`` with a PyAV encoder: (packets, extradata, samples per packet).
+    ``quality``: the encoder's speed/quality level, FFmpeg's ``compression_level`` (MP3: LAME -q, 0
+    careful and slow .. 9 cheap and fast); None leaves the encoder's own default (LAME: 3)."""
     import av
     enc = av.CodecContext.create(spec.encoder, "w")
     enc.sample_rate = sr
@@ -181,19 +184,21 @@ def encode_packets(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) 
     enc.bit_rate = int(bitrate_bps)
     enc.time_base = Fraction(1, sr)
     enc.thread_count = 1
-    enc.options = dict(spec.encoder_options)
+    enc.options = dict(spec.encoder_options) | ({} if quality is None else {"compression_level": str(int(quality))})
     enc.open()
     fs = enc.frame_size or 160
     n = len(pcm)
     padded = np.zeros(-(-max(n, 1) // fs) * fs, dtype=np.int16)
     padded[:n] = pcm
     data = padded.astype(np.float32) / np.float32(32768.0) if spec.sample_format in ("flt", "fltp") else padded
-    packets: list[bytes] = []
-    for i in range(0, len(padded), fs):
-        frame = av.AudioFrame.from_ndarray(data[None, i:i + fs], format=spec.sample_format, layout="mono")
-        frame.sample_rate = sr
-        frame.pts = i
-        packets.extend(bytes(p) for p in enc.encode(frame))
+    # One frame for the whole signal, cut into encoder frames by FFmpeg's FIFO (no per-frame numpy work).
+    whole = av.AudioFrame.from_ndarray(data[None, :], format=spec.sample_format, layout="mono")
+    whole.sample_rate = sr
+    whole.pts = 0
+    whole.time_base = enc.time_base
+    fifo = av.AudioFifo()
+    fifo.write(whole)
+    packets = [bytes(p) for fr in fifo.read_many(fs) for p in enc.encode(fr)]
     packets.extend(bytes(p) for p in enc.encode(None))
     return packets, enc.extradata, fs
 
@@ -213,8 +218,7 @@ def decode_packets(spec: CodecSpec, packets: list[bytes | None], sr: int, bitrat
     if extradata:
         dec.extradata = extradata
     dec.open()
-    out: list[np.ndarray] = []
-    rates: set[int] = set()
+    frames = []
     last_good: bytes | None = None
     for p in packets:
         if p is None:
@@ -223,27 +227,29 @@ def decode_packets(spec: CodecSpec, packets: list[bytes | None], sr: int, bitrat
             p = bytes([(last_good[0] if last_good else 0x08) & 0xFC])
         else:
             last_good = p
-        for fr in dec.decode(av.Packet(p)):
-            out.append(_frame_pcm(fr))
-            rates.add(fr.sample_rate)
-    for fr in dec.decode(None):
-        out.append(_frame_pcm(fr))
-        rates.add(fr.sample_rate)
-    y = np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
+        frames.extend(dec.decode(av.Packet(p)))
+    frames.extend(dec.decode(None))
+    y = _frames_pcm(frames)
+    rates = {fr.sample_rate for fr in frames}
     dec_sr = rates.pop() if len(rates) == 1 else sr
     if dec_sr != sr:  # libopus always decodes at 48 kHz; bring it back to the codec rate (soxr, no delay)
         y = to_pcm16(resample(from_pcm16(y), dec_sr, sr))
     return y
 
 
-def _frame_pcm(fr) -> np.ndarray:
-    a = fr.to_ndarray()
-    a = a[0] if a.ndim == 2 and a.shape[0] >= 1 and fr.format.is_planar else a.reshape(-1)
+def _frames_pcm(frames: list) -> np.ndarray:
+    """The first channel of decoded frames as one int16 array (float decoders rounded once, at the end)."""
+    if not frames:
+        return np.zeros(0, dtype=np.int16)
+    parts = [fr.to_ndarray() for fr in frames]
+    planar = frames[0].format.is_planar
+    a = np.concatenate([p[0] if p.ndim == 2 and planar else p.reshape(-1) for p in parts])
     return a if a.dtype == np.int16 else to_pcm16(a)
 
 
-def roundtrip(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) -> np.ndarray:
-    """Encode and decode int16 ``pcm``; the raw decoder output (codec delay not removed)."""
+def roundtrip(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int, quality: int | None = None) -> np.ndarray:
+    """Encode and decode int16 ``pcm``; the raw decoder output (codec delay not removed). ``quality``:
+    see :func:`encode_packets`."""
     if spec.backend == "soundfile":
         import soundfile as sf
         buf = io.BytesIO()
@@ -251,7 +257,7 @@ def roundtrip(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int) -> np
         buf.seek(0)
         y, _ = sf.read(buf, dtype="int16")
         return np.asarray(y, dtype=np.int16)
-    packets, extra, _ = encode_packets(spec, pcm, sr, bitrate_bps)
+    packets, extra, _ = encode_packets(spec, pcm, sr, bitrate_bps, quality)
     return decode_packets(spec, packets, sr, bitrate_bps, extra)
 
 
@@ -307,11 +313,11 @@ def xcorr_lag(ref: np.ndarray, y: np.ndarray, max_lag: int, min_lag: int | None 
     return int(np.argmax(c[lo:hi + 1]) + lo - zero)
 
 
-def measure_delay(spec: CodecSpec, sr: int, bitrate_bps: int) -> int:
+def measure_delay(spec: CodecSpec, sr: int, bitrate_bps: int, quality: int | None = None) -> int:
     """Delay in samples (at ``sr``) of the decoded output relative to the input, measured by
     cross-correlation on :func:`calibration_signal`. Up to 300 ms is searched."""
     ref = to_pcm16(calibration_signal(sr))
-    y = roundtrip(spec, ref, sr, bitrate_bps)
+    y = roundtrip(spec, ref, sr, bitrate_bps, quality)
     return max(0, xcorr_lag(ref, y, max_lag=int(0.3 * sr), min_lag=-int(0.01 * sr)))
 
 
