@@ -10,11 +10,13 @@ Chains (the same order on both sides: room, noise, clipping, codec):
   (-q): 7, audiomentations' default, and 3, LAME's own default (synth's codec effect with no
   ``lame_quality``). audiomentations: ApplyImpulseResponse + AddBackgroundNoise + ClippingDistortion +
   Mp3Compression (fast-mp3-augment, its default backend: LAME 3.100 + minimp3); synth: FFmpeg's
-  libmp3lame (LAME 3.100) + mp3float through PyAV. synth also sets the talker's P.56 active speech level
-  and measures the SNR against it (audiomentations uses plain RMS). At equal quality synth's MP3 stage
+  libmp3lame (LAME 3.100) + mp3float through PyAV. Both keep each utterance's own level
+  (``level.speech_dbov=null``); synth measures the SNR against the P.56 active speech level (audiomentations:
+  plain RMS). At equal quality synth's MP3 stage
   costs ~2.5x fast-mp3-augment's: the LAME 3.100 bundled in PyAV's wheels, called directly, encodes ~2x
   slower than fast-mp3-augment's build of the same LAME encodes and decodes (FFmpeg adds ~3 ms per 5 s);
-* ``comparable, no codec``: the same without the MP3 stage;
+* ``comparable, no codec``: the same without the MP3 stage; ``+ P.56 level`` adds synth's default talker
+  level (P.56 active speech level drawn from N(-26, 5) dBov) before the room and noise;
 * ``call G.711`` / ``call AMR-NB``: synth only (audiomentations has no telephone codecs): the room and
   noise above, G.712 band limit to 8 kHz, G.711 mu-law or AMR-NB 12.2 kbit/s, back to 16 kHz.
 
@@ -40,6 +42,9 @@ from synth.augment import Augmenter
 SR = 16000
 ROOM_NOISE_CLIP = ["room=measured", "noise=recorded", "noise.snr_db=[0.0,20.0]", "level.clipping.p=1.0",
                    "level.clipping.mode=hard"]
+# as in the audiomentations chain, each utterance keeps its own level (synth's default first sets a P.56
+# active speech level; the "+ P.56 level" row shows what that costs)
+KEEP_LEVEL = "level.speech_dbov=null"
 MP3_16K = ("channel.legs=[{{name:mono,chain:[{{name:codec,codec:mp3,bitrate_bps:16000,sample_rate_hz:16000,"
            "lame_quality:{q}}}]}}]")
 NO_CODEC = "channel.legs=[{name:mono,chain:[]}]"
@@ -75,8 +80,9 @@ def audiomentations_chain(corpus: Path, codec: bool, mp3_quality: int = 7):
     return lambda x, k, epoch: chain(samples=x, sample_rate=SR)
 
 
-def synth_chain(corpus: Path, extra: list[str]):
-    aug = Augmenter.from_config([f"sources.root={corpus}", *ROOM_NOISE_CLIP, *extra])
+def synth_chain(corpus: Path, extra: list[str], keep_level: bool = True):
+    aug = Augmenter.from_config([f"sources.root={corpus}", *ROOM_NOISE_CLIP, *([KEEP_LEVEL] if keep_level else []),
+                                 *extra])
     return lambda x, k, epoch: aug(x, SR, f"utt{k}", epoch).samples
 
 
@@ -118,6 +124,7 @@ def main() -> None:
         ("comparable, MP3 LAME q3", "synth", synth_chain(corpus, [MP3_16K.format(q=3)])),
         ("comparable, no codec", "audiomentations", audiomentations_chain(corpus, codec=False)),
         ("comparable, no codec", "synth", synth_chain(corpus, [NO_CODEC])),
+        ("no codec + P.56 level to N(-26, 5) dBov", "synth", synth_chain(corpus, [NO_CODEC], keep_level=False)),
         ("call G.711 mu-law (+room+noise+clip)", "synth", synth_chain(corpus, ["channel=g711_ulaw"])),
         ("call AMR-NB 12.2k (+room+noise+clip)", "synth", synth_chain(corpus, ["channel=amr_nb_12k2"])),
     ]

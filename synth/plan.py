@@ -80,6 +80,8 @@ def talker_steps(cfg: dict) -> list[Step]:
     if room.get("kind", "none") != "none":
         steps.append(make_step({"name": "room", **room}, "room"))
     level = dict(cfg.get("level") or {})
+    if "speech_dbov" in level and level["speech_dbov"] is None:
+        return steps  # level.speech_dbov=null: each talker keeps its recording's own level (augmentation)
     steps.append(make_step({"name": "speech_level", "target_dbov": level.get("speech_dbov", -26.0)}, "level.speech_dbov"))
     return steps
 

@@ -147,3 +147,17 @@ def test_profiles_by_name_and_by_file(speech, tmp_path):
     r = Augmenter.from_config([f"sources.root={CORPUS}"], profile=str(path))(speech, 16000, "utt-1")
     assert r.conditions["profile"] == "quiet_street"
     assert r.conditions["speech_level_dbov"] == -30.0 and r.conditions["snr_db"] == 7.0 and "rir" not in r.conditions
+
+
+def test_null_speech_level_keeps_the_utterances_own_level(speech):
+    """level.speech_dbov=null: no talker level stage, so the chain starts from the recording's own level;
+    with noise at a fixed SNR the noise follows the utterance's level instead of a drawn target."""
+    x = 0.05 * speech
+    aug = Augmenter.from_config([*BASE, "room=none", "noise=none", "level.clipping.p=0", "level.speech_dbov=null"])
+    r = aug(x, 16000, key="u0")
+    assert "speech_level_dbov" not in r.conditions and np.array_equal(r.samples, x)
+    noisy = Augmenter.from_config([*BASE, "room=none", "noise=recorded", "noise.snr_db=10", "level.clipping.p=0",
+                                   "level.speech_dbov=null"])(x, 16000, key="u0")
+    noise = noisy.samples - x
+    snr = active_speech_level(x, 16000).level_dbov - power_db(noise)
+    assert abs(snr - 10.0) < 0.1 and abs(active_speech_level(x, 16000).level_dbov - (-26.0)) > 10
