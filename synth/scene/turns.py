@@ -334,7 +334,8 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
                     utterances: "Supplier | Mapping[int, Sequence[float]] | Sequence[Sequence[float]]",
                     n_speakers: int, target_duration_s: float, *,
                     backchannels: BackchannelSupplier | None = None,
-                    first_speaker: int | None = None, all_speak: bool = False) -> list[Turn]:
+                    first_speaker: int | None = None, all_speak: bool = False,
+                    end_s: float | None = None) -> list[Turn]:
     """Place utterances of ``n_speakers`` talkers on a timeline of about ``target_duration_s`` seconds.
 
     ``utterances``: a callable ``(speaker_index, min_duration_s) -> UttSpec | duration_s`` giving that
@@ -350,8 +351,9 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
     Turns are added until the timeline reaches ``target_duration_s`` (the last turn is kept whole, so
     the result is slightly longer) and, with ``all_speak``, until every talker has had a turn (a call
     where the customer never speaks is not a conversation; capped at 3x the target). The first turn
-    starts at 0. Returns turns and backchannels sorted
-    by start time.
+    starts at 0. ``end_s``: the recording has a fixed length and ends there; the turn running past it stops
+    at its last cut point before ``end_s`` or is left out (with everything after it), and backchannels are
+    placed in what is kept. Returns turns and backchannels sorted by start time.
     """
     m = as_model(turns_cfg)
     if n_speakers < 1:
@@ -404,12 +406,37 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
             start = t["end"] + cv.draw("pause", m.pause_same_s)
         spk, in_ov, how = nxt, o, kind
 
+    if end_s is not None:
+        turns = _end_at(turns, end_s)
     out = [Turn(speaker=t["speaker"], start_s=t["start"], end_s=t["end"], kind="turn", transition=t["transition"],
-                full_duration_s=t["spec"].duration_s, truncate_at_s=t["cut"], interrupted=t["cut"] is not None,
-                ref=t["spec"].ref) for t in turns]
+                full_duration_s=t["spec"].duration_s, truncate_at_s=t["cut"],
+                interrupted=t["cut"] is not None and not t.get("ended"), ref=t["spec"].ref) for t in turns]
     out += _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
     out.sort(key=lambda t: (t.start_s, t.end_s))
     return out
+
+
+def _end_at(turns: list[dict], end_s: float) -> list[dict]:
+    """The turns of a fixed-length recording that ends at ``end_s``: a turn running past it stops at its last
+    cut point before ``end_s`` (flagged ``ended``) or is left out, as is everything after it; the overlaps
+    at the ends (``in_ov``/``out_ov``) are measured again on what is kept."""
+    kept: list[dict] = []
+    for t in turns:
+        if t["start"] >= end_s:
+            break
+        if t["end"] > end_s:
+            cuts = [c for c in t["spec"].cut_points_s or () if t["start"] + c <= end_s]
+            if not cuts:
+                break
+            t["end"], t["cut"], t["ended"] = t["start"] + max(cuts), max(cuts), True
+        if kept and t["end"] < kept[-1]["end"] + MIN_SOLO_S:  # would end inside the previous turn
+            break
+        kept.append(t)
+    for a, b in zip(kept, kept[1:]):
+        a["out_ov"] = b["in_ov"] = max(a["end"] - b["start"], 0.0)
+    if kept:
+        kept[-1]["out_ov"] = 0.0
+    return kept
 
 
 def _interrupt_cut(rng: np.random.Generator, m: TurnModel, prev: dict, o: float) -> float | None:
@@ -441,6 +468,12 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
         return []
     solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
     budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
+    target = (m.info.get("targets") or {}).get("overlap_ratio")
+    if target is not None:  # closed loop: the overlap time this conversation still needs for the target ratio
+        switch_ov = sum(t["out_ov"] for t in turns)
+        rate_mean = dist_mean(m.backchannel_rate_per_min)
+        spread = cv.bc_rate / rate_mean if rate_mean > 0 else 1.0  # the dyad's rate factor (1 without spread)
+        budget = max(float(target) * (solo + switch_ov) - switch_ov, 0.0) * spread
     regions = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"])
                for t in turns]
     regions = [r for r in regions if r[1] > r[0]]
@@ -448,7 +481,9 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
     out: list[Turn] = []
 
     def place(d: float) -> float:
-        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time)."""
+        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time). A spot that
+        runs into earlier backchannels is also tried moved to just after them: packing them side by side
+        (with ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do."""
         fits = [i for i, (a, b, _) in enumerate(regions) if b - a > d]
         if not fits:
             return 0.0
@@ -458,13 +493,18 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
             i = fits[int(rng.choice(len(fits), p=room / room.sum()))]
             a, b, host = regions[i]
             start = a + float(rng.uniform(0.0, (b - a) - d))
-            busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
-            if len(busy) >= n_speakers:
-                continue
-            covered = sum(max(0.0, min(e, start + d) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
-            if best is None or d - covered > best[0]:
-                best = (d - covered, i, start, busy)
-            if covered == 0.0:
+            clash = [e for s, e, _ in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S]
+            for start in [start] + ([max(clash) + 1.5 * BC_MARGIN_S] if clash else []):
+                if start + d > b:
+                    continue
+                busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
+                if len(busy) >= n_speakers:
+                    continue
+                covered = sum(max(0.0, min(e, start + d) - max(s, start))
+                              for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+                if best is None or d - covered > best[0]:
+                    best = (d - covered, i, start, busy)
+            if best is not None and best[0] >= d:
                 break
         if best is None:
             return 0.0
@@ -477,6 +517,7 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
         if spec is None:
             return 0.0
         spec = _spec(spec)
+        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
         end = start + spec.duration_s
         if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
                                                   for s, e, l in inside[i]):
@@ -489,9 +530,10 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
 
     expected_n = budget / dist_mean(m.backchannel_dur_s)
     n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
-    deficit = 0.0
+    deficit = budget  # backchannel time still to place (placed utterances may differ from the drawn lengths)
     for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
-        deficit += d - place(d)
+        if deficit > 1e-9:
+            deficit -= place(d)
     for _ in range(int(20 * budget / dist_mean(m.backchannel_dur_s)) + 20):
         if deficit <= 1e-9:
             break
@@ -540,13 +582,14 @@ def implied_ratios(turns_cfg: "TurnModel | Mapping | None", mean_turn_s: float,
     return {"overlap_ratio": (o + b * (d - 2 * o)) / (d - o), "silence_ratio": s / (d - o + s)}
 
 
+def draw_at_least(rng: np.random.Generator, d: Dist, min_s: float) -> float:
+    """A draw from ``d`` conditioned on being at least ``min_s`` (inverse CDF of a uniform above F(min_s))."""
+    grid = ppf(d, np.linspace(0.0, 1.0, 4001))
+    lo = min(np.searchsorted(grid, min_s) / len(grid), 0.9999)
+    return float(ppf(d, rng.uniform(lo, 1.0)))
+
+
 def duration_supplier(rng: np.random.Generator, d: Dist) -> Supplier:
     """Timeline-only supplier: utterance durations from ``d``, drawn conditionally on being at least the
     requested minimum (a pool with enough utterances of every length). For simulations and tests."""
-    grid = ppf(d, np.linspace(0.0, 1.0, 4001))
-
-    def supply(spk: int, min_duration_s: float = 0.0) -> float:
-        lo = min(np.searchsorted(grid, min_duration_s) / len(grid), 0.9999)
-        return float(ppf(d, rng.uniform(lo, 1.0)))
-
-    return supply
+    return lambda spk, min_duration_s=0.0: draw_at_least(rng, d, min_duration_s)
