@@ -11,14 +11,26 @@ Choices (documented because they shape the data):
   overlaps planned at both of its ends, the first such utterance in order is taken and the skipped ones
   stay available. A talker who runs out starts over (``allow_reuse``; the item records
   ``reused: true`` on repeated utterances) or the conversation ends early (``allow_reuse: false``).
-* Backchannels use the listener's own short utterances (at most ``backchannel_max_s``), the one
-  closest to the drawn length; a listener with none does not backchannel.
+* **Turns as runs.** With a fitted block (``utt_dur_s`` from ``synth fit-turns``), each turn's length is
+  drawn from it (at least the length the planned overlaps need) and filled with the talker's next
+  utterances in order, back to back, until the next one would overshoot it by more than it is short: a
+  turn longer than any one utterance of the talker is several of them, each its own labeled segment with
+  its own text. The pause between them is the silence at the ends of the source files (segment labels
+  span whole files, as the RTTM segments the block was fitted on bridge short pauses), so the segments
+  touch and the turn measures as one. A run may be cut at any join between pieces (later pieces dropped
+  whole) as well as at word ends inside a piece. Without ``utt_dur_s`` a turn is one utterance.
+* **Backchannels** are runs too: the listener's utterances up to ``max(backchannel_max_s, drawn length)``
+  long (the fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns),
+  each time the one closest to the time still wanted. A listener with nothing that short overlaps with
+  their shortest utterance where it fits inside the other's solo speech (a short overlapping turn).
 * Interrupted utterances are cut only at word ends from the source alignment
   (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
 * Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
   Meetings: every talker on leg 0, role ``participant``.
 * ``lead_s``/``tail_s`` add silence before the first and after the last word (not part of the
-  turn-taking statistics, which are measured from first start to last end).
+  turn-taking statistics, which are measured from first start to last end). With ``exact_duration`` the
+  turn model ends the timeline at ``duration_s - lead - tail`` itself (``end_s``), so backchannels and the
+  closed loop see only the speech that is kept.
 """
 
 from __future__ import annotations
