@@ -21,8 +21,10 @@ Choices (documented because they shape the data):
   whole) as well as at word ends inside a piece. Without ``utt_dur_s`` a turn is one utterance.
 * **Backchannels** are runs too: the listener's utterances up to ``max(backchannel_max_s, drawn length)``
   long (the fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns),
-  each time the one closest to the time still wanted. A listener with nothing that short overlaps with
-  their shortest utterance where it fits inside the other's solo speech (a short overlapping turn).
+  each time the one closest to the time still wanted. A listener with nothing that short uses their
+  shortest utterance: with a fitted target ratio wherever it fits inside the other's solo speech (a
+  short overlapping turn, labeled as what it is), otherwise only if the model's backchannel lengths
+  reach it; else that listener does not backchannel.
 * Interrupted utterances are cut only at word ends from the source alignment
   (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
 * Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
@@ -44,7 +46,7 @@ from ..dist import dist_field, number_field
 from ..errors import ConfigError
 from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
-from .turns import TurnModel, UttSpec, draw_at_least, sample_timeline
+from .turns import TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_RUN = 12  # at most this many utterances back to back in one turn or backchannel
@@ -141,6 +143,11 @@ class _TurnScenario:
             raise ConfigError(f"scenario.allow_reuse={self.allow_reuse!r}: must be true or false")
         check_speakers(self.speakers)
         object.__setattr__(self, "turn_model", TurnModel.from_config(self.turns or {}, "scenario.turns"))
+        # steering toward a fitted overlap ratio, a listener's shortest utterance may overlap wherever it fits
+        # inside another's solo speech; otherwise no longer than the model's longest backchannel
+        targeted = (self.turn_model.info.get("targets") or {}).get("overlap_ratio") is not None
+        object.__setattr__(self, "longest_backchannel_s", float("inf") if targeted else
+                           max(self.backchannel_max_s, float(ppf(self.turn_model.backchannel_dur_s, 1.0))))
         utt = self.turn_model.info.get("utt_dur_s")
         object.__setattr__(self, "turn_dur_s", None if utt is None else
                            dist_field("scenario.turns.utt_dur_s", utt, 0.0, 3600.0))
@@ -174,11 +181,13 @@ class _TurnScenario:
 
         def backchannel(i: int, want_s: float):
             # a backchannel proper uses short utterances; a longer overlapping stretch is a short turn
-            # and may use any utterance that fits in it
-            # and a talker with nothing that short overlaps with their shortest utterance where it fits
+            # and may use any utterance that fits in it; a talker with nothing that short uses their
+            # shortest utterance if allowed (``longest_backchannel_s``), else does not backchannel
             short = [u for u in own[i] if u.duration_s <= max(self.backchannel_max_s, want_s)]
-            return run_spec(backchannel_run(short or [min(own[i], key=lambda u: u.duration_s)], want_s,
-                                            queues[i].used))
+            shortest = min(own[i], key=lambda u: u.duration_s)
+            if not short and shortest.duration_s > self.longest_backchannel_s:
+                return None
+            return run_spec(backchannel_run(short or [shortest], want_s, queues[i].used))
 
         try:
             timeline = sample_timeline(rng, self.turn_model, supply, n, min(target, limit), backchannels=backchannel,

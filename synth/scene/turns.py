@@ -569,8 +569,9 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
     expected_n = budget / dist_mean(m.backchannel_dur_s)
     n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
     deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
+    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
     for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
-        gain = place(d, deficit) if deficit > 1e-9 else None
+        gain = place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
         if gain is None:
             break
         deficit -= gain
