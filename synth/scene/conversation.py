@@ -24,7 +24,9 @@ Choices (documented because they shape the data):
   each time the one closest to the time still wanted. A listener with nothing that short uses their
   shortest utterance: with a fitted target ratio wherever it fits inside the other's solo speech (a
   short overlapping turn, labeled as what it is), otherwise only if the model's backchannel lengths
-  reach it; else that listener does not backchannel.
+  reach it; else that listener does not backchannel. A listener's longer utterance with word alignments
+  may serve by its opening words, cut at the word end nearest below the wanted length (when that is
+  closer than any short utterance); ``text`` keeps only those whole words (``truncated: true``).
 * Interrupted utterances are cut only at word ends from the source alignment
   (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
 * Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
@@ -184,6 +186,13 @@ class _TurnScenario:
             # and may use any utterance that fits in it; a talker with nothing that short uses their
             # shortest utterance if allowed (``longest_backchannel_s``), else does not backchannel
             short = [u for u in own[i] if u.duration_s <= max(self.backchannel_max_s, want_s)]
+            # or the opening words of a longer aligned utterance, cut at a word end
+            cuts = [(c.cut_s, u) for u in own[i] if u.words and u not in short
+                    for c in [cut_at(u.words, want_s)] if c is not None]
+            if cuts:
+                cut_s, u = min(cuts, key=lambda c: want_s - c[0])
+                if not short or want_s - cut_s < min(abs(x.duration_s - want_s) for x in short):
+                    return UttSpec(cut_s, None, [(u, u.id in queues[i].used)])
             shortest = min(own[i], key=lambda u: u.duration_s)
             if not short and shortest.duration_s > self.longest_backchannel_s:
                 return None
@@ -202,7 +211,8 @@ class _TurnScenario:
             utts = []
             for t in (t for t in timeline if t.speaker == i):
                 # the run stops at the interruption or at a fixed-length end, whichever comes first
-                stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s)
+                stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
+                           t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
                 start, off = round(lead + t.start_s, 4), 0.0
                 for u, reused in t.ref:
                     if off >= stop - 1e-9:

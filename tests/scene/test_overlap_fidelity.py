@@ -128,3 +128,33 @@ def test_fitted_conversation_build_reproduces_the_overlap_ratio(fitted, tmp_path
     assert len(manifest(out)) == 40
     got = set_stats(out)["realized"]["overlap_ratio"]
     assert abs(got - block["targets"]["overlap_ratio"]) <= TOL, got
+
+
+def test_aligned_speech_gives_word_cut_backchannels_with_true_text(fitted, pool):
+    """With word alignments a listener's longer utterance serves as a backchannel by its opening words:
+    the entry keeps exactly the whole words that end by the cut. (Alignments here are spread evenly over
+    each corpus file: the invariant under test is text vs cut, not the alignment itself.)"""
+    from dataclasses import replace
+
+    from synth.sources.speech import SpeechPool
+
+    def aligned(u):
+        w = u.text.split()
+        step = u.duration_s / len(w)
+        return replace(u, words=[{"word": x, "start": round(k * step + 0.02, 4), "end": round((k + 1) * step - 0.02, 4)}
+                                 for k, x in enumerate(w)])
+
+    apool = SpeechPool([aligned(u) for u in pool.utterances])
+    _, path = fitted
+    sc = ConversationScenario(turns=str(path))
+    cut_bcs = 0
+    for i in range(10):
+        r = sc.sample(item_rng(0, f"aligned-{i}", "scenario"), apool, 16000)
+        _check_labels(r, apool)
+        for t in r["talkers"]:
+            for u in t["utterances"]:
+                if u["truncated"]:
+                    assert u["text"] == " ".join(w["word"] for w in u["words"])
+                    assert u["words"] and all(w["end"] <= u["src_end_s"] + 1e-9 for w in u["words"])
+                    cut_bcs += u["backchannel"]
+    assert cut_bcs >= 5, cut_bcs
