@@ -275,5 +275,12 @@ def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict
                 node.pop(last, None)
         else:
             set_dotted(cfg, key, value)
+    if "scenario" in cli and extra.get("scenario"):
+        # the profile's scenario keys (fitted turns, durations) were derived for the scenario the command line
+        # selected, so a `scenario=<name>` selection keeps them; scenario.<key> on the command line still wins
+        deep_update(cfg["scenario"], copy.deepcopy(extra["scenario"]))
+        for key, value in cli.items():
+            if key.startswith("scenario.") and value is not gone:
+                set_dotted(cfg, key, value)
     cfg["profile"] = {**(cfg.get("profile") or {}), "set_on_command_line": sorted(cli)}
     return cfg

@@ -177,7 +177,7 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows, profile = fit_folder(real_folder, rttm_folder, out / "noise_bank", exclude=out.resolve(), log=log)
+    rows, profile = fit_folder(real_folder, rttm_folder, out / "noise_bank", exclude=[out.resolve()], log=log)
     write_outputs(rows, profile, out / "profile.yaml")
     fitted = profile["fitted"]
     try:

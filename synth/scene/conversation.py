@@ -11,14 +11,30 @@ Choices (documented because they shape the data):
   overlaps planned at both of its ends, the first such utterance in order is taken and the skipped ones
   stay available. A talker who runs out starts over (``allow_reuse``; the item records
   ``reused: true`` on repeated utterances) or the conversation ends early (``allow_reuse: false``).
-* Backchannels use the listener's own short utterances (at most ``backchannel_max_s``), the one
-  closest to the drawn length; a listener with none does not backchannel.
+* **Turns as runs.** With a fitted block (``utt_dur_s`` from ``synth fit-turns``), each turn's length is
+  drawn from it (at least the length the planned overlaps need) and filled with the talker's next
+  utterances in order, back to back, until the next one would overshoot it by more than it is short: a
+  turn longer than any one utterance of the talker is several of them, each its own labeled segment with
+  its own text. The pause between them is the silence at the ends of the source files (segment labels
+  span whole files, as the RTTM segments the block was fitted on bridge short pauses), so the segments
+  touch and the turn measures as one. A run may be cut at any join between pieces (later pieces dropped
+  whole) as well as at word ends inside a piece. Without ``utt_dur_s`` a turn is one utterance.
+* **Backchannels** are runs too: the listener's utterances up to ``max(backchannel_max_s, drawn length)``
+  long (the fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns),
+  each time the one closest to the time still wanted. A listener with nothing that short uses their
+  shortest utterance: with a fitted target ratio wherever it fits inside the other's solo speech (a
+  short overlapping turn, labeled as what it is), otherwise only if the model's backchannel lengths
+  reach it; else that listener does not backchannel. A listener's longer utterance with word alignments
+  may serve by its opening words, cut at the word end nearest below the wanted length (when that is
+  closer than any short utterance); ``text`` keeps only those whole words (``truncated: true``).
 * Interrupted utterances are cut only at word ends from the source alignment
   (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
 * Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
   Meetings: every talker on leg 0, role ``participant``.
 * ``lead_s``/``tail_s`` add silence before the first and after the last word (not part of the
-  turn-taking statistics, which are measured from first start to last end).
+  turn-taking statistics, which are measured from first start to last end). With ``exact_duration`` the
+  turn model ends the timeline at ``duration_s - lead - tail`` itself (``end_s``), so backchannels and the
+  closed loop see only the speech that is kept.
 """
 
 from __future__ import annotations
@@ -32,9 +48,10 @@ from ..dist import dist_field, number_field
 from ..errors import ConfigError
 from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
-from .turns import TurnModel, UttSpec, sample_timeline
+from .turns import TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MAX_RUN = 12  # at most this many utterances back to back in one turn or backchannel
 
 
 class _SpeakerQueue:
@@ -47,16 +64,60 @@ class _SpeakerQueue:
         self.allow_reuse = allow_reuse
         self.used: set[str] = set()
 
-    def take(self, min_s: float):
+    def peek(self):
+        """The next utterance in order (None when the talker is out of speech)."""
         if not self.left:
             if not self.allow_reuse:
                 return None
             self.left = list(self.order)
+        return self.left[0]
+
+    def take(self, min_s: float):
+        if self.peek() is None:
+            return None
         u = next((u for u in self.left if u.duration_s >= min_s), None) or max(self.left, key=lambda u: u.duration_s)
         self.left.remove(u)
         reused = u.id in self.used
         self.used.add(u.id)
         return u, reused
+
+    def take_run(self, min_s: float, want_s: float) -> list:
+        """Utterances in order, back to back, until together they last at least ``min_s`` and the next
+        one would overshoot ``want_s`` by more than it is short (at most ``MAX_RUN``); [] when out of speech."""
+        run, total = [], 0.0
+        while len(run) < MAX_RUN:
+            nxt = self.peek()
+            if nxt is None or (run and total >= min_s and total + nxt.duration_s / 2 >= want_s):
+                break
+            run.append(self.take(0.0))
+            total += nxt.duration_s
+        return run
+
+
+def backchannel_run(shorts: list, want_s: float, used: set) -> list:
+    """Short utterances back to back that together last about ``want_s``: each time the one closest to the
+    time still wanted (unused ones first), while adding it brings the total closer; at least one."""
+    run, left = [], want_s
+    while len(run) < MAX_RUN:
+        fresh = [u for u in shorts if u not in run] or shorts
+        u = min(fresh, key=lambda u: abs(u.duration_s - left))
+        if run and abs(u.duration_s - left) >= left:
+            break
+        run.append(u)
+        left -= u.duration_s
+    return [(u, u.id in used) for u in run]
+
+
+def run_spec(run: list) -> UttSpec:
+    """A run of utterances as one timeline utterance: its length, and where it may be cut (word ends
+    inside a piece, and the joins between pieces: stopping at a join drops the later pieces whole)."""
+    cuts, off = [], 0.0
+    for k, (u, _) in enumerate(run):
+        cuts += [off + c for c in cut_points(u.words) or ()]
+        off += u.duration_s
+        if k < len(run) - 1:
+            cuts.append(off)
+    return UttSpec(off, tuple(sorted(set(cuts))) or None, run)
 
 
 @dataclass(frozen=True)
@@ -84,6 +145,14 @@ class _TurnScenario:
             raise ConfigError(f"scenario.allow_reuse={self.allow_reuse!r}: must be true or false")
         check_speakers(self.speakers)
         object.__setattr__(self, "turn_model", TurnModel.from_config(self.turns or {}, "scenario.turns"))
+        # steering toward a fitted overlap ratio, a listener's shortest utterance may overlap wherever it fits
+        # inside another's solo speech; otherwise no longer than the model's longest backchannel
+        targeted = (self.turn_model.info.get("targets") or {}).get("overlap_ratio") is not None
+        object.__setattr__(self, "longest_backchannel_s", float("inf") if targeted else
+                           max(self.backchannel_max_s, float(ppf(self.turn_model.backchannel_dur_s, 1.0))))
+        utt = self.turn_model.info.get("utt_dur_s")
+        object.__setattr__(self, "turn_dur_s", None if utt is None else
+                           dist_field("scenario.turns.utt_dur_s", utt, 0.0, 3600.0))
 
     # subclasses: how many talkers, their roles and legs
     def _cast(self, rng) -> tuple[int, list[str], list[int]]:
@@ -94,55 +163,73 @@ class _TurnScenario:
         weights = dict(self.speakers or {}).get("weights")
         spk_ids = sample_speakers(rng, pool, n, weights)  # distinct speakers: one role each
         queues = [_SpeakerQueue(rng, list(pool.by_speaker[s]), self.allow_reuse) for s in spk_ids]
-        shorts = [[u for u in pool.by_speaker[s] if u.duration_s <= self.backchannel_max_s] for s in spk_ids]
+        own = [list(pool.by_speaker[s]) for s in spk_ids]
         target = float(self.duration_s.sample(rng))
-        exhausted = []
-
-        def supply(i: int, min_s: float) -> UttSpec:
-            got = queues[i].take(min_s)
-            if got is None:  # talker out of material: end the conversation with a short stub turn
-                exhausted.append(i)
-                raise _OutOfSpeech
-            u, reused = got
-            return UttSpec(u.duration_s, cut_points(u.words), (u, reused))
-
-        def backchannel(i: int, want_s: float):
-            if not shorts[i]:
-                return None
-            u = min(shorts[i], key=lambda u: abs(u.duration_s - want_s))
-            return UttSpec(u.duration_s, None, (u, u.id in queues[i].used))
-
-        try:
-            timeline = sample_timeline(rng, self.turn_model, supply, n, target, backchannels=backchannel,
-                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
-                                       all_speak=True)
-        except _OutOfSpeech:
-            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
-                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
         lead = float(self.lead_s.sample(rng))
         tail = float(self.tail_s.sample(rng))
         limit = target - lead - tail if self.exact_duration else float("inf")
+        exhausted = []
+
+        def supply(i: int, min_s: float) -> UttSpec:
+            if self.turn_dur_s is None:
+                got = queues[i].take(min_s)
+                run = [got] if got else []
+            else:
+                run = queues[i].take_run(min_s, draw_at_least(rng, self.turn_dur_s, min_s))
+            if not run:  # talker out of material
+                exhausted.append(i)
+                raise _OutOfSpeech
+            return run_spec(run)
+
+        def backchannel(i: int, want_s: float):
+            # a backchannel proper uses short utterances; a longer overlapping stretch is a short turn
+            # and may use any utterance that fits in it; a talker with nothing that short uses their
+            # shortest utterance if allowed (``longest_backchannel_s``), else does not backchannel
+            short = [u for u in own[i] if u.duration_s <= max(self.backchannel_max_s, want_s)]
+            # or the opening words of a longer aligned utterance, cut at a word end
+            cuts = [(c.cut_s, u) for u in own[i] if u.words and u not in short
+                    for c in [cut_at(u.words, want_s)] if c is not None]
+            if cuts:
+                cut_s, u = min(cuts, key=lambda c: want_s - c[0])
+                if not short or want_s - cut_s < min(abs(x.duration_s - want_s) for x in short):
+                    return UttSpec(cut_s, None, [(u, u.id in queues[i].used)])
+            shortest = min(own[i], key=lambda u: u.duration_s)
+            if not short and shortest.duration_s > self.longest_backchannel_s:
+                return None
+            return run_spec(backchannel_run(short or [shortest], want_s, queues[i].used))
+
+        try:
+            timeline = sample_timeline(rng, self.turn_model, supply, n, min(target, limit), backchannels=backchannel,
+                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
+                                       all_speak=True, end_s=limit if self.exact_duration else None)
+        except _OutOfSpeech:
+            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
+                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
         talkers = []
         for i, s in enumerate(spk_ids):
             meta = pool.by_speaker[s][0].meta
             utts = []
             for t in (t for t in timeline if t.speaker == i):
-                u, reused = t.ref
-                cut_s = t.truncate_at_s
-                if t.start_s + (u.duration_s if cut_s is None else cut_s) > limit:  # past a fixed-length end
-                    cut_s = limit - t.start_s if cut_at(u.words, limit - t.start_s) is not None else None
-                    if cut_s is None:
-                        continue
-                entry = {"source_id": u.id, "path": u.rel_path, "start_s": round(lead + t.start_s, 4),
-                         "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
-                         "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
-                if cut_s is not None:
-                    c = cut_at(u.words, cut_s)
-                    entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
-                                 truncated=True, partial_word=c.partial_word)
-                if reused:
-                    entry["reused"] = True
-                utts.append(entry)
+                # the run stops at the interruption or at a fixed-length end, whichever comes first
+                stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
+                           t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
+                start, off = round(lead + t.start_s, 4), 0.0
+                for u, reused in t.ref:
+                    if off >= stop - 1e-9:
+                        break
+                    c = cut_at(u.words, stop - off) if off + u.duration_s > stop + 1e-9 else None
+                    if off + u.duration_s > stop + 1e-9 and c is None:
+                        break  # no word end before the stop: the piece is left out
+                    entry = {"source_id": u.id, "path": u.rel_path, "start_s": start,
+                             "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
+                             "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
+                    if c is not None:
+                        entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
+                                     truncated=True, partial_word=c.partial_word)
+                    if reused:
+                        entry["reused"] = True
+                    utts.append(entry)
+                    start, off = round(start + u.duration_s, 4), off + u.duration_s  # the next piece starts as this one ends
             talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
                             "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
                             "utterances": utts, "effects": []})

@@ -39,6 +39,18 @@ Backchannels go into the solo part of a turn and never overlap each other. As a 
 measured by :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and
 overlap distributions and p_overlap; the overlap and silence *ratios* then follow from these and from
 the length of the speech material (:func:`implied_ratios`).
+
+**Closed loop toward a fitted overlap ratio.** When the block carries ``targets.overlap_ratio`` (written by
+``synth fit-turns``), the ratio is not left to follow: per conversation, once the turns are placed, the
+backchannel time is the overlap still missing, target x speech time - switch-overlap time (scaled by the
+dyad's rate factor, so conversations still differ), instead of rate x solo time x mean duration. Even
+with ideal material the open loop falls ~3 points short for two talkers (backchannels only fit in solo
+stretches, and the last turn-switch overlaps are lost at the end). Backchannels are placed, packed side by
+side where a spot is free, until the missing time is used up (the last one kept if that lands closer).
+What they cannot supply (a listener without short speech, solo stretches full) is made up by
+:func:`_switch_overlaps`: switches with a gap become switches with an overlap drawn from ``overlap_s``
+(never overshooting), which raises that conversation's P(overlap|switch) and lowers its silence. All draws
+come from the conversation's rng. Without targets the open loop above is used unchanged.
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ from scipy import special, stats
 from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
                     as_dist, dist_field, number_field, plain_value)
 from ..errors import ConfigError
+from .turn_stats import merge_same_speaker, speaker_count_profile
 
 # ---------------------------------------------------------------------------------------------------
 # quantile function of a config distribution (deterministic, used by the copula and by the tests)
@@ -334,7 +347,8 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
                     utterances: "Supplier | Mapping[int, Sequence[float]] | Sequence[Sequence[float]]",
                     n_speakers: int, target_duration_s: float, *,
                     backchannels: BackchannelSupplier | None = None,
-                    first_speaker: int | None = None, all_speak: bool = False) -> list[Turn]:
+                    first_speaker: int | None = None, all_speak: bool = False,
+                    end_s: float | None = None) -> list[Turn]:
     """Place utterances of ``n_speakers`` talkers on a timeline of about ``target_duration_s`` seconds.
 
     ``utterances``: a callable ``(speaker_index, min_duration_s) -> UttSpec | duration_s`` giving that
@@ -350,8 +364,9 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
     Turns are added until the timeline reaches ``target_duration_s`` (the last turn is kept whole, so
     the result is slightly longer) and, with ``all_speak``, until every talker has had a turn (a call
     where the customer never speaks is not a conversation; capped at 3x the target). The first turn
-    starts at 0. Returns turns and backchannels sorted
-    by start time.
+    starts at 0. ``end_s``: the recording has a fixed length and ends there; the turn running past it stops
+    at its last cut point before ``end_s`` or is left out (with everything after it), and backchannels are
+    placed in what is kept. Returns turns and backchannels sorted by start time.
     """
     m = as_model(turns_cfg)
     if n_speakers < 1:
@@ -404,12 +419,40 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
             start = t["end"] + cv.draw("pause", m.pause_same_s)
         spk, in_ov, how = nxt, o, kind
 
+    if end_s is not None:
+        turns = _end_at(turns, end_s)
+    bcs, wanted = _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
+    if wanted is not None:
+        _switch_overlaps(cv, m, turns, bcs, wanted)
     out = [Turn(speaker=t["speaker"], start_s=t["start"], end_s=t["end"], kind="turn", transition=t["transition"],
-                full_duration_s=t["spec"].duration_s, truncate_at_s=t["cut"], interrupted=t["cut"] is not None,
-                ref=t["spec"].ref) for t in turns]
-    out += _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
+                full_duration_s=t["spec"].duration_s, truncate_at_s=t["cut"],
+                interrupted=t["cut"] is not None and not t.get("ended"), ref=t["spec"].ref) for t in turns]
+    out += [b for b, _ in bcs]
     out.sort(key=lambda t: (t.start_s, t.end_s))
     return out
+
+
+def _end_at(turns: list[dict], end_s: float) -> list[dict]:
+    """The turns of a fixed-length recording that ends at ``end_s``: a turn running past it stops at its last
+    cut point before ``end_s`` (flagged ``ended``) or is left out, as is everything after it; the overlaps
+    at the ends (``in_ov``/``out_ov``) are measured again on what is kept."""
+    kept: list[dict] = []
+    for t in turns:
+        if t["start"] >= end_s:
+            break
+        if t["end"] > end_s:
+            cuts = [c for c in t["spec"].cut_points_s or () if t["start"] + c <= end_s]
+            if not cuts:
+                break
+            t["end"], t["cut"], t["ended"] = t["start"] + max(cuts), max(cuts), True
+        if kept and t["end"] < kept[-1]["end"] + MIN_SOLO_S:  # would end inside the previous turn
+            break
+        kept.append(t)
+    for a, b in zip(kept, kept[1:]):
+        a["out_ov"] = b["in_ov"] = max(a["end"] - b["start"], 0.0)
+    if kept:
+        kept[-1]["out_ov"] = 0.0
+    return kept
 
 
 def _interrupt_cut(rng: np.random.Generator, m: TurnModel, prev: dict, o: float) -> float | None:
@@ -425,51 +468,73 @@ def _interrupt_cut(rng: np.random.Generator, m: TurnModel, prev: dict, o: float)
 
 
 def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speakers: int,
-                        supplier: BackchannelSupplier | None) -> list[Turn]:
+                        supplier: BackchannelSupplier | None) -> tuple[list[tuple[Turn, int]], float | None]:
     """Backchannels inside the solo parts of turns (the host talks alone there), by other speakers.
+    Returns them with the index of their host turn, and the overlap ratio aimed at (None without targets).
 
     The count is the expected count rate x solo time, randomly rounded (no Poisson spread: the
     solo time bounds how much fits, and a random count would overfill some conversations and underfill
     others); durations are drawn as configured.
     A listener's own backchannels never touch each other, but two listeners may react at once
     (meetings), which adds less overlap time than their durations, and a drawn duration that fits in no
-    solo part is queued for later: the lost overlap time is made up by further draws (the last one
-    accepted with probability remaining time / its duration). In dense meetings the count rate
+    solo part is queued for later: the lost overlap time is made up by further draws until the budget
+    is used up (the last one kept if that lands closer to it; the supplier may return a longer or
+    shorter utterance than drawn, and the time actually placed is what counts). In dense meetings the count rate
     is then higher and the placed durations shorter than configured (realized_stats reports both).
     """
     if n_speakers < 2 or cv.bc_rate <= 0:
-        return []
+        return [], None
     solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
     budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
-    regions = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"])
-               for t in turns]
-    regions = [r for r in regions if r[1] > r[0]]
+    target = (m.info.get("targets") or {}).get("overlap_ratio")
+    if target is not None:  # closed loop: the overlap time this conversation still needs for the target ratio
+        switch_ov = sum(t["out_ov"] for t in turns)
+        rate_mean = dist_mean(m.backchannel_rate_per_min)
+        spread = cv.bc_rate / rate_mean if rate_mean > 0 else 1.0  # the dyad's rate factor (1 without spread)
+        budget = max(float(target) * (solo + switch_ov) - switch_ov, 0.0) * spread
+        target = (switch_ov + budget) / (solo + switch_ov) if solo + switch_ov > 0 else None  # ratio aimed at
+    spans = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"], k)
+             for k, t in enumerate(turns)]
+    regions = [r[:3] for r in spans if r[1] > r[0]]
+    host_turn = [r[3] for r in spans if r[1] > r[0]]  # index in ``turns`` of each region's host
     inside: list[list[tuple[float, float, int]]] = [[] for _ in regions]
-    out: list[Turn] = []
+    out: list[tuple[Turn, int]] = []
 
-    def place(d: float) -> float:
-        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time)."""
+    def place(d: float, remaining: float) -> float | None:
+        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time). A spot that
+        runs into earlier backchannels is also tried moved to just after them: packing them side by side
+        (with ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do."""
         fits = [i for i, (a, b, _) in enumerate(regions) if b - a > d]
         if not fits:
             return 0.0
-        room = np.array([regions[i][1] - regions[i][0] - d for i in fits])
-        best = None
-        for _ in range(32):
+        gaps = [(i, g0, g1) for i in fits for g0, g1 in free_gaps(i) if g1 - g0 > d]
+        room = np.array([g1 - g0 - d for _, g0, g1 in gaps] or [regions[i][1] - regions[i][0] - d for i in fits])
+        best, bounds = None, None
+        if gaps:  # a spot where nobody backchannels yet
+            i, g0, g1 = gaps[int(rng.choice(len(gaps), p=room / room.sum()))]
+            best, bounds = (d, i, g0 + float(rng.uniform(0.0, g1 - g0 - d)), {regions[i][2]}), (g0, g1)
+        for _ in range(0 if gaps else 32):  # else share time with another listener's backchannel (meetings)
             i = fits[int(rng.choice(len(fits), p=room / room.sum()))]
             a, b, host = regions[i]
             start = a + float(rng.uniform(0.0, (b - a) - d))
-            busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
-            if len(busy) >= n_speakers:
-                continue
-            covered = sum(max(0.0, min(e, start + d) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
-            if best is None or d - covered > best[0]:
-                best = (d - covered, i, start, busy)
-            if covered == 0.0:
+            clash = [e for s, e, _ in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S]
+            for start in [start] + ([max(clash) + 1.5 * BC_MARGIN_S] if clash else []):
+                if start + d > b:
+                    continue
+                busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
+                if len(busy) >= n_speakers:
+                    continue
+                covered = sum(max(0.0, min(e, start + d) - max(s, start))
+                              for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+                if best is None or d - covered > best[0]:
+                    best = (d - covered, i, start, busy)
+            if best is not None and best[0] >= d:
                 break
         if best is None:
             return 0.0
         _, i, start, busy = best
         a, b, host = regions[i]
+        a, b = bounds or (a, b)
         free = [x for x in range(n_speakers) if x not in busy]
         w = cv.weights[free] / cv.weights[free].sum()
         listener = free[int(rng.choice(len(free), p=w))]
@@ -477,30 +542,89 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
         if spec is None:
             return 0.0
         spec = _spec(spec)
+        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
         end = start + spec.duration_s
         if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
                                                   for s, e, l in inside[i]):
             return 0.0
         covered = sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+        gain = spec.duration_s - covered
+        if gain - remaining > remaining:
+            return None  # the last one is kept if that lands closer to the budget than leaving it out
         inside[i].append((start, end, listener))
-        out.append(Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel", transition="backchannel",
-                        full_duration_s=spec.duration_s, ref=spec.ref))
-        return spec.duration_s - covered
+        out.append((Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel", transition="backchannel",
+                         full_duration_s=spec.duration_s, ref=spec.ref), host_turn[i]))
+        return gain
+
+    def free_gaps(i: int) -> list[tuple[float, float]]:
+        """Parts of region ``i`` that a new backchannel may fill without touching an earlier one."""
+        a, b, _ = regions[i]
+        out, t = [], a
+        for s, e in _union([(s - 1.01 * BC_MARGIN_S, e + 1.01 * BC_MARGIN_S) for s, e, _ in inside[i]]):
+            if s > t:
+                out.append((t, s))
+            t = max(t, e)
+        return out + [(t, b)] if b > t else out
 
     expected_n = budget / dist_mean(m.backchannel_dur_s)
     n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
-    deficit = 0.0
+    deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
+    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
     for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
-        deficit += d - place(d)
+        gain = place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
+        if gain is None:
+            break
+        deficit -= gain
     for _ in range(int(20 * budget / dist_mean(m.backchannel_dur_s)) + 20):
-        if deficit <= 1e-9:
+        if deficit <= 1e-9 or gain is None:
             break
-        longest = max((b - a for a, b, _ in regions), default=0.0)
+        # the longest free stretch (meetings: a listener may also join another's backchannel)
+        longest = max((g1 - g0 for i in range(len(regions)) for g0, g1 in free_gaps(i)), default=0.0)
+        if n_speakers > 2:
+            longest = max([longest] + [b - a for a, b, _ in regions])
         d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
-        if d is None or (d > deficit and rng.random() >= deficit / d):
+        gain = place(d, deficit) if d is not None else None
+        deficit -= gain or 0.0
+    return out, target
+
+
+def _switch_overlaps(cv: _Conv, m: TurnModel, turns: list[dict], bcs: list[tuple[Turn, int]],
+                     ratio: float) -> None:
+    """Closed loop, second stage: overlap time the backchannels could not supply (listeners without short
+    enough speech, hosts' solo parts full) is made up by turning switches with a gap into switches with
+    overlap, in random order: the newcomer starts ``overlap_s`` (a draw that fits both turns) before the
+    current turn ends and everything after moves earlier. Backchannels the new overlap would run into
+    are left out. Only a shortfall beyond the rounding of the backchannel stage (half a mean backchannel)
+    is made up, so with ample material nothing changes. This raises the conversation's P(overlap|switch)
+    and lowers its silence; the overlap durations keep their distribution. ``ratio``: the overlap ratio aimed at. Changes ``turns`` and ``bcs`` in place."""
+    gaps = [k for k in range(len(turns) - 1) if turns[k + 1]["transition"] == "gap"]
+    rounding = dist_mean(m.backchannel_dur_s) / 2  # what the backchannel stage may leave by its last choice
+    for k in (cv.rng.permutation(gaps) if gaps else []):
+        segs = [(t["speaker"], t["start"], t["end"]) for t in turns] + [(b.speaker, b.start_s, b.end_s) for b, _ in bcs]
+        speech, overlap = speaker_count_profile(merge_same_speaker(segs))
+        short = ratio * speech - overlap
+        if short <= rounding:
             break
-        deficit -= place(d)
-    return out
+        a, b = turns[k], turns[k + 1]
+        room = min(a["end"] - a["start"] - a["in_ov"], b["end"] - b["start"] - b["out_ov"]) - 2 * MIN_SOLO_S
+        o = cv.draw_fitting("overlap", m.overlap_s, room) if room > 0 else None
+        if o is None:
+            continue
+        if o > short:  # would overshoot: keep it for a later boundary
+            cv.pending["overlap"].append(o)
+            continue
+        shift = b["start"] - a["end"] + o
+        hit = [(x, h) for x, h in bcs if h == k and x.end_s > a["end"] - o - BC_MARGIN_S
+               or h == k + 1 and x.start_s - shift < a["end"] + BC_MARGIN_S]
+        if sum(x.duration_s for x, _ in hit) >= o:  # would lose more overlap than it adds
+            cv.pending["overlap"].append(o)
+            continue
+        bcs[:] = [xh for xh in bcs if xh not in hit]
+        for t in turns[k + 1:]:
+            t["start"], t["end"] = t["start"] - shift, t["end"] - shift
+        bcs[:] = [(replace(x, start_s=x.start_s - shift, end_s=x.end_s - shift) if h > k else x, h) for x, h in bcs]
+        a["out_ov"] = b["in_ov"] = o
+        b["transition"] = "overlap"
 
 
 def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -540,13 +664,14 @@ def implied_ratios(turns_cfg: "TurnModel | Mapping | None", mean_turn_s: float,
     return {"overlap_ratio": (o + b * (d - 2 * o)) / (d - o), "silence_ratio": s / (d - o + s)}
 
 
+def draw_at_least(rng: np.random.Generator, d: Dist, min_s: float) -> float:
+    """A draw from ``d`` conditioned on being at least ``min_s`` (inverse CDF of a uniform above F(min_s))."""
+    grid = ppf(d, np.linspace(0.0, 1.0, 4001))
+    lo = min(np.searchsorted(grid, min_s) / len(grid), 0.9999)
+    return float(ppf(d, rng.uniform(lo, 1.0)))
+
+
 def duration_supplier(rng: np.random.Generator, d: Dist) -> Supplier:
     """Timeline-only supplier: utterance durations from ``d``, drawn conditionally on being at least the
     requested minimum (a pool with enough utterances of every length). For simulations and tests."""
-    grid = ppf(d, np.linspace(0.0, 1.0, 4001))
-
-    def supply(spk: int, min_duration_s: float = 0.0) -> float:
-        lo = min(np.searchsorted(grid, min_duration_s) / len(grid), 0.9999)
-        return float(ppf(d, rng.uniform(lo, 1.0)))
-
-    return supply
+    return lambda spk, min_duration_s=0.0: draw_at_least(rng, d, min_duration_s)
