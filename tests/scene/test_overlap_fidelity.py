@@ -158,3 +158,20 @@ def test_aligned_speech_gives_word_cut_backchannels_with_true_text(fitted, pool)
                     assert u["words"] and all(w["end"] <= u["src_end_s"] + 1e-9 for w in u["words"])
                     cut_bcs += u["backchannel"]
     assert cut_bcs >= 5, cut_bcs
+
+
+def test_two_party_fit_turns_file_is_reproduced_by_a_conversation_build(tmp_path):
+    """Issue 9 with 2-party material: fit-turns on the RTTM of 2-party calls, then `synth build
+    scenario=conversation scenario.turns=<that file>` reproduces the fitted overlap ratio within 1.5 points."""
+    from synth.cli import main as synth
+    from synth.stats import set_stats
+
+    calls = build_set(tmp_path / "calls", "scenario=conversation", "n_items=12", "room=none", "noise=none",
+                      "seed=7", "scenario.turns.p_interrupt=0.35")
+    turns = tmp_path / "turns.yaml"
+    assert synth(["fit-turns", str(calls / "segments.rttm"), "--out", str(turns)]) == 0
+    target = yaml.safe_load(turns.read_text())["targets"]["overlap_ratio"]
+    out = build_set(tmp_path / "set", "scenario=conversation", f"scenario.turns={turns}", "n_items=40", "room=none",
+                    "noise=none")
+    got = set_stats(out)["realized"]["overlap_ratio"]
+    assert 0.05 < target and abs(got - target) <= TOL, (got, target)
