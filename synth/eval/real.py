@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import BadInput
 from ..profiles.fit import AUDIO_EXTS
 from ..rng import item_rng
+from ..sources.schema import read_rows
 from .engines import EngineSpec, engine_key
 from .metrics import SummaryConfig, bootstrap_ratio, interval, score_item, summarize_group
 from .normalize import NormalizerConfig
@@ -31,15 +32,9 @@ from .run import transcribe_all
 
 def read_nemo(path: Path) -> list[dict]:
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise BadInput(path, f"line {n} is not valid JSON", "give a NeMo manifest: one JSON object per line") from None
-        if not isinstance(row, dict) or "audio_filepath" not in row or "text" not in row:
-            raise BadInput(path, f"line {n} has no audio_filepath and text", "give a NeMo manifest (audio_filepath, text)")
+    for where, row in read_rows(path):
+        if "audio_filepath" not in row or "text" not in row:
+            raise BadInput(where, "has no audio_filepath and text", "give a NeMo manifest (audio_filepath, text)")
         audio = Path(row["audio_filepath"])
         audio = audio if audio.is_absolute() else path.parent / audio
         items.append({"id": str(row.get("id") or audio.stem), "audio_filepath": str(audio), "text": str(row["text"]),
