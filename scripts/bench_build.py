@@ -7,7 +7,8 @@ once before timing, as any second build of the same config would find it cached)
     python scripts/bench_build.py [--n 200] [--workers 1] [--executor local|ray] [hydra overrides...]
     python scripts/bench_build.py --baseline /path/to/old/checkout scenario=conversation   # before/after
 
-``--executor ray`` starts a private Ray cluster of ``--workers`` CPUs (its startup is reported apart);
+``--executor ray`` starts a private Ray cluster of ``--workers`` CPUs (its start-up, worker imports included,
+and its shutdown are reported apart);
 Ray's workers are not children of this process, so compare executors by wall time (``rtf_wall``).
 ``--baseline`` runs that checkout's own bench script and this one alternately, ``--repeat`` times each, in
 subprocesses of this one run, and prints the runs side by side (their spread shows the machine's noise).
@@ -90,10 +91,12 @@ def measure(a) -> dict:
         c0, w0 = cpu_seconds(), time.perf_counter()
         try:
             run_jobs({None: plan}, out / "set", jobs, ex, ShardLayout.of(plan.cfg))
-        finally:
+            summary = finish(plan, out / "set", jobs)
+            cpu, wall = cpu_seconds() - c0, time.perf_counter() - w0
+        finally:  # stopping the executor (a Ray shutdown takes ~1 s) is reported apart, like its start
+            t0 = time.perf_counter()
             ex.close()
-        summary = finish(plan, out / "set", jobs)
-        cpu, wall = cpu_seconds() - c0, time.perf_counter() - w0
+            stop_s = time.perf_counter() - t0
         audio_s = summary.total_duration
         peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
@@ -101,7 +104,8 @@ def measure(a) -> dict:
                 "wall_s": round(wall, 2), "rtf_per_core": round(audio_s / cpu, 1), "rtf_wall": round(audio_s / wall, 1),
                 "io_floor_cpu_s": round(floor_cpu, 2), "io_floor_rtf_per_core": round(audio_s / floor_cpu, 1),
                 "build_over_floor": round(cpu / floor_cpu, 2), "peak_rss_mb": round(peak_mb, 1),
-                "setup_s": round(setup_s, 2), "executor_start_s": round(start_s, 2), "executor": a.executor,
+                "setup_s": round(setup_s, 2), "executor_start_s": round(start_s, 2), "executor_stop_s": round(stop_s, 2),
+                "executor": a.executor,
                 "workers": a.workers, "overrides": a.overrides}
     finally:
         shutil.rmtree(out, ignore_errors=True)

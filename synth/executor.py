@@ -74,6 +74,9 @@ class TaskRunner:
 
     def __init__(self):
         self._ref, self._task = None, None
+        # A Ray worker is a fresh interpreter (a local pool's workers fork from an importing parent):
+        # import what rendering needs now, so actor start-up, not the first chunk, pays for it.
+        import synth.build  # noqa: F401
 
     def run(self, task_ref: list, chunk):
         import ray
