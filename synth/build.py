@@ -30,7 +30,7 @@ from .suite import plan_suite
 from .writer.card import SetSummary, write_card
 from .writer.item import Job, SetInfo, encode_item, write_item
 from .writer.labels import LabelWriter, label_names
-from .writer.shards import CONCAT_LIMIT, INDEX, ShardLayout, shard_lines, start_layout, write_shard
+from .writer.shards import CONCAT_LIMIT, ShardLayout, shard_lines, start_layout, write_shard
 from .writer.targets import quantities, speaker_keys, speaker_mix, targets_vs_realized
 
 

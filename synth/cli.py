@@ -35,9 +35,6 @@ COMMANDS = {
 }
 
 
-from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
-from .errors import ConfigError, SynthError
-from .stops import Interrupted, signals_interrupt
 def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
     """``profile=<path to a .yaml file>`` (e.g. from ``synth fit``) is applied after composing; built-in
     profiles (``profile=call_center_narrowband``) stay ordinary group overrides."""

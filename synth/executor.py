@@ -76,7 +76,7 @@ class TaskRunner:
         self._ref, self._task = None, None
         # A Ray worker is a fresh interpreter (a local pool's workers fork from an importing parent):
         # import what rendering needs now, so actor start-up, not the first chunk, pays for it.
-        import synth.build  # noqa: F401
+        import synth.build  # noqa: F401  (imported for its side effect: modules loaded)
 
     def run(self, task_ref: list, chunk):
         import ray

@@ -21,7 +21,6 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from ..audio import Audio, resample
 from ..dist import Choice, Const, Dist, Uniform, LogUniform, Histogram, dist_field

@@ -31,29 +31,26 @@ class SpeechLevel(Effect):
     params_type = SpeechLevelParams
 
     def __post_init__(self):
-        object.__setattr__(self, "target_dbov", dist_field("speech_level.target_dbov", self.target_dbov, -70, 0))
+        object.__setattr__(self, "target_dbov", dist_field(f"{self.name}.target_dbov", self.target_dbov, -70, 0))
 
     def sample_params(self, rng, ctx):
         return SpeechLevelParams(target_dbov=float(self.target_dbov.sample(rng)))
 
+    def gain_db(self, speech: Audio, params: SpeechLevelParams) -> float:
+        """The gain (dB) that brings ``speech`` to the target; 0 for silence."""
+        level = active_speech_level(speech.samples, speech.sr).level_dbov
+        return float(params.target_dbov - level) if np.isfinite(level) else 0.0
+
     def apply_params(self, audio: Audio, params: SpeechLevelParams, ctx=None) -> Audio:
-        level = active_speech_level(audio.samples, audio.sr).level_dbov
-        if not np.isfinite(level):
-            return audio
-        return audio.with_samples(audio.samples * db_to_gain(params.target_dbov - level))
+        return audio.with_samples(audio.samples * db_to_gain(self.gain_db(audio, params)))
 
     def summary(self, params):
         return {"speech_level_dbov": params.target_dbov} if isinstance(params, SpeechLevelParams) else {}
 
 
-@dataclass(frozen=True)
-class CalibrateLevelParams:
-    target_dbov: float
-
-
 @register("calibrate_level")
 @dataclass(frozen=True)
-class CalibrateLevel(Effect):
+class CalibrateLevel(SpeechLevel):
     """Final calibration gain: scale the signal so the *speech in it* has P.56 level ``target_dbov`` (dBov)
     where it is recorded, after band limits, codecs and noise have changed it.
 
@@ -64,24 +61,4 @@ class CalibrateLevel(Effect):
     Without a speech reference (render of a lone effect) the whole signal's P.56 level is used.
     """
 
-    target_dbov: Any = -26.0
-    p: float = 1.0
-    params_type = CalibrateLevelParams
     calibrates = True
-
-    def __post_init__(self):
-        object.__setattr__(self, "target_dbov", dist_field("calibrate_level.target_dbov", self.target_dbov, -70, 0))
-
-    def sample_params(self, rng, ctx):
-        return CalibrateLevelParams(target_dbov=float(self.target_dbov.sample(rng)))
-
-    def gain_db(self, speech: Audio, params: CalibrateLevelParams) -> float:
-        """The gain (dB) that brings ``speech`` to the target; 0 for silence."""
-        level = active_speech_level(speech.samples, speech.sr).level_dbov
-        return float(params.target_dbov - level) if np.isfinite(level) else 0.0
-
-    def apply_params(self, audio: Audio, params: CalibrateLevelParams, ctx=None) -> Audio:
-        return audio.with_samples(audio.samples * db_to_gain(self.gain_db(audio, params)))
-
-    def summary(self, params):
-        return {"speech_level_dbov": params.target_dbov} if isinstance(params, CalibrateLevelParams) else {}

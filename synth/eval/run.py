@@ -28,37 +28,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..audio import atomic_write_text
 from ..errors import BadInput, ConfigError
+from ..writer.manifest import read_manifest
 from ..errors import SynthError
 from .engines import EngineSpec, build_engine, engine_key, preflight
 from .metrics import SummaryConfig, score_item, summarize
 from .normalize import NormalizerConfig
 
 RESULTS_VERSION = 1
-
-
-def read_manifest(set_dir: Path) -> list[dict]:
-    """Items of a built set, validated: id, audio_filepath (relative to the set folder), text."""
-    path = Path(set_dir) / "manifest.jsonl"
-    if not path.is_file():
-        raise BadInput(path, "not found", "give the folder of a built set (it holds manifest.jsonl)")
-    items, seen = [], set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            raise BadInput(path, f"line {n} is not valid JSON", "rebuild the set or fix the line") from None
-        for key in ("id", "audio_filepath", "text"):
-            if not isinstance(item, dict) or key not in item:
-                raise BadInput(path, f"line {n} has no {key!r}", "rebuild the set or fix the line")
-        if str(item["id"]) in seen:
-            raise BadInput(path, f"line {n} repeats item id {item['id']!r}", "ids must be unique")
-        seen.add(str(item["id"]))
-        items.append(item)
-    if not items:
-        raise BadInput(path, "has no items", "build the set first")
-    return items
 
 
 def audio_path(set_dir: Path, item: dict) -> Path:

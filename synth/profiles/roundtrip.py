@@ -27,7 +27,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy.stats import ks_2samp
 
 from ..audio import atomic_write_text

@@ -63,7 +63,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..dist import (Choice, Const, Dist, Gamma, Histogram, LogNormal, LogUniform, Normal, Uniform,
-                    as_dist, dist_field, number_field, plain_value)
+                    dist_field, number_field, plain_value)
 from ..errors import ConfigError
 from .turn_stats import merge_same_speaker, speaker_count_profile
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from ..audio import atomic_write_bytes, atomic_write_text
 from ..errors import BadInput, ConfigError
 from ..extras import require
+from .manifest import read_manifest
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
 FORMATS = ("lhotse", "hf", "nemo-tarred", "webdataset")
@@ -39,21 +40,12 @@ SEGMENT_KEYS = ("speaker", "channel", "start", "end", "text", "overlap", "trunca
 
 
 def read_set(set_dir: Path) -> list[dict]:
-    path = set_dir / "manifest.jsonl"
-    if not path.is_file():
-        raise BadInput(set_dir, "has no manifest.jsonl", "pass a folder written by synth build")
-    items = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            audio = set_dir / item["audio_filepath"]
-        except (ValueError, KeyError, TypeError):
-            raise BadInput(path, f"line {n} is not a synth manifest line", "rebuild the set with synth build") from None
-        if not audio.is_file():
-            raise BadInput(audio, "is missing", f"restore it or rebuild the set (manifest line {n})")
-        items.append(item)
+    """The set's manifest lines (:func:`synth.writer.manifest.read_manifest`), every audio file present."""
+    items = read_manifest(set_dir)
+    for n, item in enumerate(items, 1):
+        if not (set_dir / item["audio_filepath"]).is_file():
+            raise BadInput(set_dir / item["audio_filepath"], "is missing",
+                           f"restore it or rebuild the set (manifest line {n})")
     return items
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.stats import ks_2samp
 
 from ..dist import as_dist
+from ..profiles.apply import get_dotted
 from ..rng import item_rng
 from .card import SetSummary
 
@@ -27,12 +28,7 @@ QUANTITIES = [(("level", "speech_dbov"), "speech_level_dbov", None),
 
 
 def _get(cfg: dict, path: tuple):
-    node = cfg
-    for p in path:
-        if not isinstance(node, dict) or p not in node:
-            return None
-        node = node[p]
-    return node
+    return get_dotted(cfg, ".".join(path))
 
 
 def _q(x, mean: float | None = None) -> dict:

@@ -2,7 +2,6 @@
 build (also when only the main process is killed), and the rerun finishes byte-identical to a clean build.
 No path through the CLI ends in a traceback unless --debug asks for it."""
 
-import os
 import signal
 import subprocess
 import sys

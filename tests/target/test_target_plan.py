@@ -201,7 +201,6 @@ def test_packet_loss_plan_keeps_the_reference_channel_and_gates_only_the_loss(tm
 
 def test_augmenter_draws_from_the_plan_and_leaves_the_suites_out(plan_file, suites):
     """The plan is a profile file for the Augmenter too: its noise mixture and its sources.exclude apply."""
-    import numpy as np
     import soundfile as sf
 
     from helpers import CORPUS
