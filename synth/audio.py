@@ -30,10 +30,12 @@ EPS = 1e-12
 
 @dataclass(frozen=True)
 class Audio:
-    """A mono signal: float32 ``samples`` at ``sr`` Hz."""
+    """A mono signal: float32 ``samples`` at ``sr`` Hz. ``meter``: its P.56 measurement when the step that
+    made it already knows it (a talker scaled to its level), else None; any change of samples drops it."""
 
     samples: np.ndarray
     sr: int
+    meter: "LevelMeter | None" = None
 
     @property
     def duration_s(self) -> float:
@@ -41,6 +43,10 @@ class Audio:
 
     def with_samples(self, samples: np.ndarray, sr: int | None = None) -> "Audio":
         return Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sr if sr is None else sr)
+
+    def level(self) -> "SpeechLevel":
+        """Its P.56 active speech level (see :func:`active_speech_level`)."""
+        return (self.meter or LevelMeter.of(self.samples, self.sr)).level()
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
@@ -98,43 +104,76 @@ def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
     2x (6 dB) apart; the active level is where the level measured over active samples sits 15.9 dB
     above the threshold, interpolated between thresholds. Silent input gives -inf.
     """
-    x = np.asarray(x)
-    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
-    n = len(x)
-    energy = float(np.sum(np.square(x, dtype=np.float64)))  # squares in float64 without a float64 copy of x
-    if n == 0 or energy <= 0:
-        return SpeechLevel(float("-inf"), 0.0)
-    g = np.exp(-1.0 / (sr * 0.03))
-    # the envelope is smoothed with a 30 ms time constant, so the threshold tests can run on every `dec`-th
-    # sample (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec`.
-    dec = max(1, sr // 2000)
-    qd = _smoothed_every(np.abs(x, dtype=np.float64), g, dec)
-    hang = max(1, int(round(0.2 * sr / dec)))
-    # "exceeded within the last 0.2 s" (hangover): a causal running max over the envelope.
-    qmax = np.sort(maximum_filter1d(qd, size=hang, origin=(hang - 1) // 2, mode="nearest"))
-    thresholds = 2.0 ** np.arange(-16, 1)  # amplitude thresholds, 1/65536 .. 1
-    counts = (len(qmax) - np.searchsorted(qmax, thresholds, side="left")) * (n / len(qd))
-    margin_db = 15.9
-    diffs, levels, acts = [], [], []
-    for c, a in zip(thresholds, counts):
-        if a <= 0:
-            break
-        lvl = 10 * np.log10(energy / a)
-        levels.append(lvl)
-        acts.append(a)
-        diffs.append(lvl - 20 * np.log10(c))
-    if not diffs:
-        return SpeechLevel(power_db(x), 1.0)
-    for j in range(1, len(diffs)):
-        if diffs[j] <= margin_db:  # crossing between j-1 (above margin) and j
-            d0, d1 = diffs[j - 1], diffs[j]
-            t = 0.0 if d0 == d1 else (d0 - margin_db) / (d0 - d1)
-            level = levels[j - 1] + t * (levels[j] - levels[j - 1])
-            act = acts[j - 1] + t * (acts[j] - acts[j - 1])
-            return SpeechLevel(float(level), float(act / n))
-    if diffs[0] <= margin_db:  # even the lowest threshold is within the margin: everything is active
-        return SpeechLevel(float(levels[0]), acts[0] / n)
-    return SpeechLevel(float(levels[-1]), acts[-1] / n)
+    return LevelMeter.of(x, sr).level()
+
+
+@dataclass(frozen=True)
+class LevelMeter:
+    """What P.56 (see :func:`active_speech_level`) measures of a signal ``x``, kept so the level of ``x``
+    scaled by a gain is known without measuring again: the envelope of ``gain * x`` is ``gain`` times that
+    of ``x`` (the smoothers are linear, the hangover is a running max), so at threshold ``c`` it is active
+    where ``x``'s envelope exceeds ``c / gain``, and its energy is ``gain**2`` times ``x``'s.
+
+    ``envelope``: the hangover envelope every ``n / len(envelope)``-th sample, sorted; ``energy``: sum of
+    x**2; ``n``: samples; ``gain``: the scale of the signal this meter describes relative to ``x``.
+    """
+
+    envelope: np.ndarray
+    energy: float
+    n: int
+    gain: float = 1.0
+
+    @classmethod
+    def of(cls, x: np.ndarray, sr: int) -> "LevelMeter":
+        x = np.asarray(x)
+        x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+        n = len(x)
+        u = np.abs(x, dtype=np.float64)
+        energy = float(np.einsum("i,i->", u, u))
+        if n == 0 or energy <= 0:
+            return cls(np.zeros(0), 0.0, n)
+        g = np.exp(-1.0 / (sr * 0.03))
+        # the envelope is smoothed with a 30 ms time constant, so the threshold tests can run on every
+        # `dec`-th sample (>= 2 kHz) without changing the result beyond ~0.01 dB; each kept sample stands for `dec`.
+        dec = max(1, sr // 2000)
+        qd = _smoothed_every(u, g, dec)
+        hang = max(1, int(round(0.2 * sr / dec)))
+        # "exceeded within the last 0.2 s" (hangover): a causal running max over the envelope.
+        qmax = np.sort(maximum_filter1d(qd, size=hang, origin=(hang - 1) // 2, mode="nearest"))
+        return cls(qmax, energy, n)
+
+    def scaled(self, gain: float) -> "LevelMeter":
+        """The meter of this signal multiplied by ``gain`` (> 0)."""
+        return LevelMeter(self.envelope, self.energy, self.n, self.gain * gain)
+
+    def level(self) -> SpeechLevel:
+        n, qmax = self.n, self.envelope
+        if self.energy <= 0:
+            return SpeechLevel(float("-inf"), 0.0)
+        energy = self.energy * self.gain ** 2
+        thresholds = 2.0 ** np.arange(-16, 1)  # amplitude thresholds, 1/65536 .. 1
+        counts = (len(qmax) - np.searchsorted(qmax, thresholds / self.gain, side="left")) * (n / len(qmax))
+        margin_db = 15.9
+        diffs, levels, acts = [], [], []
+        for c, a in zip(thresholds, counts):
+            if a <= 0:
+                break
+            lvl = 10 * np.log10(energy / a)
+            levels.append(lvl)
+            acts.append(a)
+            diffs.append(lvl - 20 * np.log10(c))
+        if not diffs:
+            return SpeechLevel(10 * np.log10(energy / n + EPS), 1.0)
+        for j in range(1, len(diffs)):
+            if diffs[j] <= margin_db:  # crossing between j-1 (above margin) and j
+                d0, d1 = diffs[j - 1], diffs[j]
+                t = 0.0 if d0 == d1 else (d0 - margin_db) / (d0 - d1)
+                level = levels[j - 1] + t * (levels[j] - levels[j - 1])
+                act = acts[j - 1] + t * (acts[j] - acts[j - 1])
+                return SpeechLevel(float(level), float(act / n))
+        if diffs[0] <= margin_db:  # even the lowest threshold is within the margin: everything is active
+            return SpeechLevel(float(levels[0]), acts[0] / n)
+        return SpeechLevel(float(levels[-1]), acts[-1] / n)
 
 
 def _smoothed_every(u: np.ndarray, g: float, dec: int) -> np.ndarray:
@@ -142,17 +181,19 @@ def _smoothed_every(u: np.ndarray, g: float, dec: int) -> np.ndarray:
     computed a block of ``dec`` samples at a time: the smoothers' state (p, q) advances over a block by the
     matrix power A^dec plus the block's inputs weighted by A^(dec-j) B. The same values as running the
     smoothers on every sample, at ~1/dec of the recursive work."""
-    a_mat = np.array([[g, 0.0], [(1 - g) * g, g]])
     b_vec = np.array([1 - g, (1 - g) ** 2])
-    w = np.stack([np.linalg.matrix_power(a_mat, dec - j) @ b_vec for j in range(1, dec + 1)], axis=1)  # (2, dec)
+    # A = [[g, 0], [(1-g) g, g]] = g I + N with N^2 = 0, so A^k b = g^k b + k g^k (1-g) b0 [0, 1]
+    k = np.arange(dec - 1, -1, -1, dtype=np.float64)                    # A^(dec-j) for j = 1..dec
+    w = np.stack([g ** k * b_vec[0], g ** k * (b_vec[1] + k * (1 - g) * b_vec[0])])  # (2, dec)
     m = (len(u) - 1) // dec                       # whole blocks after sample 0
-    e = np.empty((m + 1, 2))
-    e[0] = b_vec * u[0]
-    e[1:] = np.einsum("bj,kj->bk", u[1: 1 + m * dec].reshape(m, dec), w)  # einsum: no BLAS threads
+    e = np.empty((2, m + 1))
+    e[:, 0] = b_vec * u[0]
+    e[:, 1:] = np.einsum("bj,kj->kb", u[1: 1 + m * dec].reshape(m, dec), w)  # einsum: no BLAS threads
     ad = g ** dec                                 # A^dec = [[ad, 0], [c, ad]]
     c = dec * (1 - g) * g ** dec
-    p = lfilter([1.0], [1.0, -ad], e[:, 0])
-    return lfilter([1.0], [1.0, -ad], e[:, 1] + c * np.concatenate([[0.0], p[:-1]]))
+    p = lfilter([1.0], [1.0, -ad], e[0])
+    e[1, 1:] += c * p[:-1]
+    return lfilter([1.0], [1.0, -ad], e[1])
 
 
 def encode_audio(samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> bytes:

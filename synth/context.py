@@ -5,6 +5,7 @@ Both are plain objects owned by one build (or one worker); there is no module-le
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .audio import load
+from .channel.base import build_effect
 
 
 @dataclass
@@ -27,12 +29,21 @@ class ItemContext:
 
 
 class RenderContext:
-    """Loads source files relative to the sources root, resampled, with a small per-worker LRU cache."""
+    """Loads source files relative to the sources root, resampled, with a small per-worker LRU cache;
+    keeps the effects built from recipe steps, so a worker builds each distinct effect config once."""
 
     def __init__(self, root: str | Path, max_items: int = 64):
         self.root = Path(root)
-        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._max = max_items
+        self._effects: dict[str, Any] = {}
+
+    def effect(self, step: dict):
+        """The effect of a recipe step (``{"name", "config", "params"}``), built from its config once."""
+        key = json.dumps([step["name"], step.get("config")], sort_keys=True, default=str)
+        if key not in self._effects:
+            self._effects[key] = build_effect({"name": step["name"], **(step.get("config") or {})})
+        return self._effects[key]
 
     def path(self, rel_path: str) -> Path:
         p = Path(rel_path)
@@ -50,8 +61,8 @@ class RenderContext:
             self._cache.popitem(last=False)
         return x
 
-    def cached(self, key: tuple, make) -> np.ndarray:
-        """Cache any derived array (e.g. a simulated RIR) under ``key``."""
+    def cached(self, key: tuple, make) -> Any:
+        """Cache anything derived from the sources (e.g. a simulated RIR's spectrum) under ``key``."""
         if key not in self._cache:
             self._cache[key] = make()
             if len(self._cache) > self._max:

@@ -45,7 +45,7 @@ def config_hash(cfg: dict) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """An effect in a chain, with the config it was built from (stored in the recipe)."""
+    """An effect in a chain, with the config it was built from (JSON values; every recipe stores it)."""
 
     effect: Effect
     config: dict
@@ -57,7 +57,7 @@ def make_step(spec: dict, where: str) -> Step:
         effect = build_effect(spec)
     except (ConfigError, TypeError) as e:  # TypeError: a field of the wrong kind for the effect
         raise ConfigError(f"{where}: {e}") from None
-    return Step(effect, {k: v for k, v in spec.items() if k != "name"})
+    return Step(effect, json_ready({k: v for k, v in spec.items() if k != "name"}))
 
 
 def scenario_from_config(cfg: dict):
@@ -181,7 +181,7 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
 
 def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
     params = step.effect.sample(rng, ctx)
-    return {"name": step.effect.name, "config": json_ready(step.config), "params": params_to_dict(params)}
+    return {"name": step.effect.name, "config": step.config, "params": params_to_dict(params)}
 
 
 def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:

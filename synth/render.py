@@ -37,7 +37,10 @@ class Rendered:
     lost_spans: list[dict] = field(default_factory=list)                    # {"leg", "start", "end"}
 
 
-def effect_of(step: dict):
+def effect_of(step: dict, ctx=None):
+    """The effect a recipe step names, built from its config (once per worker when ``ctx`` keeps them)."""
+    if hasattr(ctx, "effect"):
+        return ctx.effect(step)
     return build_effect({"name": step["name"], **(step.get("config") or {})})
 
 
@@ -52,7 +55,7 @@ def run_effects(audio: Audio, steps: list[dict], ctx, scope: str, stems: dict, c
     their configs (the plan's), so a caller applying many recipes of one plan does not rebuild them."""
     hops = []
     for k, step in enumerate(steps):
-        effect = effects[k] if effects is not None else effect_of(step)
+        effect = effects[k] if effects is not None else effect_of(step, ctx)
         params = effect.params_from_dict(step["params"])
         before = audio
         if effect.additive and getattr(params, "applied", True) is not False:
@@ -114,11 +117,12 @@ def render(recipe: dict, ctx) -> Rendered:
     shadow = any(calibrates(leg["effects"]) for leg in recipe["legs"]) or calibrates(recipe.get("recorder") or [])
     for i, leg in enumerate(recipe["legs"]):
         mix = np.zeros(n, dtype=np.float32)
-        for t in recipe["talkers"]:
-            if t["leg"] == i:
-                mix += tracks[t["label"]].samples
+        on_leg = [tracks[t["label"]] for t in recipe["talkers"] if t["leg"] == i]
+        for track in on_leg:
+            mix += track.samples
+        meter = on_leg[0].meter if len(on_leg) == 1 else None  # a lone talker's mix is its track, sample for sample
         cond, lost = {}, []
-        a, s = run_effects(Audio(mix, sr), leg["effects"], ctx, leg["name"], stems, cond, lost,
+        a, s = run_effects(Audio(mix, sr, meter), leg["effects"], ctx, leg["name"], stems, cond, lost,
                            speech=Audio(mix.copy(), sr) if shadow else None)
         leg_audio.append(a)
         leg_speech.append(s)
@@ -130,7 +134,7 @@ def render(recipe: dict, ctx) -> Rendered:
     n_out = int(round(recipe["duration_s"] * out_sr))
     legs = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in leg_audio]
     stereo = out.get("layout", "mono") == "stereo" and len(legs) > 1
-    channels = legs if stereo else [np.sum(legs, axis=0)]
+    channels = legs if stereo else [legs[0] if len(legs) == 1 else np.sum(legs, axis=0)]
     conditions = merge_conditions(talker_conditions, leg_conditions)
     if recipe.get("recorder"):  # one recorder for the call: the same draw on every channel it stores
         rec_cond: dict = {}
@@ -149,7 +153,7 @@ def render(recipe: dict, ctx) -> Rendered:
             conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec_cond["codec_chain"]]))
     audio = np.stack(channels) if stereo else channels[0]
     segments = label_segments(recipe, lost_spans, stereo=stereo)
-    return Rendered(audio=audio.astype(np.float32), sr=out_sr, segments=segments, conditions=conditions,
+    return Rendered(audio=np.asarray(audio, dtype=np.float32), sr=out_sr, segments=segments, conditions=conditions,
                     stems=stems, lost_spans=lost_spans)
 
 

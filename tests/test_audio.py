@@ -1,7 +1,7 @@
 import numpy as np
 import soundfile as sf
 
-from synth.audio import active_speech_level, load, power_db, resample, write_audio
+from synth.audio import Audio, LevelMeter, active_speech_level, load, power_db, resample, write_audio
 
 
 def test_p56_level_of_a_tone_and_of_speech_with_silence(corpus_root):
@@ -14,6 +14,24 @@ def test_p56_level_of_a_tone_and_of_speech_with_silence(corpus_root):
     assert abs(a.level_dbov - b.level_dbov) < 0.3       # active level ignores the added silence
     assert abs(b.activity - a.activity / 2) < 0.05       # activity halves
     assert power_db(padded) < power_db(speech) - 2.9     # plain power drops by 3 dB
+
+
+def test_a_scaled_meter_gives_the_level_of_the_scaled_speech(corpus_root):
+    """The talker level step hands its P.56 measurement on, scaled, instead of the SNR step measuring
+    again: the level it reports must be the level a fresh measurement of the scaled samples gives."""
+    sr = 16000
+    speech = load(corpus_root / "speech/librispeech_2412/2412-153948-0000.flac", sr)
+    meter = LevelMeter.of(speech, sr)
+    assert meter.level() == active_speech_level(speech, sr)
+    for gain_db in (-23.7, -6.0, 0.0, 4.2, 17.3):
+        g = 10 ** (gain_db / 20)
+        scaled, fresh = meter.scaled(g).level(), active_speech_level((speech * g).astype(np.float32), sr)
+        assert abs(scaled.level_dbov - fresh.level_dbov) < 1e-4, gain_db        # dB
+        # P.56 moves with the gain only roughly (its thresholds are fixed), so the level must be re-read
+        assert abs(scaled.level_dbov - meter.level().level_dbov - gain_db) < 0.15
+        assert abs(scaled.activity - fresh.activity) < 1e-3
+    assert not np.isfinite(LevelMeter.of(np.zeros(sr, np.float32), sr).level().level_dbov)  # silence: -inf
+    assert Audio(speech, sr).with_samples(speech * 2).meter is None  # new samples drop what was known
 
 
 def test_load_downmixes_and_resamples_any_format(corpus_root):

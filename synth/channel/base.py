@@ -22,6 +22,7 @@ the manifest's ``conditions``; ``realized(before, after, params)`` adds values m
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Protocol
 
@@ -132,18 +133,24 @@ def _from_dict(cls: type, d: dict):
 
 def params_to_dict(params) -> dict:
     """JSON form of params; tuples become lists."""
-    return json_ready(dataclasses.asdict(params))
+    return json_ready(params)
 
 
 def json_ready(x: Any) -> Any:
+    """``x`` as JSON values: dataclasses become dicts, tuples lists, numpy scalars Python numbers, and
+    non-finite floats None."""
+    if x is None or isinstance(x, (str, bool, int)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
     if isinstance(x, dict):
         return {str(k): json_ready(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [json_ready(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: json_ready(getattr(x, f.name)) for f in fields(x)}
     return x
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import Audio, active_speech_level
+from ..audio import Audio
 from ..dist import dist_field
 from ..errors import BadInput, ConfigError
 from ..sources.pools import MIN_NOISE_DBOV
@@ -148,23 +148,23 @@ class AddNoise(Effect):
         src = ctx.load(params.noise_path, audio.sr)
         n = len(audio.samples)
         offset = min(int(params.offset_s * audio.sr), len(src) - 1)
-        noise = loop_with_crossfade(src, offset, n, max(1, int(self.crossfade_s * audio.sr))).astype(np.float64)
+        noise = loop_with_crossfade(src, offset, n, max(1, int(self.crossfade_s * audio.sr)))
         if params.walk_sd_db > 0 or params.bursts_per_min > 0:
             env = level_envelope_db(params, audio.duration_s)
             t = np.arange(n) / audio.sr
-            noise *= 10 ** (np.interp(t, np.arange(len(env)) * CONTROL_S, env) / 20)
+            noise = noise * 10 ** (np.interp(t, np.arange(len(env)) * CONTROL_S, env) / 20)
         if params.shape_db:
-            noise = match_octave_shape(noise, audio.sr, params.shape_db)
-        speech_db = active_speech_level(audio.samples, audio.sr).level_dbov
+            noise = match_octave_shape(noise.astype(np.float64), audio.sr, params.shape_db)
+        speech_db = audio.level().level_dbov
         if not np.isfinite(speech_db):  # silent speech (checked sources have none): no level to set an SNR against
             return np.zeros(n, dtype=np.float32)
-        noise_power = float(np.mean(noise * noise))
+        noise_power = float(np.mean(np.square(noise, dtype=np.float64)))
         if not noise_power > 0 or 10 * np.log10(noise_power) < MIN_NOISE_DBOV:
             raise BadInput(params.noise_path, f"is silent from {params.offset_s:.2f} s on, so the noise drawn "
                            f"at snr_db={params.snr_db:.1f} would be labeled but not heard",
                            "trim the silent part of the noise file or remove it from the noise sources")
         gain = 10 ** ((speech_db - params.snr_db - 10 * np.log10(noise_power)) / 20)
-        return (noise * gain).astype(np.float32)
+        return (noise * np.float64(gain)).astype(np.float32)  # the product in float64, as the level
 
     def apply_params(self, audio: Audio, params: AddNoiseParams, ctx=None) -> Audio:
         return audio.with_samples(audio.samples + self.component(audio, params, ctx))

@@ -86,9 +86,9 @@ class Room(Effect):
                           drr_db=entry.drr_db, rel_path=entry.rel_path, spec=entry.spec)
 
     def apply_params(self, audio: Audio, params: RoomParams, ctx=None) -> Audio:
-        h = rir_for(params.kind, params.rel_path, params.spec, audio.sr, ctx)
-        d = direct_path_index(h)
-        return audio.with_samples(reverberate(audio.samples, h, d))
+        key = ("rir-spectrum", params.kind, params.rel_path, str(params.spec), audio.sr)
+        rir = ctx.cached(key, lambda: RirSpectrum.of(rir_for(params.kind, params.rel_path, params.spec, audio.sr, ctx)))
+        return audio.with_samples(reverberate(audio.samples, rir))
 
     def summary(self, params):
         if not isinstance(params, RoomParams):
@@ -97,21 +97,39 @@ class Room(Effect):
                 "rt60_target_s": params.rt60_target_s, "drr_db": params.drr_db, "distance_m": params.distance_m}
 
 
-def reverberate(x: np.ndarray, h: np.ndarray, d: int) -> np.ndarray:
-    """``x`` convolved with the RIR ``h``, advanced by ``d`` samples (the direct path lands where the dry
+@dataclass(frozen=True)
+class RirSpectrum:
+    """An RIR made ready for block convolution once per worker: its length ``k`` (samples), the index
+    ``direct`` of its direct path, the FFT ``size`` of the overlap-add blocks and its spectrum at that size."""
+
+    k: int
+    direct: int
+    size: int
+    spectrum: np.ndarray
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, h: np.ndarray) -> "RirSpectrum":
+        size = sfft.next_fast_len(2 * len(h), real=True)
+        return cls(len(h), direct_path_index(h), size, sfft.rfft(h, size), h.dtype)
+
+
+def reverberate(x: np.ndarray, rir: RirSpectrum) -> np.ndarray:
+    """``x`` convolved with the RIR, advanced to its direct path (the direct sound lands where the dry
     sound was), as long as ``x``. Overlap-add in blocks about as long as the RIR, all blocks in one batched
     FFT; blocks of exact silence (a talker's track during the other's turns) are skipped."""
-    n, k = len(x), len(h)
-    size = sfft.next_fast_len(2 * k, real=True)
+    n, k, size, d = len(x), rir.k, rir.size, rir.direct
     step = size - k + 1                         # each block's output spans it and the next block
     nb = -(-n // step)
-    blocks = np.zeros(nb * step, dtype=np.result_type(x.dtype, h.dtype))
+    blocks = np.zeros(nb * step, dtype=np.result_type(x.dtype, rir.dtype))
     blocks[:n] = x
     blocks = blocks.reshape(nb, step)
     active = np.flatnonzero(blocks.any(axis=1))
     y = np.zeros((nb + 2, step), dtype=blocks.dtype)
     if len(active):
-        out = sfft.irfft(sfft.rfft(blocks[active], size, axis=1) * sfft.rfft(h, size), size, axis=1)
+        spectra = sfft.rfft(blocks[active] if len(active) < nb else blocks, size, axis=1)
+        spectra *= rir.spectrum
+        out = sfft.irfft(spectra, size, axis=1, overwrite_x=True)
         y[active] += out[:, :step]
         y[active + 1, : size - step] += out[:, step:]
     return y.reshape(-1)[d: d + n]

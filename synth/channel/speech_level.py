@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import Audio, active_speech_level, db_to_gain
+from ..audio import Audio, LevelMeter, db_to_gain
 from ..dist import dist_field
 from .base import Effect, register
 
@@ -38,11 +38,16 @@ class SpeechLevel(Effect):
 
     def gain_db(self, speech: Audio, params: SpeechLevelParams) -> float:
         """The gain (dB) that brings ``speech`` to the target; 0 for silence."""
-        level = active_speech_level(speech.samples, speech.sr).level_dbov
+        level = speech.level().level_dbov
         return float(params.target_dbov - level) if np.isfinite(level) else 0.0
 
     def apply_params(self, audio: Audio, params: SpeechLevelParams, ctx=None) -> Audio:
-        return audio.with_samples(audio.samples * db_to_gain(self.gain_db(audio, params)))
+        """The scaled speech, carrying its P.56 meter: whoever needs its level next (the SNR of added
+        noise) reads it from the meter instead of measuring again."""
+        meter = audio.meter or LevelMeter.of(audio.samples, audio.sr)
+        level = meter.level().level_dbov
+        gain = db_to_gain(float(params.target_dbov - level) if np.isfinite(level) else 0.0)
+        return Audio(np.ascontiguousarray(audio.samples * gain, dtype=np.float32), audio.sr, meter.scaled(gain))
 
     def summary(self, params):
         return {"speech_level_dbov": params.target_dbov} if isinstance(params, SpeechLevelParams) else {}

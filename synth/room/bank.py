@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..audio import load
+from ..audio import load, resample
 from ..rng import item_rng
 from .measure import direct_path_index, drr_db, rt60
 from .simulate import RoomSpec, draw_spec, simulate_cached
@@ -63,18 +63,15 @@ class RoomBank:
 
 
 def rir_for(entry_kind: str, rel_path: str | None, spec: dict | None, sr: int, ctx) -> np.ndarray:
-    """The RIR of a recorded room params, at ``sr``, normalized to a unit direct-path peak."""
-    def make():
-        if entry_kind == "measured":
-            h = ctx.load(rel_path, sr, channel=0)
-        else:
-            s = dict(spec)
-            s = RoomSpec(tuple(s["room_dim_m"]), tuple(s["source_m"]), tuple(s["mic_m"]),
-                         s["rt60_target_s"], s["sr"])
-            h, _ = simulate_cached(s)
-            if s.sr != sr:
-                from ..audio import resample
-                h = resample(h, s.sr, sr)
-        h = np.asarray(h, dtype=np.float32)
-        return h / np.abs(h[direct_path_index(h)])
-    return ctx.cached(("rir", entry_kind, rel_path, str(spec), sr), make)
+    """The RIR of a recorded room params, at ``sr``, normalized to a unit direct-path peak. Not cached here:
+    the room effect keeps what it derives from it (see synth.channel.room.RirSpectrum) in ``ctx``."""
+    if entry_kind == "measured":
+        h = load(ctx.path(rel_path), sr, channel=0)
+    else:
+        s = dict(spec)
+        s = RoomSpec(tuple(s["room_dim_m"]), tuple(s["source_m"]), tuple(s["mic_m"]), s["rt60_target_s"], s["sr"])
+        h, _ = simulate_cached(s)
+        if s.sr != sr:
+            h = resample(h, s.sr, sr)
+    h = np.asarray(h, dtype=np.float32)
+    return h / np.abs(h[direct_path_index(h)])
