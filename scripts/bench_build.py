@@ -1,8 +1,12 @@
-"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second), peak memory, and the
-I/O floor of the same items (decode their sources, encode and write their outputs, no effects).
+"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second), peak memory, and two
+yardsticks for the same items: the I/O floor (decode their sources, place the speech, encode and write the
+audio, no effects) and a synth build of them with every effect off (the floor plus sampling, manifest,
+labels and card). ``build_over_floor`` is the cost of a build in floors; ``no_effects_over_floor`` the part
+of it that is synth's bookkeeping rather than effects.
 
 Default: 200 single-talker items with recorded noise and a cached simulated room (the pool is simulated
-once before timing, as any second build of the same config would find it cached).
+once before timing, as any second build of the same config would find it cached). The three are measured
+``--runs`` times, alternating, and the medians reported (this machine's CPU time drifts by ~10%).
 
     python scripts/bench_build.py [--n 200] [--workers 1] [--executor local|ray] [hydra overrides...]
     python scripts/bench_build.py --baseline /path/to/old/checkout scenario=conversation   # before/after
@@ -37,6 +41,7 @@ from synth.cli import compose_config  # noqa: E402
 from synth.context import RenderContext  # noqa: E402
 from synth.executor import make_executor  # noqa: E402
 from synth.plan import make_plan, sample_recipe  # noqa: E402
+from synth.room.bank import rir_for  # noqa: E402
 from synth.writer.item import SetInfo, file_tags  # noqa: E402
 from synth.writer.shards import ShardLayout  # noqa: E402
 
@@ -47,10 +52,16 @@ def cpu_seconds() -> float:
 
 
 def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
-    """What any build of these items must do: decode the sources it reads (speech, noise) with the same
-    file cache a worker keeps, place the speech on the timeline, encode the output with its tags, write it."""
+    """What any build of these items must do: decode the sources it reads (speech, noise, the RIRs of its
+    rooms) with the same file cache a worker keeps, place the speech on the timeline, encode the output
+    with its tags, write it."""
     info = SetInfo.of(plan)
     ctx = RenderContext(plan.pools.root)
+    rooms = {(p["kind"], p["rel_path"], str(p["spec"])): p for r in dict(recipes).values() for t in r["talkers"]
+             for e in t["effects"] if e["name"] == "room" and e["params"].get("applied", True) is not False
+             for p in [e["params"]]}
+    for p in rooms.values():
+        rir_for(p["kind"], p["rel_path"], p["spec"], plan.sr, ctx)
     for item_id, r in recipes:
         sr = int(r["sample_rate"])
         y = np.zeros(int(round(r["duration_s"] * sr)), dtype=np.float32)
@@ -69,41 +80,65 @@ def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
                            encode_audio(resample(y, sr, out_sr), out_sr, info.fmt, file_tags(info, item_id)))
 
 
+NO_EFFECTS = ["room=none", "noise=none", "channel=clean", "level.speech_dbov=null", "level.gain_db=0.0",
+              "level.clipping.p=0.0"]
+
+
+def build_once(plan, out: Path, ex) -> tuple[float, float, object]:
+    """One timed build of ``plan`` into ``out``: (CPU s, wall s, its summary)."""
+    jobs = jobs_for(plan)
+    out.mkdir(parents=True)
+    c0, w0 = cpu_seconds(), time.perf_counter()
+    run_jobs({None: plan}, out, jobs, ex, ShardLayout.of(plan.cfg))
+    summary = finish(plan, out, jobs)
+    return cpu_seconds() - c0, time.perf_counter() - w0, summary
+
+
 def measure(a) -> dict:
+    """``a.runs`` rounds of: the I/O floor, the same items built with every effect off, the build; medians.
+    Alternating them spreads the machine's drift over all three."""
     out = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
         executor = ["executor=ray", "executor.address=local", f"executor.num_cpus={a.workers}"] \
             if a.executor == "ray" else []
-        cfg = compose_config([f"n_items={a.n}", f"workers={a.workers}", f"out_dir={out / 'set'}",
-                              f"sources.root={REPO.parent / 'shared' / 'corpus'}", *executor, *a.overrides])
+        common = [f"n_items={a.n}", f"workers={a.workers}", f"out_dir={out / 'set'}",
+                  f"sources.root={REPO.parent / 'shared' / 'corpus'}", *executor]
         t0 = time.perf_counter()
-        plan = make_plan(cfg)  # builds pools and the RIR pool (cached on disk after the first run)
+        plan = make_plan(compose_config([*common, *a.overrides]))  # pools, RIR pool (cached on disk after a first run)
         setup_s = time.perf_counter() - t0
-        jobs = jobs_for(plan)
-        recipes = [(j.item_id, sample_recipe(plan, j.item_id)) for j in jobs]
-        c0 = cpu_seconds()
-        io_floor(plan, recipes, out / "floor")
-        floor_cpu = cpu_seconds() - c0
+        scene = [o for o in a.overrides if o.split("=")[0].split(".")[0] not in ("room", "noise", "channel", "level")]
+        bare = make_plan(compose_config([*common, *scene, *NO_EFFECTS]))  # the same speech, no effects
+        recipes = [(j.item_id, sample_recipe(plan, j.item_id)) for j in jobs_for(plan)]
         t0 = time.perf_counter()
         ex = make_executor(plan.cfg)
         start_s = time.perf_counter() - t0
-        (out / "set").mkdir()
-        c0, w0 = cpu_seconds(), time.perf_counter()
+        runs = {"floor": [], "no_effects": [], "build": [], "wall": []}
         try:
-            run_jobs({None: plan}, out / "set", jobs, ex, ShardLayout.of(plan.cfg))
-            summary = finish(plan, out / "set", jobs)
-            cpu, wall = cpu_seconds() - c0, time.perf_counter() - w0
+            for k in range(a.runs):
+                c0 = cpu_seconds()
+                io_floor(plan, recipes, out / f"floor{k}")
+                runs["floor"].append(cpu_seconds() - c0)
+                runs["no_effects"].append(build_once(bare, out / f"bare{k}", ex)[0])
+                cpu, wall, summary = build_once(plan, out / f"set{k}", ex)
+                runs["build"].append(cpu)
+                runs["wall"].append(wall)
         finally:  # stopping the executor (a Ray shutdown takes ~1 s) is reported apart, like its start
             t0 = time.perf_counter()
             ex.close()
             stop_s = time.perf_counter() - t0
+        med = {k: float(np.median(v)) for k, v in runs.items()}
         audio_s = summary.total_duration
         peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-        return {"items": summary.n_items, "audio_s": round(audio_s, 1), "cpu_s": round(cpu, 2),
-                "wall_s": round(wall, 2), "rtf_per_core": round(audio_s / cpu, 1), "rtf_wall": round(audio_s / wall, 1),
-                "io_floor_cpu_s": round(floor_cpu, 2), "io_floor_rtf_per_core": round(audio_s / floor_cpu, 1),
-                "build_over_floor": round(cpu / floor_cpu, 2), "peak_rss_mb": round(peak_mb, 1),
+        return {"items": summary.n_items, "audio_s": round(audio_s, 1), "runs": a.runs,
+                "cpu_s": round(med["build"], 2), "wall_s": round(med["wall"], 2),
+                "rtf_per_core": round(audio_s / med["build"], 1), "rtf_wall": round(audio_s / med["wall"], 1),
+                "io_floor_cpu_s": round(med["floor"], 2), "io_floor_rtf_per_core": round(audio_s / med["floor"], 1),
+                "no_effects_cpu_s": round(med["no_effects"], 2),
+                "build_over_floor": round(med["build"] / med["floor"], 2),
+                "no_effects_over_floor": round(med["no_effects"] / med["floor"], 2),
+                "build_over_floor_each_run": [round(b / f, 2) for b, f in zip(runs["build"], runs["floor"])],
+                "peak_rss_mb": round(peak_mb, 1),
                 "setup_s": round(setup_s, 2), "executor_start_s": round(start_s, 2), "executor_stop_s": round(stop_s, 2),
                 "executor": a.executor,
                 "workers": a.workers, "overrides": a.overrides}
@@ -132,6 +167,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--executor", choices=("local", "ray"), default="local")
+    ap.add_argument("--runs", type=int, default=3, help="rounds of floor / no-effects build / build; medians")
     ap.add_argument("--baseline", default=None, help="an older checkout to compare against (before/after)")
     ap.add_argument("--repeat", type=int, default=2, help="with --baseline: runs of each, alternating")
     ap.add_argument("overrides", nargs="*", default=["room=simulated", "room.p=1.0", "noise=recorded"])

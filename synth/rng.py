@@ -20,4 +20,5 @@ def stable_hash(*parts: object) -> int:
 
 def item_rng(seed: int, item_id: str, stage: str) -> np.random.Generator:
     """The generator for one stage of one item, e.g. ``item_rng(0, "st-000042", "leg0/noise")``."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, stable_hash(item_id, stage)]))
+    seq = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, stable_hash(item_id, stage)])
+    return np.random.Generator(np.random.PCG64(seq))  # what default_rng(seq) builds, at half its cost
