@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..audio import atomic_write_text
 from ..errors import BadInput, ConfigError
-from ..writer.manifest import read_manifest
+from ..writer.manifest import audio_files, read_manifest
 from ..errors import SynthError
 from .engines import EngineSpec, build_engine, engine_key, preflight
 from .metrics import SummaryConfig, score_item, summarize
@@ -80,8 +80,12 @@ def _transcribe_in_worker(path: str, item: dict) -> dict:
 
 
 def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: Path, workers: int = 1,
-                   show_progress: bool = True) -> tuple[dict[str, dict], int]:
-    """Hypotheses for every item (cached ones read back). Returns ({id: hyp}, number computed now)."""
+                   show_progress: bool = True, audio: dict[str, Path] | None = None) -> tuple[dict[str, dict], int]:
+    """Hypotheses for every item (cached ones read back). Returns ({id: hyp}, number computed now).
+    ``audio``: each item's audio file by id (default: ``audio_filepath`` under ``set_dir``)."""
+    def audio_path_of(it: dict) -> Path:
+        return audio[str(it["id"])] if audio is not None else audio_path(set_dir, it)
+
     hyp_dir.mkdir(parents=True, exist_ok=True)
     hyps: dict[str, dict] = {}
     todo = []
@@ -92,7 +96,7 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
         else:
             todo.append(it)
     for it in todo:
-        p = audio_path(set_dir, it)
+        p = audio_path_of(it)
         if not p.is_file():
             raise BadInput(p, f"(audio of item {it['id']!r}) does not exist", "rebuild the set")
 
@@ -114,13 +118,13 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
         task = progress.add_task(f"{spec.name} ({len(hyps)} cached)", total=len(items), completed=len(hyps))
         if engine is not None:
             for it in todo:
-                store(it, engine.transcribe(audio_path(set_dir, it), it))
+                store(it, engine.transcribe(audio_path_of(it), it))
                 progress.advance(task)
         elif todo:
             # spawn: workers start clean (no copied locks/threads); each builds the engine once.
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                      initializer=_init_worker, initargs=(spec,)) as pool:
-                futs = {pool.submit(_transcribe_in_worker, str(audio_path(set_dir, it)), it): it for it in todo}
+                futs = {pool.submit(_transcribe_in_worker, str(audio_path_of(it)), it): it for it in todo}
                 try:
                     for fut in as_completed(futs):
                         store(futs[fut], fut.result())
@@ -185,7 +189,8 @@ def evaluate(set_dir: str | Path, engine: EngineSpec, workers: int = 1, cache_di
     items = read_manifest(set_dir)
     key = engine_key(engine)
     root = Path(cache_dir) if cache_dir else set_dir / "eval"
-    hyps, n_computed = transcribe_all(set_dir, items, engine, root / key / "hyps", workers, show_progress)
+    audio = audio_files(set_dir, items, root / "audio")  # a tar-sharded set's audio is unpacked there once
+    hyps, n_computed = transcribe_all(set_dir, items, engine, root / key / "hyps", workers, show_progress, audio)
     norm = normalizer or NormalizerConfig()
     scfg = summary or SummaryConfig()
     scored = [score_item(it, hyps[str(it["id"])], norm) for it in items]

@@ -29,6 +29,7 @@ import argparse
 import json
 import math
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from scipy.stats import ks_2samp, wasserstein_distance
 from ..audio import active_speech_level, atomic_write_text
 from ..errors import BadInput, SynthError
 from ..rng import item_rng
+from ..writer.manifest import INDEX, audio_files, read_manifest
 from .estimate import bandwidth, estimate_recording, long_term_spectrum
 from .fit import find_audio, read_recording, rttm_segments, rttm_vad
 from .vad import VadResult, detect_speech, mask_to_segments
@@ -110,27 +112,20 @@ def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> dic
 
 
 def analyse_set(set_dir: Path, log=None) -> dict[str, list[dict]]:
-    """Rows for a synthetic set: every item of its manifest.jsonl (audio_filepath relative to the set)."""
+    """Rows for a synthetic set: every item of its manifest (a tar-sharded set's audio unpacked to a
+    scratch folder for the length of the analysis)."""
     set_dir = Path(set_dir)
-    man = set_dir / "manifest.jsonl"
-    if not man.is_file():
-        raise BadInput(set_dir, "has no manifest.jsonl", "pass the folder a synth build wrote (it holds manifest.jsonl)")
+    items = read_manifest(set_dir, need=("audio_filepath",))
     units = []
-    lines = [ln for ln in man.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    for i, ln in enumerate(lines):
-        try:
-            item = json.loads(ln)
+    with tempfile.TemporaryDirectory(prefix="synth-compare-") as scratch:
+        audio = audio_files(set_dir, items, Path(scratch))
+        for i, item in enumerate(items):
             rel = item["audio_filepath"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise BadInput(man, f"line {i + 1} is not a JSON object with audio_filepath",
-                           "rebuild the set or fix the manifest") from None
-        if log:
-            log(f"synthetic [{i + 1}/{len(lines)}] {rel}")
-        u = analyse_units(set_dir / rel, rel)
-        u["recording"][0]["id"] = item.get("id")
-        units.append(u)
-    if not units:
-        raise BadInput(man, "lists no items", "build the set first")
+            if log:
+                log(f"synthetic [{i + 1}/{len(items)}] {rel}")
+            u = analyse_units(audio[str(item["id"])], rel)
+            u["recording"][0]["id"] = item.get("id")
+            units.append(u)
     return _merge(units)
 
 
@@ -255,7 +250,8 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
     compare.md/json and plots into ``out_dir``."""
     real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, log)
     set_dir = Path(set_dir)
-    synth = analyse_set(set_dir, log) if (set_dir / "manifest.jsonl").is_file() else analyse_real(set_dir, None, log)
+    built = (set_dir / "manifest.jsonl").is_file() or (set_dir / INDEX).is_file()
+    synth = analyse_set(set_dir, log) if built else analyse_real(set_dir, None, log)
     results = compare_rows(real["recording"], synth["recording"], seed)
     finer = {u: compare_rows(real[u], synth[u], seed, level=u) for u in ("window", "segment")}
     out = Path(out_dir) if out_dir else set_dir / "compare"

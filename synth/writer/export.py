@@ -18,6 +18,8 @@ training stacks stream, with its labels and conditions.
 * ``webdataset``: the same ``audio_N.tar`` shards (keys without dots), no manifests.
 
 Items keep the set's order; ``--shard-size`` items per shard. The output folder must be new or empty.
+A set built into tar shards (``output.container=tar``) is read from its shards: for ``lhotse`` and ``hf``
+its audio is unpacked into ``DIR/audio/``.
 """
 
 from __future__ import annotations
@@ -30,23 +32,21 @@ import shutil
 from pathlib import Path
 
 from ..audio import atomic_write_bytes, atomic_write_text
-from ..errors import BadInput, ConfigError
+from ..errors import ConfigError
 from ..extras import require
-from .manifest import read_manifest
+from .manifest import audio_files, read_manifest
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
 FORMATS = ("lhotse", "hf", "nemo-tarred", "webdataset")
 SEGMENT_KEYS = ("speaker", "channel", "start", "end", "text", "overlap", "truncated")
 
 
-def read_set(set_dir: Path) -> list[dict]:
-    """The set's manifest lines (:func:`synth.writer.manifest.read_manifest`), every audio file present."""
+def read_set(set_dir: Path, unpack_to: Path) -> list[dict]:
+    """The set's manifest lines (:func:`synth.writer.manifest.read_manifest`), each with ``audio_filepath``
+    made the absolute path of its audio file; a tar-sharded set's audio is unpacked into ``unpack_to``."""
     items = read_manifest(set_dir)
-    for n, item in enumerate(items, 1):
-        if not (set_dir / item["audio_filepath"]).is_file():
-            raise BadInput(set_dir / item["audio_filepath"], "is missing",
-                           f"restore it or rebuild the set (manifest line {n})")
-    return items
+    audio = audio_files(set_dir, items, unpack_to)
+    return [{**it, "audio_filepath": str(audio[str(it["id"])])} for it in items]
 
 
 def export_lhotse(set_dir: Path, items: list[dict], out: Path) -> Path:
@@ -55,7 +55,7 @@ def export_lhotse(set_dir: Path, items: list[dict], out: Path) -> Path:
 
     cuts = []
     for it in items:
-        rec = lhotse.Recording.from_file(set_dir / it["audio_filepath"], recording_id=it["id"])
+        rec = lhotse.Recording.from_file(it["audio_filepath"], recording_id=it["id"])
         rec.sources[0].source = str(Path(rec.sources[0].source).resolve())
         sups = []
         for k, s in enumerate(it["segments"]):
@@ -98,8 +98,10 @@ def link_or_copy(src: Path, dst: Path) -> None:
 def export_hf(set_dir: Path, items: list[dict], out: Path) -> Path:
     rows = []
     for it in items:
-        rel = Path(it["audio_filepath"]).as_posix()
-        link_or_copy(set_dir / rel, out / rel)
+        src = Path(it["audio_filepath"])
+        rel = f"audio/{src.name}"
+        if src != out / rel:  # a tar-sharded set's audio was unpacked right there
+            link_or_copy(src, out / rel)
         rows.append(hf_row(it, rel))
     path = out / "metadata.jsonl"
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
@@ -114,7 +116,7 @@ def export_tars(set_dir: Path, items: list[dict], out: Path, shard_size: int, ma
             for it in items[start: start + shard_size]:
                 key, ext = member_key(it["id"]), Path(it["audio_filepath"]).suffix.lstrip(".")
                 line = nemo_entry(it, key, ext, index)
-                tar.add(key, (set_dir / it["audio_filepath"]).read_bytes(), ext, line)
+                tar.add(key, Path(it["audio_filepath"]).read_bytes(), ext, line)
                 lines.append(json.dumps(line, ensure_ascii=False) + "\n")
         if manifests:
             atomic_write_text(out / shard_manifest_name(index), "".join(lines))
@@ -132,16 +134,21 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     if shard_size < 1:
         raise ConfigError(f"--shard-size {shard_size}: must be >= 1")
     set_dir, out = Path(set_dir).expanduser().resolve(), Path(out).expanduser().resolve()
-    items = read_set(set_dir)
+    read_manifest(set_dir)  # a bad set is reported before anything is written
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out} exists and is not empty; choose a new or empty folder")
     out.mkdir(parents=True, exist_ok=True)
+    # a set stored in tar shards is unpacked where the export keeps its audio (lhotse, hf) or in a scratch
+    # folder removed afterwards (the tar formats copy the bytes into their own shards)
+    scratch = out / ".unpacked"
+    items = read_set(set_dir, out / "audio" if to in ("lhotse", "hf") else scratch)
     if to == "lhotse":
         export_lhotse(set_dir, items, out)
     elif to == "hf":
         export_hf(set_dir, items, out)
     else:
         export_tars(set_dir, items, out, shard_size, manifests=to == "nemo-tarred")
+    shutil.rmtree(scratch, ignore_errors=True)
     return out
 
 

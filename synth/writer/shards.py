@@ -31,10 +31,10 @@ from ..errors import ConfigError
 from ..outdir import inside
 from .item import EncodedItem, Job, manifest_line, write_stems
 from .labels import LabelWriter, label_names
+from .manifest import INDEX
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
 CONCAT_LIMIT = 100_000
-INDEX = "shards.json"
 CONTAINERS = ("files", "tar")
 
 

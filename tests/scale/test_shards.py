@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synth.errors import ConfigError
+from synth.errors import BadInput, ConfigError
 from synth.validate import validate_set
 from synth.writer import shards
 from synth.writer.card import Sketch
@@ -132,3 +133,60 @@ def test_sketch_is_exact_when_small_and_independent_of_order():
     from scipy.stats import ks_2samp
     assert ks_2samp(a.values(), list(values.values())).statistic < 1.95 / np.sqrt(500)  # a uniform sample (p > 0.001)
     assert abs(a.mean - np.mean(list(values.values()))) < 1e-9                # the mean is exact
+
+
+def test_a_tar_sharded_set_is_evaluated_and_exported_like_a_loose_one(sets, tmp_path, monkeypatch):
+    """eval and export read a set stored in tar shards (its audio unpacked once, checked against the
+    manifest's hashes): the same hypotheses and exports as the same set built as loose files; a set too big
+    for a top-level manifest is read through its index."""
+    from synth.eval.engines import EngineSpec
+    from synth.eval.run import evaluate
+    from synth.writer.export import export
+    from synth.writer.manifest import audio_files, read_manifest
+
+    # an engine that "hears" the exact bytes it is given: it prints the file's SHA-256, spelled in letters
+    asr = tmp_path / "asr.py"
+    asr.write_text("import hashlib, sys\nh = hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest()\n"
+                   "print(''.join(chr(97 + int(c, 16)) for c in h))\n")
+    spec = EngineSpec(name="command", command=f"{sys.executable} {asr} {{audio}}")
+    spelled = lambda h: "".join(chr(97 + int(c, 16)) for c in h)  # noqa: E731
+    tar = tmp_path / "tar"
+    shutil.copytree(sets["tar"], tar)
+    got = evaluate(tar, spec, show_progress=False)
+    want = evaluate(sets["loose"], spec, cache_dir=tmp_path / "loose-eval", show_progress=False)
+    loose = {it["id"]: it for it in manifest(sets["loose"])}
+    assert [(i["id"], i["hyp_norm"]) for i in got["items"]] == [(i, spelled(loose[i]["audio_sha256"])) for i in sorted(loose)]
+    assert got["summary"] == want["summary"]
+    from synth.profiles.compare import analyse_set                             # compare's measurements too
+    rows = [json.dumps({k: v for k, v in r.items() if k != "file"}) for r in analyse_set(tar)["recording"]]
+    assert rows == [json.dumps({k: v for k, v in r.items() if k != "file"}) for r in analyse_set(sets["loose"])["recording"]]
+
+    lhotse = pytest.importorskip("lhotse")
+    cuts = lhotse.CutSet.from_file(export(tar, "lhotse", tmp_path / "lh") / "cuts.jsonl.gz")
+    for cut in cuts:
+        ref, _ = sf.read(sets["loose"] / loose[cut.id]["audio_filepath"], dtype="float32")
+        assert np.array_equal(cut.load_audio()[0], ref) and cut.supervisions[0].text == loose[cut.id]["segments"][0]["text"]
+    hf = export(tar, "hf", tmp_path / "hf")
+    assert sorted(p.name for p in (hf / "audio").iterdir()) == sorted(f"{i}.flac" for i in loose)
+    wds = export(tar, "webdataset", tmp_path / "wds", shard_size=100)
+    assert sorted(p.name for p in wds.iterdir()) == ["audio_0.tar"]           # no unpacked audio left behind
+
+    (tar / "eval").rename(tmp_path / "old-eval")                                # unpacked again, and checked:
+    with tarfile.open(tar / "audio_0.tar") as t:                                # a shard whose bytes changed
+        members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+    with tarfile.open(tar / "audio_0.tar", "w") as t:
+        for m, data in members:
+            data = data[:-1] + bytes([data[-1] ^ 1]) if m.name.endswith(".flac") else data
+            t.addfile(m, io.BytesIO(data))
+    with pytest.raises(BadInput, match="differs from the manifest's audio_sha256"):
+        evaluate(tar, spec, show_progress=False)
+
+    monkeypatch.setattr(shards, "CONCAT_LIMIT", 5)
+    import synth.build
+    monkeypatch.setattr(synth.build, "CONCAT_LIMIT", 5)
+    big = build_set(tmp_path / "big", *COMMON, "output.shard_size=4", "output.container=tar")
+    assert not (big / "manifest.jsonl").exists()
+    items = read_manifest(big)
+    audio = audio_files(big, items, tmp_path / "unpacked")
+    assert [i["id"] for i in items] == sorted(loose)
+    assert all(audio[i].read_bytes() == (sets["loose"] / loose[i]["audio_filepath"]).read_bytes() for i in loose)
