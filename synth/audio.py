@@ -191,9 +191,11 @@ def _smoothed_every(u: np.ndarray, g: float, dec: int) -> np.ndarray:
     e[:, 1:] = np.einsum("bj,kj->kb", u[1: 1 + m * dec].reshape(m, dec), w)  # einsum: no BLAS threads
     ad = g ** dec                                 # A^dec = [[ad, 0], [c, ad]]
     c = dec * (1 - g) * g ** dec
-    p = lfilter([1.0], [1.0, -ad], e[0])
-    e[1, 1:] += c * p[:-1]
-    return lfilter([1.0], [1.0, -ad], e[1])
+    # q_b = ad q_{b-1} + c p_{b-1} + e1_b with p_b = ad p_{b-1} + e0_b, i.e.
+    # Q(z) = (E1(z) (1 - ad z^-1) + c z^-1 E0(z)) / (1 - ad z^-1)^2: one second-order recursion
+    v = e[1].copy()
+    v[1:] += c * e[0, :-1] - ad * e[1, :-1]
+    return lfilter([1.0], [1.0, -2 * ad, ad * ad], v)
 
 
 def encode_audio(samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | None = None) -> bytes:

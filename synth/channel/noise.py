@@ -164,7 +164,7 @@ class AddNoise(Effect):
                            f"at snr_db={params.snr_db:.1f} would be labeled but not heard",
                            "trim the silent part of the noise file or remove it from the noise sources")
         gain = 10 ** ((speech_db - params.snr_db - 10 * np.log10(noise_power)) / 20)
-        return (noise * np.float64(gain)).astype(np.float32)  # the product in float64, as the level
+        return np.asarray(noise, dtype=np.float32) * np.float32(gain)
 
     def apply_params(self, audio: Audio, params: AddNoiseParams, ctx=None) -> Audio:
         return audio.with_samples(audio.samples + self.component(audio, params, ctx))
