@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .errors import BadInput
 from .scene.turn_stats import pooled_stats, realized_stats
 from .scene.turns import as_model, implied_ratios, ks_distance, ppf
+from .writer.manifest import read_manifest
 
 QS = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -30,9 +30,7 @@ def _quantiles(x) -> dict:
 
 def set_stats(set_dir: str | Path) -> dict:
     d = Path(set_dir)
-    if not (d / "manifest.jsonl").exists():
-        raise BadInput(d, "has no manifest.jsonl", "pass the folder of a set built by synth build")
-    items = [json.loads(l) for l in (d / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    items = read_manifest(d, need=("segments",))
     per_item = [realized_stats([(s["speaker"], s["start"], s["end"]) for s in it["segments"]]) for it in items]
     pooled = pooled_stats(per_item)
     cfg = yaml.safe_load((d / "config.yaml").read_text()) if (d / "config.yaml").exists() else {}
