@@ -31,7 +31,8 @@ EPS = 1e-12
 @dataclass(frozen=True)
 class Audio:
     """A mono signal: float32 ``samples`` at ``sr`` Hz. ``meter``: its P.56 measurement when the step that
-    made it already knows it (a talker scaled to its level), else None; any change of samples drops it."""
+    made it already knows it (a talker scaled to its level, then a gain), else None; :meth:`with_samples`
+    drops it."""
 
     samples: np.ndarray
     sr: int
@@ -147,6 +148,7 @@ class LevelMeter:
         return LevelMeter(self.envelope, self.energy, self.n, self.gain * gain)
 
     def level(self) -> SpeechLevel:
+        """The P.56 active level (dBov) and activity of the signal this meter describes."""
         n, qmax = self.n, self.envelope
         if self.energy <= 0:
             return SpeechLevel(float("-inf"), 0.0)
