@@ -76,6 +76,24 @@ def test_noise_snr_is_measured_against_active_speech_level(env):
         assert abs(measured - snr) < 0.01
 
 
+def test_snr_after_talker_level_and_gain_refers_to_the_speech_as_heard(env):
+    """The talker level step hands its P.56 meter on and a gain scales it: noise added after both must sit
+    at its SNR below a fresh P.56 measurement of the speech it is added to."""
+    pools, _, audio, rctx = env
+    ictx = ItemContext("t", 16000, audio.duration_s, pools)
+    level = build_effect({"name": "speech_level", "target_dbov": -31.0})
+    leveled = level.apply(audio, level.sample(np.random.default_rng(0), ictx), rctx)
+    assert leveled.meter is not None and abs(active_speech_level(leveled.samples, 16000).level_dbov + 31.0) < 0.02
+    gain = build_effect({"name": "gain", "gain_db": 7.0})
+    louder = gain.apply(leveled, gain.sample(np.random.default_rng(0), ictx), rctx)
+    assert louder.meter is not None
+    noise = build_effect({"name": "add_noise", "snr_db": 12.5})
+    component = noise.component(louder, noise.sample(np.random.default_rng(3), ictx), rctx)
+    snr = active_speech_level(louder.samples, 16000).level_dbov - power_db(component)
+    assert abs(snr - 12.5) < 1e-3                                                  # dB
+    assert louder.with_samples(louder.samples + component).meter is None          # noise: the meter is gone
+
+
 def test_short_noise_is_looped_and_varying_noise_varies(env):
     pools, _, audio, rctx = env
     short = next(f for f in pools.noise if f.duration_s < 5)  # the 2.9 s MUSAN clip, item is 11.7 s
