@@ -104,6 +104,8 @@ def _coerce(key: str, raw: str, typ):
         if not isinstance(val, dict):
             raise ConfigError(f"{key}={raw!r} is not a JSON object, e.g. {key}='{{\"temperature\": 0}}'")
         return val
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]  # quoted as for `synth build` (Hydra): 'asr.command="my_asr {audio}"'
     return raw
 
 

@@ -25,6 +25,8 @@ def test_overrides_are_typed():
     assert cfg.gate.max_wer_increase == 0.05 and cfg.gate.mode == "relative"
     assert cfg.normalize.fillers == ("uh", "er") and cfg.report.enabled is False
     assert cfg.asr.extra == {"temperature": 0}
+    quoted = parse_overrides(["asr=command", 'asr.command="my_asr --wav {audio}"', "asr.model='a b'"])
+    assert quoted.asr.command == "my_asr --wav {audio}" and quoted.asr.model == "a b"  # quoted as Hydra takes them
 
 
 @pytest.mark.parametrize("args, needle", [
