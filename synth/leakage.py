@@ -29,6 +29,7 @@ from pathlib import Path
 from .audio import atomic_write_text
 from .errors import BadInput
 from .sources.schema import read_rows
+from .writer.manifest import INDEX
 
 KINDS = ("speakers", "utterances", "noise", "rirs")
 
@@ -49,30 +50,34 @@ def _abs(root: Path, rel: str) -> str:
     return str((root / rel).resolve())  # an absolute rel stays as is
 
 
-def _manifest_path(spec: str | Path) -> Path:
+def _manifest_paths(spec: str | Path) -> tuple[list[Path], Path]:
+    """The manifest files of ``spec`` and the folder their relative paths start from: a set's
+    manifest.jsonl, or a sharded set's shard manifests (sets too big for a top-level one), or the file."""
     p = Path(spec).expanduser()
+    if p.is_dir() and not (p / "manifest.jsonl").is_file() and (p / INDEX).is_file():
+        return [p / s["manifest"] for s in json.loads((p / INDEX).read_text())["shards"]], p
     m = p / "manifest.jsonl" if p.is_dir() else p
     if not m.is_file():
         raise BadInput(p, "is neither a built set (a folder with manifest.jsonl) nor a .jsonl manifest",
                        "give a set folder, its manifest.jsonl, or a NeMo JSONL training manifest")
-    return m
+    return [m], m.parent
 
 
 def read_sources(spec: str | Path) -> SetSources:
-    """The sources of a built set (its folder or manifest.jsonl) or of a NeMo JSONL manifest."""
-    m = _manifest_path(spec)
+    """The sources of a built set (its folder, manifest.jsonl or shard manifests) or of a NeMo JSONL manifest."""
+    manifests, base = _manifest_paths(spec)
     out = SetSources(where=str(spec))
-    for where, row in read_rows(m):
+    for where, row in (r for m in manifests for r in read_rows(m)):
         recipe = row.get("recipe")
         if not isinstance(recipe, dict):
             if not row.get("audio_filepath"):
                 raise BadInput(where, "has neither a synth recipe nor an audio_filepath",
                                "give a set built by synth or a NeMo manifest")
-            out.utterances[_abs(m.parent, str(row["audio_filepath"]))] = None
+            out.utterances[_abs(base, str(row["audio_filepath"]))] = None
             if row.get("speaker") not in (None, ""):
                 out.speakers.add(str(row["speaker"]))
             continue
-        root = Path(recipe.get("sources_root") or m.parent)
+        root = Path(recipe.get("sources_root") or base)
         for t in recipe.get("talkers") or []:
             if t.get("source_speaker"):
                 out.speakers.add(str(t["source_speaker"]))

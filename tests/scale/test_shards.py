@@ -190,3 +190,6 @@ def test_a_tar_sharded_set_is_evaluated_and_exported_like_a_loose_one(sets, tmp_
     audio = audio_files(big, items, tmp_path / "unpacked")
     assert [i["id"] for i in items] == sorted(loose)
     assert all(audio[i].read_bytes() == (sets["loose"] / loose[i]["audio_filepath"]).read_bytes() for i in loose)
+    from synth.leakage import read_sources                                     # and leakage checks read it
+    big_sources, loose_sources = read_sources(big), read_sources(sets["loose"])
+    assert big_sources.utterances == loose_sources.utterances and big_sources.noise == loose_sources.noise
