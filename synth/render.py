@@ -136,25 +136,36 @@ def render(recipe: dict, ctx) -> Rendered:
     stereo = out.get("layout", "mono") == "stereo" and len(legs) > 1
     channels = legs if stereo else [legs[0] if len(legs) == 1 else np.sum(legs, axis=0)]
     conditions = merge_conditions(talker_conditions, leg_conditions)
-    if recipe.get("recorder"):  # one recorder for the call: the same draw on every channel it stores
-        rec_cond: dict = {}
+    if recipe.get("recorder"):
         speech_ch = [None] * len(channels)
         if shadow:
             sp = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in leg_speech]
             speech_ch = sp if stereo else [np.sum(sp, axis=0)]
-        recorded = [run_effects(Audio(ch, out_sr), recipe["recorder"], ctx, "recorder", {}, rec_cond, [],
-                                speech=Audio(s, out_sr) if s is not None else None)[0]
-                    for ch, s in zip(channels, speech_ch)]
-        channels = [fit_length(resample(a.samples, a.sr, out_sr), n_out) for a in recorded]
-        conditions["recorder"] = rec_cond
-        if "speech_level_dbov" in rec_cond and calibrates(recipe["recorder"]):
-            conditions["speech_level_dbov"] = rec_cond["speech_level_dbov"]  # the level as recorded
-        if "codec_chain" in rec_cond:
-            conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec_cond["codec_chain"]]))
+        channels = record(channels, speech_ch, recipe["recorder"], ctx, out_sr, n_out, conditions)
     audio = np.stack(channels) if stereo else channels[0]
     segments = label_segments(recipe, lost_spans, stereo=stereo)
     return Rendered(audio=np.asarray(audio, dtype=np.float32), sr=out_sr, segments=segments, conditions=conditions,
                     stems=stems, lost_spans=lost_spans)
+
+
+def record(channels: list[np.ndarray], speech: list[np.ndarray | None], steps: list[dict], ctx, sr: int, n: int,
+           conditions: dict, effects: list | None = None) -> list[np.ndarray]:
+    """The recorder stage: ``steps`` (one draw for the call) on every stored channel at ``sr`` Hz, each
+    with its noise-free shadow in ``speech`` (or None), returned ``n`` samples long at ``sr``. Its
+    conditions go to ``conditions["recorder"]``; a calibrated level (the level as recorded) and its
+    codec hops are lifted to the item's ``speech_level_dbov`` and ``codec_chain``."""
+    rec: dict = {}
+    out = []
+    for ch, s in zip(channels, speech):
+        a, _ = run_effects(Audio(ch, sr), steps, ctx, "recorder", {}, rec, [],
+                           speech=Audio(s, sr) if s is not None else None, effects=effects)
+        out.append(fit_length(resample(a.samples, a.sr, sr), n))
+    conditions["recorder"] = rec
+    if "speech_level_dbov" in rec and calibrates(steps):
+        conditions["speech_level_dbov"] = rec["speech_level_dbov"]
+    if "codec_chain" in rec:
+        conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec["codec_chain"]]))
+    return out
 
 
 def merge_conditions(talkers: dict[str, dict], legs: dict[str, dict]) -> dict:

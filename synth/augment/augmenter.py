@@ -33,7 +33,7 @@ from ..audio import Audio, resample
 from ..context import ItemContext, RenderContext
 from ..errors import BadInput, ConfigError, SynthError
 from ..plan import Plan, make_plan, sample_step
-from ..render import calibrates, fit_length, merge_conditions, run_effects
+from ..render import calibrates, fit_length, merge_conditions, record, run_effects
 from ..rng import item_rng
 
 TALKER = "A"  # the label render gives a single talker; stems are named after it
@@ -186,14 +186,10 @@ class Augmenter:
         if recipe["recorder"]:
             out_sr = int((self.plan.cfg.get("output") or {}).get("sample_rate") or a.sr)
             n_out = int(round(n * out_sr / sr))
-            a = Audio(fit_length(resample(a.samples, a.sr, out_sr), n_out), out_sr)
-            if speech is not None:
-                speech = Audio(fit_length(resample(speech.samples, speech.sr, out_sr), n_out), out_sr)
-            rec: dict = {}
-            a, _ = run_effects(a, recipe["recorder"], self.ctx, "recorder", {}, rec, [], speech=speech, effects=e_rec)
-            conditions["recorder"] = rec
-            if "codec_chain" in rec:
-                conditions["codec_chain"] = ">".join(filter(None, [conditions.get("codec_chain"), rec["codec_chain"]]))
+            shadow_out = fit_length(resample(speech.samples, speech.sr, out_sr), n_out) if speech is not None else None
+            y, = record([fit_length(resample(a.samples, a.sr, out_sr), n_out)], [shadow_out], recipe["recorder"],
+                        self.ctx, out_sr, n_out, conditions, effects=e_rec)
+            a = Audio(y, out_sr)
         y = fit_length(resample(a.samples, a.sr, sr), n)
         return y.astype(np.float32), conditions, stems, lost
 

@@ -161,3 +161,13 @@ def test_null_speech_level_keeps_the_utterances_own_level(speech):
     noise = noisy.samples - x
     snr = active_speech_level(x, 16000).level_dbov - power_db(noise)
     assert abs(snr - 10.0) < 0.1 and abs(active_speech_level(x, 16000).level_dbov - (-26.0)) > 10
+
+
+def test_a_calibrating_recorder_reports_the_level_as_recorded_like_a_build(speech):
+    """The recorder stage is render's own (synth.render.record): a recorder that calibrates the level makes
+    the item's speech_level_dbov the level as recorded, in the Augmenter as in a build."""
+    aug = Augmenter.from_config([*BASE, "room=none", "noise=none", "level.clipping.p=0",
+                                 "+channel.recorder=[{name: calibrate_level, target_dbov: -33.0}]"], seed=2)
+    out = aug(speech, 16000, "utt-cal")
+    assert out.conditions["speech_level_dbov"] == -33.0 and out.conditions["recorder"]["calibration_gain_db"] != 0
+    assert abs(active_speech_level(out.samples, 16000).level_dbov + 33.0) < 0.05   # and the audio is at it (dBov)
