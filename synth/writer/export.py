@@ -141,13 +141,18 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     # a set stored in tar shards is unpacked where the export keeps its audio (lhotse, hf) or in a scratch
     # folder removed afterwards (the tar formats copy the bytes into their own shards)
     scratch = out / ".unpacked"
-    items = read_set(set_dir, out / "audio" if to in ("lhotse", "hf") else scratch)
-    if to == "lhotse":
-        export_lhotse(set_dir, items, out)
-    elif to == "hf":
-        export_hf(set_dir, items, out)
-    else:
-        export_tars(set_dir, items, out, shard_size, manifests=to == "nemo-tarred")
+    try:
+        items = read_set(set_dir, out / "audio" if to in ("lhotse", "hf") else scratch)
+        if to == "lhotse":
+            export_lhotse(set_dir, items, out)
+        elif to == "hf":
+            export_hf(set_dir, items, out)
+        else:
+            export_tars(set_dir, items, out, shard_size, manifests=to == "nemo-tarred")
+    except BaseException:  # the folder was new or empty: leave it so, and the same command can be rerun
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        raise
     shutil.rmtree(scratch, ignore_errors=True)
     return out
 

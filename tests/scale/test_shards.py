@@ -180,6 +180,9 @@ def test_a_tar_sharded_set_is_evaluated_and_exported_like_a_loose_one(sets, tmp_
             t.addfile(m, io.BytesIO(data))
     with pytest.raises(BadInput, match="differs from the manifest's audio_sha256"):
         evaluate(tar, spec, show_progress=False)
+    with pytest.raises(BadInput, match="differs from the manifest's audio_sha256"):
+        export(tar, "hf", tmp_path / "hf-bad")
+    assert not any((tmp_path / "hf-bad").iterdir())                           # left empty: the command can rerun
 
     monkeypatch.setattr(shards, "CONCAT_LIMIT", 5)
     import synth.build
