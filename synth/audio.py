@@ -24,6 +24,7 @@ from scipy.ndimage import maximum_filter1d
 from scipy.signal import lfilter
 
 from .errors import BadInput
+from .stops import signals_deferred
 
 EPS = 1e-12
 
@@ -210,8 +211,8 @@ def encode_audio(samples: np.ndarray, sr: int, fmt: str = "flac", tags: dict | N
     data = np.asarray(samples, dtype=np.float32)
     data = data.T if data.ndim == 2 else data
     buf = io.BytesIO()
-    with sf.SoundFile(buf, "w", samplerate=sr, channels=1 if data.ndim == 1 else data.shape[1],
-                      format=fmt.upper(), subtype="PCM_16") as f:
+    with signals_deferred(), sf.SoundFile(buf, "w", samplerate=sr, channels=1 if data.ndim == 1 else data.shape[1],
+                                          format=fmt.upper(), subtype="PCM_16") as f:
         for key, value in (tags or {}).items():
             setattr(f, key, str(value))
         f.write(np.clip(data, -1.0, 1.0))

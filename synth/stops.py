@@ -44,23 +44,51 @@ class Interrupted(BaseException):
 
 @contextmanager
 def signals_interrupt():
-    """Within the block SIGINT and SIGTERM raise :class:`Interrupted` in the main thread; once raised,
-    further signals are ignored until the block is left, so the unwinding itself is not cut short."""
+    """Within the block SIGINT and SIGTERM raise :class:`Interrupted` in the main thread (or, inside a
+    :func:`signals_deferred` block, as it ends); once raised, further signals are ignored until the block
+    is left, so the unwinding itself is not cut short."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    held = {"depth": 0, "signum": None}  # deferral state, kept on the handler (signals are per process)
 
     def handler(signum, frame):
+        if held["depth"]:
+            held["signum"] = held["signum"] or signum
+            return
         for s in SIGNALS:
             signal.signal(s, signal.SIG_IGN)
         raise Interrupted(signum)
 
+    handler.held = held
     old = {s: signal.signal(s, handler) for s in SIGNALS}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+@contextmanager
+def signals_deferred():
+    """Hold an interrupt back until the block ends. For calls during which C code calls back into Python
+    (soundfile on an in-memory file: cffi prints an exception raised in a callback and carries on), where
+    the :class:`Interrupted` of :func:`signals_interrupt` would be swallowed and the build would run on with
+    further signals ignored. The delay is the block's length (one encode)."""
+    held = getattr(signal.getsignal(signal.SIGINT), "held", None)
+    if held is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held["depth"] += 1
+    try:
+        yield
+    finally:
+        held["depth"] -= 1
+        if not held["depth"] and held["signum"]:
+            signum, held["signum"] = held["signum"], None
+            for s in SIGNALS:
+                signal.signal(s, signal.SIG_IGN)
+            raise Interrupted(signum)
 
 
 def _watch_parent(ppid: int) -> None:

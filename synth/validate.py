@@ -24,6 +24,7 @@ from pathlib import Path
 import soundfile as sf
 
 from .audio import sha256_file
+from .stops import signals_deferred
 from .writer.manifest import labels_sha256
 from .writer.shards import INDEX, ShardLayout
 from .writer.tar_shards import member_key
@@ -211,7 +212,7 @@ def _check_tar(path: Path, items: list[tuple[str, dict]]) -> list[str]:
             data = tar.extractfile(it["audio_filepath"]).read()
             if hashlib.sha256(data).hexdigest() != it.get("audio_sha256"):
                 out.append(f"{where}: member {it['audio_filepath']} of {path} hash differs from the manifest")
-            with sf.SoundFile(io.BytesIO(data)) as f:
+            with signals_deferred(), sf.SoundFile(io.BytesIO(data)) as f:  # C calls back into Python here
                 if f.samplerate != it.get("sample_rate") or f.channels != it.get("num_channels") or \
                         abs(f.frames / f.samplerate - float(it.get("duration", -1))) > 1.0 / f.samplerate + 1e-4:
                     out.append(f"{where}: member {it['audio_filepath']} is {f.samplerate} Hz/{f.channels} ch/"

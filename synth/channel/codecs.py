@@ -30,6 +30,7 @@ import numpy as np
 from scipy.signal import correlate, lfilter
 
 from ..audio import resample
+from ..stops import signals_deferred
 
 FFMPEG_HOWTO = "pip install 'av>=12' (PyAV wheels bundle FFmpeg with libopencore-amrnb, libopus and libmp3lame)"
 SNDFILE_HOWTO = "pip install 'soundfile>=0.12' (its wheels bundle libsndfile with GSM 06.10 support)"
@@ -253,9 +254,10 @@ def roundtrip(spec: CodecSpec, pcm: np.ndarray, sr: int, bitrate_bps: int, quali
     if spec.backend == "soundfile":
         import soundfile as sf
         buf = io.BytesIO()
-        sf.write(buf, np.asarray(pcm, dtype=np.int16), sr, format="WAV", subtype=spec.encoder)
-        buf.seek(0)
-        y, _ = sf.read(buf, dtype="int16")
+        with signals_deferred():  # libsndfile calls back into Python for an in-memory file
+            sf.write(buf, np.asarray(pcm, dtype=np.int16), sr, format="WAV", subtype=spec.encoder)
+            buf.seek(0)
+            y, _ = sf.read(buf, dtype="int16")
         return np.asarray(y, dtype=np.int16)
     packets, extra, _ = encode_packets(spec, pcm, sr, bitrate_bps, quality)
     return decode_packets(spec, packets, sr, bitrate_bps, extra)
@@ -266,7 +268,8 @@ def g711_encode(pcm: np.ndarray, law: str) -> bytes:
     or "alaw"); the tests check them against an independent table implementation."""
     import soundfile as sf
     buf = io.BytesIO()
-    sf.write(buf, np.asarray(pcm, dtype=np.int16), 8000, format="RAW", subtype=law.upper())
+    with signals_deferred():
+        sf.write(buf, np.asarray(pcm, dtype=np.int16), 8000, format="RAW", subtype=law.upper())
     return buf.getvalue()
 
 

@@ -36,6 +36,7 @@ import soundfile as sf
 
 from ..audio import load
 from ..errors import BadInput, ConfigError, SynthError
+from ..stops import signals_deferred
 
 ENGINES = ("pocketsphinx", "faster_whisper", "command", "openai_compatible", "hypotheses")
 
@@ -96,7 +97,8 @@ def _pcm16(x: np.ndarray) -> np.ndarray:
 
 def _wav_bytes(x: np.ndarray, sr: int) -> bytes:
     buf = io.BytesIO()
-    sf.write(buf, _pcm16(x), sr, format="WAV", subtype="PCM_16")
+    with signals_deferred():  # libsndfile calls back into Python for an in-memory file
+        sf.write(buf, _pcm16(x), sr, format="WAV", subtype="PCM_16")
     return buf.getvalue()
 
 

@@ -58,7 +58,8 @@ def test_resume_with_another_sources_root_is_refused(tmp_path):
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     wait_for_parts(out, 3, proc)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 130
+    rc = proc.wait(timeout=120)
+    assert rc == 130, proc.stderr.read()[-3000:]
     assert json.loads((out / STAMP).read_text())["sources_root"] == str(root)
 
     r = synth("build", "n_items=40", "room=none", f"out_dir={out}", f"sources.root={CORPUS}")

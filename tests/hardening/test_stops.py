@@ -124,3 +124,35 @@ def test_bad_input_raised_in_a_worker_reaches_the_cli_whole():
 def _fail_like_a_changed_source(path):
     from synth.errors import BadInput
     raise BadInput(path, "cannot be read as audio")
+
+
+def test_an_interrupt_during_an_in_memory_encode_is_delivered_after_it(monkeypatch):
+    """libsndfile writes an in-memory FLAC through Python callbacks, and cffi prints and drops an exception
+    raised in one: an interrupt landing there was lost (the build ran on, exit 0) or broke the encode
+    (exit 1). It is now held until the encode ends, then raised, and the encoded file is whole."""
+    import io
+    import types
+
+    import numpy as np
+    import soundfile as sf
+
+    from synth import audio
+    from synth.stops import Interrupted, signals_interrupt
+
+    class InterruptedWhileWriting(io.BytesIO):
+        def write(self, data):
+            if not getattr(self, "sent", False):
+                self.sent = True
+                signal.raise_signal(signal.SIGINT)  # its handler runs inside libsndfile's callback
+            return super().write(data)
+
+    buffers = []
+    monkeypatch.setattr(audio, "io", types.SimpleNamespace(
+        BytesIO=lambda: buffers.append(InterruptedWhileWriting()) or buffers[-1]))
+    x = 0.1 * np.sin(np.arange(16000) / 5.0)
+    with pytest.raises(Interrupted):
+        with signals_interrupt():
+            audio.encode_audio(x, 16000, "flac", {"comment": "synthetic=true"})
+            pytest.fail("the interrupt was swallowed")
+    y, sr = sf.read(io.BytesIO(buffers[0].getvalue()))
+    assert sr == 16000 and len(y) == 16000 and np.abs(y - x).max() < 1e-4   # the file it was writing is whole
