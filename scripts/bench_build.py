@@ -57,10 +57,14 @@ def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
     with its tags, write it."""
     info = SetInfo.of(plan)
     ctx = RenderContext(plan.pools.root)
-    rooms = {(p["kind"], p["rel_path"], str(p["spec"])): p for r in dict(recipes).values() for t in r["talkers"]
-             for e in t["effects"] if e["name"] == "room" and e["params"].get("applied", True) is not False
-             for p in [e["params"]]}
-    for p in rooms.values():
+    rooms = {}
+    for _, r in recipes:
+        for t in r["talkers"]:
+            for e in t["effects"]:
+                if e["name"] == "room" and e["params"].get("applied", True) is not False:
+                    p = e["params"]
+                    rooms[(p["kind"], p["rel_path"], str(p["spec"]))] = p
+    for p in rooms.values():  # each RIR once, as a worker's cache holds them
         rir_for(p["kind"], p["rel_path"], p["spec"], plan.sr, ctx)
     for item_id, r in recipes:
         sr = int(r["sample_rate"])

@@ -46,9 +46,18 @@ class Audio:
     def with_samples(self, samples: np.ndarray, sr: int | None = None) -> "Audio":
         return Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sr if sr is None else sr)
 
+    def measured(self) -> "LevelMeter":
+        """Its P.56 meter: the one it carries, else a new measurement."""
+        return self.meter or LevelMeter.of(self.samples, self.sr)
+
     def level(self) -> "SpeechLevel":
         """Its P.56 active speech level (see :func:`active_speech_level`)."""
-        return (self.meter or LevelMeter.of(self.samples, self.sr)).level()
+        return self.measured().level()
+
+    def scaled(self, gain: float) -> "Audio":
+        """The signal times ``gain`` (> 0); a gain keeps what P.56 knows of it (the meter, scaled)."""
+        return Audio(np.ascontiguousarray(self.samples * gain, dtype=np.float32), self.sr,
+                     self.meter.scaled(gain) if self.meter else None)
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from pathlib import Path
 from .audio import atomic_write_text
 from .errors import BadInput
 from .sources.schema import read_rows
-from .writer.manifest import INDEX
+from .writer.manifest import manifest_files
 
 KINDS = ("speakers", "utterances", "noise", "rirs")
 
@@ -54,13 +54,11 @@ def _manifest_paths(spec: str | Path) -> tuple[list[Path], Path]:
     """The manifest files of ``spec`` and the folder their relative paths start from: a set's
     manifest.jsonl, or a sharded set's shard manifests (sets too big for a top-level one), or the file."""
     p = Path(spec).expanduser()
-    if p.is_dir() and not (p / "manifest.jsonl").is_file() and (p / INDEX).is_file():
-        return [p / s["manifest"] for s in json.loads((p / INDEX).read_text())["shards"]], p
-    m = p / "manifest.jsonl" if p.is_dir() else p
-    if not m.is_file():
+    files = manifest_files(p) if p.is_dir() else [p] if p.is_file() else []
+    if not files:
         raise BadInput(p, "is neither a built set (a folder with manifest.jsonl) nor a .jsonl manifest",
                        "give a set folder, its manifest.jsonl, or a NeMo JSONL training manifest")
-    return [m], m.parent
+    return files, p if p.is_dir() else p.parent
 
 
 def read_sources(spec: str | Path) -> SetSources:

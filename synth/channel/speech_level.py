@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import Audio, LevelMeter, db_to_gain
+from ..audio import Audio, db_to_gain
 from ..dist import dist_field
 from .base import Effect, register
 
@@ -36,17 +36,16 @@ class SpeechLevel(Effect):
     def sample_params(self, rng, ctx):
         return SpeechLevelParams(target_dbov=float(self.target_dbov.sample(rng)))
 
-    def gain_db(self, speech: Audio, params: SpeechLevelParams, meter: LevelMeter | None = None) -> float:
-        """The gain (dB) that brings ``speech`` (measured by ``meter`` when given) to the target; 0 for silence."""
-        level = (meter or speech.meter or LevelMeter.of(speech.samples, speech.sr)).level().level_dbov
+    def gain_db(self, speech: Audio, params: SpeechLevelParams) -> float:
+        """The gain (dB) that brings ``speech`` to the target; 0 for silence."""
+        level = speech.level().level_dbov
         return float(params.target_dbov - level) if np.isfinite(level) else 0.0
 
     def apply_params(self, audio: Audio, params: SpeechLevelParams, ctx=None) -> Audio:
         """The scaled speech, carrying its P.56 meter: whoever needs its level next (the SNR of added
         noise) reads it from the meter instead of measuring again."""
-        meter = audio.meter or LevelMeter.of(audio.samples, audio.sr)
-        gain = db_to_gain(self.gain_db(audio, params, meter))
-        return Audio(np.ascontiguousarray(audio.samples * gain, dtype=np.float32), audio.sr, meter.scaled(gain))
+        audio = Audio(audio.samples, audio.sr, audio.measured())
+        return audio.scaled(db_to_gain(self.gain_db(audio, params)))
 
     def summary(self, params):
         return {"speech_level_dbov": params.target_dbov} if isinstance(params, SpeechLevelParams) else {}

@@ -92,7 +92,8 @@ def evaluate_real(path: str | Path, engine: EngineSpec, cache_dir: Path, workers
                   show_progress: bool = True) -> dict:
     """Transcribe (cached) and score real recordings with the synthetic set's engine and normalizer."""
     items = read_real(path)
-    hyps, _ = transcribe_all(Path(path).parent, items, engine, Path(cache_dir) / "real" / engine_key(engine) / "hyps",
+    audio = {str(it["id"]): Path(it["audio_filepath"]) for it in items}  # absolute, checked by read_real
+    hyps, _ = transcribe_all(audio, items, engine, Path(cache_dir) / "real" / engine_key(engine) / "hyps",
                              workers, show_progress)
     norm = normalizer or NormalizerConfig()
     scored = [score_item(it, hyps[it["id"]], norm) for it in items]

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..audio import atomic_write_text
-from ..errors import BadInput, ConfigError
+from ..errors import ConfigError
 from ..writer.manifest import audio_files, read_manifest
 from ..errors import SynthError
 from .engines import EngineSpec, build_engine, engine_key, preflight
@@ -35,11 +35,6 @@ from .metrics import SummaryConfig, score_item, summarize
 from .normalize import NormalizerConfig
 
 RESULTS_VERSION = 1
-
-
-def audio_path(set_dir: Path, item: dict) -> Path:
-    p = Path(item["audio_filepath"])
-    return p if p.is_absolute() else Path(set_dir) / p
 
 
 def cache_name(item_id: str) -> str:
@@ -79,13 +74,10 @@ def _transcribe_in_worker(path: str, item: dict) -> dict:
         raise SynthError(str(e)) from None
 
 
-def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: Path, workers: int = 1,
-                   show_progress: bool = True, audio: dict[str, Path] | None = None) -> tuple[dict[str, dict], int]:
-    """Hypotheses for every item (cached ones read back). Returns ({id: hyp}, number computed now).
-    ``audio``: each item's audio file by id (default: ``audio_filepath`` under ``set_dir``)."""
-    def audio_path_of(it: dict) -> Path:
-        return audio[str(it["id"])] if audio is not None else audio_path(set_dir, it)
-
+def transcribe_all(audio: dict[str, Path], items: list[dict], spec: EngineSpec, hyp_dir: Path, workers: int = 1,
+                   show_progress: bool = True) -> tuple[dict[str, dict], int]:
+    """Hypotheses for every item (cached ones read back); ``audio``: each item's audio file by id, checked
+    by the caller. Returns ({id: hyp}, number computed now)."""
     hyp_dir.mkdir(parents=True, exist_ok=True)
     hyps: dict[str, dict] = {}
     todo = []
@@ -95,10 +87,6 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
             hyps[str(it["id"])] = cached
         else:
             todo.append(it)
-    for it in todo:
-        p = audio_path_of(it)
-        if not p.is_file():
-            raise BadInput(p, f"(audio of item {it['id']!r}) does not exist", "rebuild the set")
 
     def store(it: dict, hyp: dict) -> None:
         if not isinstance(hyp, dict) or "text" not in hyp:
@@ -118,13 +106,13 @@ def transcribe_all(set_dir: Path, items: list[dict], spec: EngineSpec, hyp_dir: 
         task = progress.add_task(f"{spec.name} ({len(hyps)} cached)", total=len(items), completed=len(hyps))
         if engine is not None:
             for it in todo:
-                store(it, engine.transcribe(audio_path_of(it), it))
+                store(it, engine.transcribe(audio[str(it["id"])], it))
                 progress.advance(task)
         elif todo:
             # spawn: workers start clean (no copied locks/threads); each builds the engine once.
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                      initializer=_init_worker, initargs=(spec,)) as pool:
-                futs = {pool.submit(_transcribe_in_worker, str(audio_path_of(it)), it): it for it in todo}
+                futs = {pool.submit(_transcribe_in_worker, str(audio[str(it["id"])]), it): it for it in todo}
                 try:
                     for fut in as_completed(futs):
                         store(futs[fut], fut.result())
@@ -190,7 +178,7 @@ def evaluate(set_dir: str | Path, engine: EngineSpec, workers: int = 1, cache_di
     key = engine_key(engine)
     root = Path(cache_dir) if cache_dir else set_dir / "eval"
     audio = audio_files(set_dir, items, root / "audio")  # a tar-sharded set's audio is unpacked there once
-    hyps, n_computed = transcribe_all(set_dir, items, engine, root / key / "hyps", workers, show_progress, audio)
+    hyps, n_computed = transcribe_all(audio, items, engine, root / key / "hyps", workers, show_progress)
     norm = normalizer or NormalizerConfig()
     scfg = summary or SummaryConfig()
     scored = [score_item(it, hyps[str(it["id"])], norm) for it in items]

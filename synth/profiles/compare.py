@@ -38,7 +38,7 @@ from scipy.stats import ks_2samp, wasserstein_distance
 from ..audio import active_speech_level, atomic_write_text
 from ..errors import BadInput, SynthError
 from ..rng import item_rng
-from ..writer.manifest import INDEX, audio_files, read_manifest
+from ..writer.manifest import audio_files, manifest_files, read_manifest
 from .estimate import bandwidth, estimate_recording, long_term_spectrum
 from .fit import find_audio, read_recording, rttm_segments, rttm_vad
 from .vad import VadResult, detect_speech, mask_to_segments
@@ -250,8 +250,7 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
     compare.md/json and plots into ``out_dir``."""
     real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, log)
     set_dir = Path(set_dir)
-    built = (set_dir / "manifest.jsonl").is_file() or (set_dir / INDEX).is_file()
-    synth = analyse_set(set_dir, log) if built else analyse_real(set_dir, None, log)
+    synth = analyse_set(set_dir, log) if manifest_files(set_dir) else analyse_real(set_dir, None, log)
     results = compare_rows(real["recording"], synth["recording"], seed)
     finer = {u: compare_rows(real[u], synth[u], seed, level=u) for u in ("window", "segment")}
     out = Path(out_dir) if out_dir else set_dir / "compare"

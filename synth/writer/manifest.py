@@ -32,13 +32,9 @@ def read_manifest(set_dir: Path, need: tuple[str, ...] = ("id", "audio_filepath"
     the set folder, or the member of its tar shard). A sharded set too big for a top-level manifest is read
     shard by shard (its index)."""
     set_dir = Path(set_dir)
-    path = set_dir / "manifest.jsonl"
-    if path.is_file():
-        sources = [path]
-    elif (set_dir / INDEX).is_file():
-        sources = [set_dir / s["manifest"] for s in _index(set_dir)["shards"]]
-    else:
-        raise BadInput(path, "not found", "give the folder of a built set (it holds manifest.jsonl)")
+    sources = manifest_files(set_dir)
+    if not sources:
+        raise BadInput(set_dir / "manifest.jsonl", "not found", "give the folder of a built set (it holds manifest.jsonl)")
     items, seen = [], set()
     for path in sources:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -60,7 +56,20 @@ def read_manifest(set_dir: Path, need: tuple[str, ...] = ("id", "audio_filepath"
     return items
 
 
-def _index(set_dir: Path) -> dict:
+def manifest_files(set_dir: Path) -> list[Path]:
+    """Where a built set's manifest lines are: its manifest.jsonl, else (a sharded set too big for one) the
+    shard manifests its index lists; [] for a folder that is not a set."""
+    set_dir = Path(set_dir)
+    if (set_dir / "manifest.jsonl").is_file():
+        return [set_dir / "manifest.jsonl"]
+    index = _index(set_dir)
+    return [set_dir / s["manifest"] for s in index["shards"]] if index else []
+
+
+def _index(set_dir: Path) -> dict | None:
+    """A sharded set's index (None for an unsharded set)."""
+    if not (set_dir / INDEX).is_file():
+        return None
     try:
         return json.loads((set_dir / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -73,8 +82,8 @@ def audio_files(set_dir: Path, items: list[dict], unpack_to: Path) -> dict[str, 
     there whose SHA-256 matches the manifest's is kept), for tools that read a file per item.
     A missing file or member, or one whose bytes differ from the manifest's hash, is a :class:`BadInput`."""
     set_dir = Path(set_dir)
-    tarred = (set_dir / INDEX).is_file() and _index(set_dir).get("container") == "tar"
-    if not tarred:
+    index = _index(set_dir)
+    if not index or index.get("container") != "tar":
         paths = {}
         for it in items:
             p = Path(it["audio_filepath"])
@@ -83,7 +92,7 @@ def audio_files(set_dir: Path, items: list[dict], unpack_to: Path) -> dict[str, 
                 raise BadInput(p, f"(audio of item {it['id']!r}) is missing", "restore it or rebuild the set")
             paths[str(it["id"])] = p
         return paths
-    shards = {int(s["index"]): set_dir / s["tar"] for s in _index(set_dir)["shards"]}
+    shards = {int(s["index"]): set_dir / s["tar"] for s in index["shards"]}
     by_shard: dict[int, list[dict]] = {}
     for it in items:
         by_shard.setdefault(int(it.get("shard_id", -1)), []).append(it)
