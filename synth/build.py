@@ -2,8 +2,9 @@
 workers sample, render and write their items), then stream the manifest, labels and card from what the
 items wrote. Writing items is :mod:`synth.writer`'s job; this module only orchestrates.
 
-Resuming: an unsharded set's finished items leave ``.parts/<id>.json`` (their manifest line, written
-after their audio); a sharded set's finished shards leave their manifest (:mod:`synth.writer.shards`).
+Resuming: an unsharded set's finished items are listed in its journal (``.parts/run-<k>.jsonl``, their
+manifest lines appended as their audio is written, :mod:`synth.writer.journal`); a sharded set's
+finished shards leave their manifest (:mod:`synth.writer.shards`).
 A rerun of the same config skips what is finished and makes the rest, so a killed build finishes with
 no item missing or duplicated. What may share an ``out_dir`` (same config and sources, one build at a
 time) is decided in :mod:`synth.outdir`; stops (Ctrl-C, SIGTERM) in :mod:`synth.stops`.
@@ -27,6 +28,7 @@ from .outdir import claim
 from .plan import Plan, make_plan, plain, sample_recipe
 from .progress import progress_bar
 from .suite import plan_suite
+from .writer import journal
 from .writer.card import SetSummary, write_card
 from .writer.item import Job, SetInfo, encode_item, write_item
 from .writer.labels import LabelWriter, label_names
@@ -44,21 +46,23 @@ def make_item(plan: Plan, out_dir: Path, job: Job, ctx: RenderContext | None = N
 class ItemTask:
     """What a worker runs on each chunk: sample, render and write the chunk's items (a list of jobs, or
     one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice to its plan (a
-    plain set has one plan, under None). Returns (id, duration) per item. The decoded-file cache lives
-    as long as the task does in a worker (a whole build's share of chunks on Ray)."""
+    plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
+    shard, which keeps its own manifest) per item. The decoded-file cache lives as long as the task does
+    in a worker (a whole build's share of chunks on Ray)."""
 
     plans: dict[str | None, Plan]
     out_dir: Path
     layout: ShardLayout | None = None
 
-    def __call__(self, chunk) -> list[tuple[str, float]]:
+    def __call__(self, chunk) -> list[tuple[str, float, str | None]]:
         ctx = self.__dict__.setdefault("_ctx", RenderContext(next(iter(self.plans.values())).pools.root))
         if self.layout is None:
-            return [(j.item_id, write_item(self._info(j), self.out_dir, j, self._recipe(j), ctx)["duration"])
-                    for j in chunk]
+            lines = (write_item(self._info(j), self.out_dir, j, self._recipe(j), ctx) for j in chunk)
+            return [(line["id"], line["duration"], json.dumps(line, ensure_ascii=False)) for line in lines]
         index, jobs = chunk
-        return write_shard(self.out_dir, self.layout, index,
+        done = write_shard(self.out_dir, self.layout, index,
                            (encode_item(self._info(j), j, self._recipe(j), ctx) for j in jobs))
+        return [(item_id, duration, None) for item_id, duration in done]
 
     def _info(self, job: Job) -> SetInfo:
         return SetInfo.of(self.plans[job.slice])
@@ -75,14 +79,11 @@ def jobs_for(plan: Plan) -> list[Job]:
     return [Job(f"{plan.id_prefix}-{i:06d}") for i in range(n)]
 
 
-def _done(out_dir: Path, job: Job) -> bool:
-    part = out_dir / ".parts" / f"{job.item_id}.json"
-    if not part.exists():
-        return False
+def _done(out_dir: Path, audio: tuple[str, str] | None) -> bool:
+    """An item the journal lists (``audio``: its audio_filepath and audio_sha256) whose audio is unchanged."""
     try:
-        line = json.loads(part.read_text())
-        return sha256_file(out_dir / line["audio_filepath"]) == line["audio_sha256"]
-    except (OSError, ValueError, KeyError):
+        return audio is not None and sha256_file(out_dir / audio[0]) == audio[1]
+    except OSError:
         return False
 
 
@@ -91,7 +92,8 @@ def run_jobs(plans: dict[str | None, Plan], out_dir: Path, jobs: list[Job], exec
     """Make the unfinished items of ``jobs`` on ``executor``: loose items in chunks sized for the workers'
     file caches and the load balance, or whole shards."""
     if layout is None:
-        todo = [j for j in jobs if not _done(out_dir, j)]
+        finished = journal.finished(out_dir)
+        todo = [j for j in jobs if not _done(out_dir, finished.pop(j.item_id, None))]
         workers = executor.workers
         size = 4 if workers <= 1 else max(4, min(32, len(todo) // (workers * 4)))
         chunks = [todo[i: i + size] for i in range(0, len(todo), size)]
@@ -100,16 +102,20 @@ def run_jobs(plans: dict[str | None, Plan], out_dir: Path, jobs: list[Job], exec
         todo = [j for _, js in chunks for j in js]
     if not todo:
         return
-    with progress_bar(len(jobs), done=len(jobs) - len(todo)) as bar:
+    with ExitStack() as stack:
+        run = stack.enter_context(journal.Journal(out_dir, {j.item_id: i for i, j in enumerate(jobs)})) \
+            if layout is None else None
+        bar = stack.enter_context(progress_bar(len(jobs), done=len(jobs) - len(todo)))
         for results in executor.map_ordered(ItemTask(plans, out_dir, layout), chunks):
-            for item_id, dur in results:
+            if run is not None:
+                run.add((item_id, line) for item_id, _, line in results)
+            for _, dur, _ in results:
                 bar.advance(dur)
 
 
 def _lines(out_dir: Path, jobs: list[Job], layout: ShardLayout | None) -> Iterator[str]:
     if layout is None:
-        for j in jobs:
-            yield (out_dir / ".parts" / f"{j.item_id}.json").read_text(encoding="utf-8")
+        yield from journal.merged(out_dir, [j.item_id for j in jobs])
     else:
         yield from shard_lines(out_dir, layout, len(layout.split(jobs)))
 
@@ -142,7 +148,7 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
         extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, summary, {"generator": plan.generator(), "sources": plan.pools.licenses(),
                                   "skipped": plan.pools.skipped, "extra": extra})
-    shutil.rmtree(out_dir / ".parts", ignore_errors=True)
+    shutil.rmtree(out_dir / journal.PARTS, ignore_errors=True)
     return summary
 
 

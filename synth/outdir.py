@@ -31,6 +31,7 @@ from . import __version__
 from .audio import atomic_write_text
 from .errors import ConfigError, SynthError
 from .stops import Interrupted
+from .writer import journal
 
 STAMP = ".synth_build.json"
 LOCK = ".synth.lock"
@@ -130,8 +131,8 @@ def lock(out_dir: Path):
 
 
 def _has_finished_items(out_dir: Path) -> bool:
-    """A finished item: a manifest, an item's part file, or a finished shard's manifest."""
-    return (out_dir / "manifest.jsonl").exists() or any((out_dir / ".parts").glob("*.json")) \
+    """A finished item: a manifest, an item in the build journal, or a finished shard's manifest."""
+    return (out_dir / "manifest.jsonl").exists() or journal.count(out_dir) > 0 \
         or any((out_dir / "manifests").glob("*.jsonl")) or any((out_dir / "sharded_manifests").glob("*.json"))
 
 
@@ -148,7 +149,7 @@ def check_out_dir(out_dir: Path, plan) -> None:
             if any(old.get(k) != v for k, v in now.items()):
                 print(f"out_dir={out_dir} was started with another config or other sources but holds no "
                       "finished item yet; taking it over for this build")
-                for unfinished in ("audio", "stems", ".parts"):
+                for unfinished in ("audio", "stems", journal.PARTS):
                     shutil.rmtree(out_dir / unfinished, ignore_errors=True)
         elif old.get("config_hash") != plan.config_hash:
             raise ConfigError(f"out_dir={out_dir} holds a set built with another config (hash {old.get('config_hash')}, "
@@ -175,17 +176,14 @@ def remove_partial_writes(out_dir: Path) -> int:
     return len(stale)
 
 
-def restore_parts(out_dir: Path) -> None:
-    """A finished unsharded set has no .parts: recreate them from its manifest so a rerun can skip its
-    items (a sharded set resumes from its finished shards instead)."""
+def restore_journal(out_dir: Path) -> None:
+    """A finished unsharded set has no build journal: recreate it from its manifest so a rerun can skip
+    its items (a sharded set resumes from its finished shards instead)."""
     from .writer.shards import INDEX
 
     manifest = out_dir / "manifest.jsonl"
-    if manifest.exists() and not (out_dir / ".parts").exists() and not (out_dir / INDEX).exists():
-        for line in manifest.read_text().splitlines():
-            if line.strip():
-                item = json.loads(line)
-                atomic_write_text(out_dir / ".parts" / f"{item['id']}.json", line)
+    if manifest.exists() and not journal.runs(out_dir) and not (out_dir / INDEX).exists():
+        journal.write_from_manifest(out_dir, manifest)
 
 
 @contextmanager
@@ -198,12 +196,12 @@ def claim(out_dir: Path, plan, ids: list[str], layout=None):
     with write_errors(out_dir), lock(out_dir):
         check_out_dir(out_dir, plan)
         remove_partial_writes(out_dir)
-        restore_parts(out_dir)
+        restore_journal(out_dir)
         try:
             yield
         except Interrupted as e:
             if layout is None:
-                done = sum((out_dir / ".parts" / f"{i}.json").exists() for i in ids)
+                done = journal.count(out_dir, ids)
             else:
                 done = sum(len(js) for k, js in layout.split(ids) if layout.done(out_dir, k))
             e.progress = f"{done} of {len(ids)} items written"

@@ -21,16 +21,16 @@ from .progress import progress_bar
 from .writer.item import Job, SetInfo, write_item
 
 
-def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[float]:
+def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[dict]:
+    """Re-render ``lines``' recipes into ``out_dir``; their new manifest lines."""
     ctxs: dict[str, RenderContext] = {}
-    durations = []
+    new = []
     for line in lines:
         r = root or line["recipe"].get("sources_root", ".")
         ctx = ctxs.setdefault(r, RenderContext(r))
-        item = write_item(info, out_dir, Job(line["id"], line.get("pair_id"), line.get("slice", {}).get("slice")),
-                          line["recipe"], ctx)
-        durations.append(item["duration"])
-    return durations
+        new.append(write_item(info, out_dir, Job(line["id"], line.get("pair_id"), line.get("slice", {}).get("slice")),
+                              line["recipe"], ctx))
+    return new
 
 
 def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, workers: int = 1) -> Path:
@@ -53,17 +53,17 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
 def _rerender(lines: list[dict], info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
               workers: int) -> None:
     chunks = [lines[i: i + 4] for i in range(0, len(lines), 4)]
+    new = []
     with make_executor({"workers": workers}) as executor, progress_bar(len(lines), label="re-rendering") as bar:
-        for durs in executor.map_ordered(partial(_render_many, info, out_dir, sources_root), chunks):
-            for d in durs:
-                bar.advance(d)
-    new = [json.loads((out_dir / ".parts" / f"{l['id']}.json").read_text()) for l in lines]
+        for done in executor.map_ordered(partial(_render_many, info, out_dir, sources_root), chunks):
+            for line in done:
+                bar.advance(line["duration"])
+            new += done
     atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in new))
     for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json",
                  "references.stm"):
         if (set_dir / name).exists() and set_dir.resolve() != out_dir.resolve():
             shutil.copyfile(set_dir / name, out_dir / name)
-    shutil.rmtree(out_dir / ".parts", ignore_errors=True)
     changed = sum(a["audio_sha256"] != b["audio_sha256"] for a, b in zip(lines, new))
     print(f"re-rendered {len(new)} items into {out_dir}; {changed} differ from the manifest's hashes")
 

@@ -15,6 +15,7 @@ import soundfile as sf
 from synth.audio import active_speech_level, power_db
 from synth.rerender import rerender
 from synth.validate import validate_set
+from synth.writer.journal import count as journaled
 
 from helpers import CORPUS, REPO, build_set, manifest
 
@@ -111,14 +112,14 @@ def test_killed_build_resumes_with_nothing_missing_or_duplicated(tmp_path):
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
-        parts = list((killed / ".parts").glob("*.json")) if (killed / ".parts").exists() else []
-        if len(parts) >= 10:
+        if journaled(killed) >= 10:
             break
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    n_before = len(list((killed / ".parts").glob("*.json")))
+    n_before = journaled(killed)
     assert 10 <= n_before < 60, "the kill must land part-way through the build"
+    assert [p.name for p in (killed / ".parts").iterdir()] == ["run-0.jsonl"]  # one journal, not a file per item
     assert not (killed / "manifest.jsonl").exists()
     subprocess.run(args + [f"out_dir={killed}"], cwd=REPO, check=True, capture_output=True)
     assert not list(killed.rglob(".*.tmp"))    # writes cut off by the kill are swept, not left beside the set

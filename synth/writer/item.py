@@ -1,19 +1,18 @@
 """One item's output: its rendered audio encoded with synthetic-marking tags, and its manifest line (with
 the per-item turn statistics and overlap regions of multi-talker items).
 
-Loose items (:func:`write_item`) are ``audio/<id>.<fmt>`` plus ``.parts/<id>.json``, the manifest line
-written after the audio, so a finished part means a finished item. Sharded output (:mod:`.shards`)
-stores the same line and bytes grouped per shard.
+Loose items (:func:`write_item`) are ``audio/<id>.<fmt>``; the build journals their manifest lines once
+the audio is written (:mod:`.journal`). Sharded output (:mod:`.shards`) stores the same line and bytes
+grouped per shard.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audio import atomic_write_bytes, atomic_write_text, encode_audio
+from ..audio import atomic_write_bytes, encode_audio
 from ..outdir import inside
 from ..render import Rendered, render
 from .manifest import labels_sha256
@@ -109,14 +108,12 @@ def write_stems(out_dir: Path, item: EncodedItem) -> None:
 
 
 def write_item(info: SetInfo, out_dir: Path, job: Job, recipe: dict, ctx) -> dict:
-    """Render ``recipe`` and write its audio, stems and manifest line (the line last, atomically)."""
+    """Render ``recipe``, write its audio and stems, and return its manifest line."""
     item = encode_item(info, job, recipe, ctx)
     rel = f"audio/{job.item_id}.{info.fmt}"
     atomic_write_bytes(inside(out_dir, rel), item.audio)
-    line = manifest_line(item, rel, item.sha256)
     write_stems(out_dir, item)
-    atomic_write_text(out_dir / ".parts" / f"{job.item_id}.json", json.dumps(line, ensure_ascii=False))
-    return line
+    return manifest_line(item, rel, item.sha256)
 
 
 def turn_conditions(segments: list[dict], duration_s: float) -> dict:

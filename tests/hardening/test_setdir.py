@@ -17,6 +17,7 @@ from synth.errors import SynthError
 from synth.outdir import STAMP, claim
 from synth.plan import make_plan
 from synth.validate import validate_set
+from synth.writer.journal import count as journaled
 
 from helpers import CORPUS, REPO, build_set, manifest
 
@@ -44,7 +45,7 @@ def tiny_corpus(folder: Path) -> Path:
 def wait_for_parts(out: Path, n: int, proc: subprocess.Popen) -> None:
     deadline = time.time() + 180
     while time.time() < deadline and proc.poll() is None:
-        if (out / ".parts").exists() and len(list((out / ".parts").glob("*.json"))) >= n:
+        if journaled(out) >= n:
             return
         time.sleep(0.02)
     raise AssertionError(f"the build did not write {n} items (exit code {proc.poll()})")

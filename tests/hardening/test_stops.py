@@ -12,6 +12,7 @@ import pytest
 
 from synth import cli
 from synth.validate import validate_set
+from synth.writer.journal import count as journaled
 
 from helpers import CORPUS, REPO
 
@@ -62,7 +63,7 @@ def test_stop_mid_build_then_rerun_is_byte_identical(tmp_path, clean, sig, code)
     proc = subprocess.Popen(ARGS + [f"out_dir={out}"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     deadline = time.time() + 180
-    while not ((out / ".parts").exists() and len(list((out / ".parts").glob("*.json"))) >= 5):
+    while journaled(out) < 5:
         assert time.time() < deadline and proc.poll() is None, "the build ended before 5 items were written"
         time.sleep(0.02)
     workers = descendants(proc.pid)
@@ -71,7 +72,7 @@ def test_stop_mid_build_then_rerun_is_byte_identical(tmp_path, clean, sig, code)
     assert proc.wait(timeout=120) == code
     err = proc.stderr.read().strip()
     if sig != signal.SIGKILL:
-        n = len(list((out / ".parts").glob("*.json")))
+        n = journaled(out)
         assert err.splitlines() == [f"interrupted: {n} of 40 items written; rerun the same command to resume"]
         assert 5 <= n < 40
     deadline = time.time() + 10  # a killed parent's workers get SIGKILL from the kernel (PR_SET_PDEATHSIG)
