@@ -37,12 +37,22 @@ class RenderContext:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._max = max_items
         self._effects: dict[str, Any] = {}
+        self._by_config: dict[int, tuple] = {}
 
     def effect(self, step: dict):
-        """The effect of a recipe step (``{"name", "config", "params"}``), built from its config once."""
-        key = json.dumps([step["name"], step.get("config")], sort_keys=True, default=str)
+        """The effect of a recipe step (``{"name", "config", "params"}``), built from its config once.
+        Recipes sampled from one plan share their steps' config dicts, so those are looked up by identity
+        before their JSON text is made (the entry keeps the dict alive, so its id is not reused)."""
+        config = step.get("config")
+        seen = self._by_config.get(id(config))
+        if seen is not None and seen[0] is config and seen[1] == step["name"]:
+            return seen[2]
+        key = json.dumps([step["name"], config], sort_keys=True, default=str)
         if key not in self._effects:
-            self._effects[key] = build_effect({"name": step["name"], **(step.get("config") or {})})
+            self._effects[key] = build_effect({"name": step["name"], **(config or {})})
+        if len(self._by_config) >= 256:  # recipes read from a manifest each bring their own dicts
+            self._by_config.clear()
+        self._by_config[id(config)] = (config, step["name"], self._effects[key])
         return self._effects[key]
 
     def path(self, rel_path: str) -> Path:
