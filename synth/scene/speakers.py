@@ -8,6 +8,8 @@ Speakers whose value is not listed get weight 0; a missing attribute counts as t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -54,8 +56,10 @@ def sample_speakers(rng: np.random.Generator, pool, n: int, weights: dict | None
     if n > len(speakers):
         raise ConfigError(f"scenario needs {n} distinct speakers but the speech pool has {len(speakers)}; "
                           "add speakers or lower the speaker count")
-    meta = {s: pool.by_speaker[s][0].meta for s in speakers}
-    p = speaker_probabilities(speakers, meta, weights)
+    key = ("speaker_probabilities", json.dumps(weights, sort_keys=True, default=str))
+    if key not in pool.derived:  # O(speakers) work, once per pool rather than once per item
+        pool.derived[key] = speaker_probabilities(speakers, {s: pool.by_speaker[s][0].meta for s in speakers}, weights)
+    p = pool.derived[key]
     if np.count_nonzero(p) < n:
         raise ConfigError(f"speakers.weights leave {np.count_nonzero(p)} eligible speakers, need {n}")
     idx = rng.choice(len(speakers), size=n, replace=False, p=p)

@@ -35,18 +35,20 @@ class Utterance:
 
 @dataclass
 class SpeechPool:
+    """The speech a build may use, by speaker. ``derived`` keeps what sampling computes from the whole
+    pool (e.g. speaker probabilities for a metadata mix) so each item does not recompute it."""
+
     utterances: list[Utterance]
     by_speaker: dict[str, list[Utterance]] = field(default_factory=dict)
+    speakers: list[str] = field(init=False)
+    derived: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         self.utterances.sort(key=lambda u: u.id)
         self.by_speaker = {}
         for u in self.utterances:
             self.by_speaker.setdefault(u.speaker, []).append(u)
-
-    @property
-    def speakers(self) -> list[str]:
-        return sorted(self.by_speaker)
+        self.speakers = sorted(self.by_speaker)
 
 
 def _rel(path: Path, root: Path) -> str:
