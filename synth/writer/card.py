@@ -109,7 +109,9 @@ class SetSummary:
         cond["duration"] = it["duration"]
         for k, v in cond.items():
             if not (isinstance(v, (dict, list)) or v is None):
-                self.histograms.setdefault(k, Histogram(k)).add(v)
+                if k not in self.histograms:
+                    self.histograms[k] = Histogram(k)
+                self.histograms[k].add(v)
         for k in it.get("slice", {}):
             if k not in self.slices:  # items before the first with this key count as "None"
                 self.slices[k] = Counter({"None": self.n_items}) if self.n_items else Counter()
