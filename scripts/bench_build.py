@@ -1,8 +1,14 @@
-"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second), peak memory, and two
-yardsticks for the same items: the I/O floor (decode their sources, place the speech, encode and write the
-audio, no effects) and a synth build of them with every effect off (the floor plus sampling, manifest,
-labels and card). ``build_over_floor`` is the cost of a build in floors; ``no_effects_over_floor`` the part
-of it that is synth's bookkeeping rather than effects.
+"""Benchmark `synth build`: real-time factor (audio seconds generated per CPU second), peak memory, and
+yardsticks for the same items:
+
+* the I/O floor: decode their sources, place the speech, encode the set's output audio and write it, no
+  effects. The output signals are taken from a reference build made before timing, so the floor writes
+  the set's own bytes (checked); ``build_over_floor`` is the cost of a build in floors.
+* the dry floor: the same, encoding the placed dry speech instead (this script's floor until 2026-11-30).
+  Dry speech with its pauses compresses to ~2/3 of the bytes of the noisy, reverberant output, and
+  encodes faster, so this floor is lower than what writing the set costs (``build_over_dry_floor``).
+* a synth build with every effect off: the floor plus sampling, manifest, labels and card
+  (``no_effects_over_floor`` is the part of a build that is synth's bookkeeping rather than effects).
 
 Default: 200 single-talker items with recorded noise and a cached simulated room (the pool is simulated
 once before timing, as any second build of the same config would find it cached). The three are measured
@@ -35,6 +41,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import soundfile as sf  # noqa: E402
+
 from synth.audio import atomic_write_bytes, encode_audio, resample  # noqa: E402
 from synth.build import finish, jobs_for, run_jobs  # noqa: E402
 from synth.cli import compose_config  # noqa: E402
@@ -51,10 +59,11 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
+def io_floor(plan, recipes: list[tuple[str, dict]], out: Path, outputs: dict | None = None) -> None:
     """What any build of these items must do: decode the sources it reads (speech, noise, the RIRs of its
     rooms) with the same file cache a worker keeps, place the speech on the timeline, encode the output
-    with its tags, write it."""
+    with its tags, write it. ``outputs``: item id -> the set's output samples to encode (None: the placed
+    dry speech, the dry floor)."""
     info = SetInfo.of(plan)
     ctx = RenderContext(plan.pools.root)
     rooms = {}
@@ -80,8 +89,19 @@ def io_floor(plan, recipes: list[tuple[str, dict]], out: Path) -> None:
                 if e["name"] == "add_noise" and e["params"].get("noise_path"):
                     ctx.load(e["params"]["noise_path"], sr)
         out_sr = int((r.get("output") or {}).get("sample_rate") or sr)
-        atomic_write_bytes(out / "audio" / f"{item_id}.{info.fmt}",
-                           encode_audio(resample(y, sr, out_sr), out_sr, info.fmt, file_tags(info, item_id)))
+        y = resample(y, sr, out_sr) if outputs is None else outputs[item_id]
+        atomic_write_bytes(out / "audio" / f"{item_id}.{info.fmt}", encode_audio(y, out_sr, info.fmt,
+                                                                                 file_tags(info, item_id)))
+
+
+def set_outputs(plan, ex, out: Path) -> dict:
+    """Build the set once (untimed) and decode its audio: item id -> samples, what the floor encodes."""
+    build_once(plan, out, ex)
+    return {p.stem: sf.read(p, dtype="float32")[0].T for p in sorted((out / "audio").iterdir())}  # (C, T) as rendered
+
+
+def same_audio(a: Path, b: Path) -> bool:
+    return all((a / "audio" / p.name).read_bytes() == p.read_bytes() for p in (b / "audio").iterdir())
 
 
 NO_EFFECTS = ["room=none", "noise=none", "channel=clean", "level.speech_dbov=null", "level.gain_db=0.0",
@@ -116,12 +136,16 @@ def measure(a) -> dict:
         t0 = time.perf_counter()
         ex = make_executor(plan.cfg)
         start_s = time.perf_counter() - t0
-        runs = {"floor": [], "no_effects": [], "build": [], "wall": []}
+        runs = {"floor": [], "dry_floor": [], "no_effects": [], "build": [], "wall": []}
         try:
+            outputs = set_outputs(plan, ex, out / "reference")
             for k in range(a.runs):
                 c0 = cpu_seconds()
-                io_floor(plan, recipes, out / f"floor{k}")
+                io_floor(plan, recipes, out / f"floor{k}", outputs)
                 runs["floor"].append(cpu_seconds() - c0)
+                c0 = cpu_seconds()
+                io_floor(plan, recipes, out / f"dry{k}")
+                runs["dry_floor"].append(cpu_seconds() - c0)
                 runs["no_effects"].append(build_once(bare, out / f"bare{k}", ex)[0])
                 cpu, wall, summary = build_once(plan, out / f"set{k}", ex)
                 runs["build"].append(cpu)
@@ -130,6 +154,8 @@ def measure(a) -> dict:
             t0 = time.perf_counter()
             ex.close()
             stop_s = time.perf_counter() - t0
+        if not same_audio(out / "reference", out / "floor0"):
+            raise SystemExit("the floor did not write the set's audio bytes; the bench is broken")
         med = {k: float(np.median(v)) for k, v in runs.items()}
         audio_s = summary.total_duration
         peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -142,6 +168,7 @@ def measure(a) -> dict:
                 "build_over_floor": round(med["build"] / med["floor"], 2),
                 "no_effects_over_floor": round(med["no_effects"] / med["floor"], 2),
                 "build_over_floor_each_run": [round(b / f, 2) for b, f in zip(runs["build"], runs["floor"])],
+                "dry_floor_cpu_s": round(med["dry_floor"], 2), "build_over_dry_floor": round(med["build"] / med["dry_floor"], 2),
                 "peak_rss_mb": round(peak_mb, 1),
                 "setup_s": round(setup_s, 2), "executor_start_s": round(start_s, 2), "executor_stop_s": round(stop_s, 2),
                 "executor": a.executor,
