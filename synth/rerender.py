@@ -12,7 +12,7 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-from .audio import atomic_write_text
+from .audio import atomic_write_text, text_lines
 from .context import RenderContext
 from .errors import BadInput
 from .executor import make_executor
@@ -36,7 +36,7 @@ def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dic
 def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, workers: int = 1) -> Path:
     if not manifest.exists():
         raise BadInput(manifest, "does not exist", "pass the manifest.jsonl of a built set")
-    lines = [json.loads(l) for l in manifest.read_text().splitlines() if l.strip()]
+    lines = [json.loads(l) for l in text_lines(manifest) if l.strip()]
     if not lines or "recipe" not in lines[0]:
         raise BadInput(manifest, "has no recipes", "pass the manifest.jsonl that synth build wrote")
     check_ids((l.get("id") for l in lines), f"bad input {manifest}", "restore the manifest that synth build wrote")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from .audio import sha256_file
+from .audio import sha256_file, text_lines
 from .stops import signals_deferred
 from .writer.manifest import labels_sha256
 from .writer.shards import INDEX, ShardLayout
@@ -56,8 +56,9 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
     for name in ("card.md", "card.json", "config.yaml", "segments.rttm"):
         if not (d / name).exists():
             problems.append(f"{d / name}: missing")
-    items, ids, unhashed = [], set(), 0
-    for n, line in enumerate(manifest.read_text().splitlines(), 1):
+    # one line at a time: what is kept per item is its id and audio path, not the line
+    n_items, n_segments, listed, ids, unhashed = 0, 0, set(), set(), 0
+    for n, line in enumerate(text_lines(manifest), 1):
         where = f"{manifest}:{n}"
         try:
             it = json.loads(line)
@@ -74,7 +75,10 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
         ids.add(str(it.get("id")))
         if it.get("synthetic") is not True:
             problems.append(f"{where}: synthetic is not true")
-        items.append(it)
+        n_items += 1
+        n_segments += len(it["segments"]) if isinstance(it.get("segments"), list) else 0
+        if isinstance(it.get("audio_filepath"), str):
+            listed.add(it["audio_filepath"])
         if schema:  # the checks below read these fields
             problems += schema
             continue
@@ -85,10 +89,9 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
                             f"re-render the labels with `synth render --from {manifest} --out <new folder>`")
         problems += _check_audio(d, it, where)
     if (d / "segments.rttm").exists():
-        rttm = [l for l in (d / "segments.rttm").read_text().splitlines() if l.strip()]
-        expected = sum(len(it["segments"]) for it in items if isinstance(it.get("segments"), list))
-        if len(rttm) != expected:
-            problems.append(f"{d / 'segments.rttm'}: {len(rttm)} lines, manifest has {expected} segments")
+        n_rttm = _count_lines(d / "segments.rttm")
+        if n_rttm != n_segments:
+            problems.append(f"{d / 'segments.rttm'}: {n_rttm} lines, manifest has {n_segments} segments")
     if (d / ".parts").exists():
         problems.append(f"{d / '.parts'}: left by an interrupted build; rerun the build to finish it")
     stale = list(d.rglob(".*.tmp"))
@@ -96,13 +99,18 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
         problems.append(f"{stale[0]}: {len(stale)} unfinished temp file(s) from an interrupted write; "
                         "rerun the build to finish it")
     audio_files = {p.relative_to(d).as_posix() for p in (d / "audio").glob("[!.]*")}
-    extra = audio_files - {it.get("audio_filepath") for it in items if isinstance(it.get("audio_filepath"), str)}
+    extra = audio_files - listed
     if extra:
         problems.append(f"{d / 'audio'}: {len(extra)} files not in the manifest, e.g. {sorted(extra)[0]}")
-    warnings = [f"warning: {manifest}: {unhashed} of {len(items)} items have no labels hash (built by an older "
+    warnings = [f"warning: {manifest}: {unhashed} of {n_items} items have no labels hash (built by an older "
                 "synth), so their text and segments are not checked; `synth render --from <manifest> --out "
                 "<new folder>` writes them with one"] if unhashed else []
     return problems, warnings
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank lines of a text file, read one line at a time."""
+    return sum(1 for line in text_lines(path) if line.strip())
 
 
 def _check_audio(d: Path, it: dict, where: str) -> list[str]:
@@ -164,8 +172,16 @@ def validate_sharded(d: Path) -> list[str]:
             problems.append(f"{manifest}: missing (shard {k} unfinished; rerun the build)")
             continue
         items = []
-        for n, line in enumerate(manifest.read_text().splitlines(), 1):
-            where, it = f"{manifest}:{n}", json.loads(line)
+        for n, line in enumerate(text_lines(manifest), 1):
+            where = f"{manifest}:{n}"
+            try:
+                it = json.loads(line)
+            except json.JSONDecodeError as e:
+                problems.append(f"{where}: not JSON ({e.msg})")
+                continue
+            if not isinstance(it, dict):
+                problems.append(f"{where}: not a JSON object")
+                continue
             schema = [f"{where}: field {f!r} missing or not {t}" for f, t in REQUIRED.items() if not isinstance(it.get(f), t)]
             problems += schema
             if not schema and it.get("labels_sha256") != labels_sha256(it):
@@ -184,12 +200,12 @@ def validate_sharded(d: Path) -> list[str]:
             for where, it in items:
                 problems += _check_audio(d, it, where)
         rttm = d / shard["labels"]["rttm"]
-        n_rttm = sum(1 for l in rttm.read_text().splitlines() if l.strip()) if rttm.exists() else -1
+        n_rttm = _count_lines(rttm) if rttm.exists() else -1
         if n_rttm != sum(len(it.get("segments", [])) for _, it in items):
             problems.append(f"{rttm}: {n_rttm} lines (-1: missing), the shard has "
                             f"{sum(len(it.get('segments', [])) for _, it in items)} segments")
     if (d / "manifest.jsonl").exists():
-        n = sum(1 for l in (d / "manifest.jsonl").read_text().splitlines() if l.strip())
+        n = _count_lines(d / "manifest.jsonl")
         if n != index["n_items"]:
             problems.append(f"{d / 'manifest.jsonl'}: {n} items, the shards hold {index['n_items']}")
     stale = list(d.rglob(".*.tmp"))
@@ -233,7 +249,7 @@ def main(argv: list[str]) -> int:
         print(p)
     d = Path(a.set_dir)
     n = json.loads((d / INDEX).read_text())["n_items"] if (d / INDEX).exists() else \
-        sum(1 for l in (d / "manifest.jsonl").read_text().splitlines() if l.strip()) if (d / "manifest.jsonl").exists() else 0
+        _count_lines(d / "manifest.jsonl") if (d / "manifest.jsonl").exists() else 0
     print(f"{'OK' if not problems else 'FAILED'}: {n} items checked, {len(problems)} problems"
           + (f", {len(warnings)} warning" if warnings else ""))
     return 0 if not problems else 1

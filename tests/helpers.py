@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from synth.audio import text_lines
 from synth.build import build
 from synth.cli import compose_config
 
@@ -18,4 +19,4 @@ def build_set(out_dir: Path, *overrides: str) -> Path:
 
 
 def manifest(set_dir: Path) -> list[dict]:
-    return [json.loads(l) for l in (Path(set_dir) / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    return [json.loads(l) for l in text_lines(Path(set_dir) / "manifest.jsonl") if l.strip()]

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import load
+from ..audio import load, text_lines
 from ..errors import BadInput, ConfigError, SynthError
 from ..stops import signals_deferred
 
@@ -281,7 +281,7 @@ class HypothesesEngine(Engine):
         if not path.is_file():
             raise BadInput(path, "does not exist", "give asr.hypotheses=<path to a JSONL of {\"id\", \"text\"}>")
         self.hyps: dict[str, dict] = {}
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(text_lines(path), 1):
             if not line.strip():
                 continue
             try:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import jiwer
 import numpy as np
 
+from ..audio import text_lines
 from ..rng import item_rng
 from .normalize import NormalizerConfig, normalize
 
@@ -407,7 +408,7 @@ def load_terms(path, cfg: NormalizerConfig | None = None) -> list[tuple[str, ...
 
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        lines = list(text_lines(p))
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(p, f"cannot be read as a term list ({e.__class__.__name__})",
                        "give terms=<text file with one term per line>") from None

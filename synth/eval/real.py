@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import text_lines
 from ..errors import BadInput
 from ..profiles.fit import AUDIO_EXTS
 from ..rng import item_rng
@@ -44,7 +45,7 @@ def read_nemo(path: Path) -> list[dict]:
 
 def read_stm(path: Path) -> list[dict]:
     segs: dict[str, list[tuple[float, str]]] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text_lines(path), 1):
         if not line.strip() or line.startswith(";;"):
             continue
         f = line.split()

@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 import soundfile as sf
 
-from ..audio import atomic_write_text, load, power_db, write_audio
+from ..audio import atomic_write_text, load, power_db, text_lines, write_audio
 from ..errors import BadInput, ConfigError, SynthError
 from .estimate import OCTAVES_HZ, estimate_recording
 from .vad import FRAME_S, VadResult, _runs, detect_speech
@@ -181,7 +181,7 @@ def _rttm_basic(rttm_paths: list[Path]) -> dict:
     n_spk, overlap = [], []
     for p in rttm_paths:
         segs = []
-        for line in Path(p).read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in text_lines(p, errors="replace"):
             f = line.split()
             if len(f) >= 8 and f[0] == "SPEAKER":
                 try:
@@ -207,7 +207,7 @@ def _rttm_basic(rttm_paths: list[Path]) -> dict:
 def rttm_segments(rttm: Path, uri: str) -> list[tuple[float, float]]:
     """(start_s, end_s) of every SPEAKER line for ``uri`` (all lines when none names it)."""
     rows = []
-    for line in Path(rttm).read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text_lines(rttm, errors="replace"):
         f = line.split()
         if len(f) >= 5 and f[0] == "SPEAKER":
             try:

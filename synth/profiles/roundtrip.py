@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import ks_2samp
 
-from ..audio import atomic_write_text
+from ..audio import atomic_write_text, text_lines
 from ..dist import as_dist
 from ..errors import BadInput, ConfigError, SynthError
 from ..rng import item_rng
@@ -189,7 +189,7 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
     if log:
         log(f"building {n_items} items from {out / 'profile.yaml'}")
     set_dir = Path(build(cfg))
-    items = [json.loads(ln) for ln in (set_dir / "manifest.jsonl").read_text().splitlines() if ln.strip()]
+    items = [json.loads(ln) for ln in text_lines(set_dir / "manifest.jsonl") if ln.strip()]
     synth = measure_set(set_dir, items, with_labels=rttm_folder is not None)
     turns = fitted.get("turns") or {}
     real_ov = (turns.get("targets") or {}).get("overlap_ratio") if rttm_folder else None

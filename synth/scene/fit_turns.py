@@ -65,7 +65,7 @@ def read_rttm(path: Path) -> dict[str, list[tuple[str, float, float]]]:
         raise BadInput(path, f"cannot be read as text ({e})", "pass an RTTM text file") from None
     out: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     fix = "expected 'SPEAKER <uri> <chan> <start_s> <dur_s> <NA> <NA> <speaker> <NA> <NA>'; fix or remove the line"
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: it also splits at U+0085, U+2028
         f = line.split()
         if not f or f[0].startswith("#") or f[0].upper() != "SPEAKER":
             continue

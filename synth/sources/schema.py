@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
+from ..audio import text_lines
 from ..errors import BadInput
 
 KINDS = ("speech", "noise", "rir", "conversation")
@@ -38,7 +39,7 @@ def read_rows(path: Path, bad: Report | None = None) -> list[tuple[str, dict]]:
     """
     bad = bad or _raise
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text_lines(path), 1):
         if not line.strip():
             continue
         where = f"{path}:{n}"

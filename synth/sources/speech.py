@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..audio import text_lines
 from ..errors import BadInput
 from .schema import META_KEYS, Report, read_rows, speech_row
 
@@ -85,7 +86,7 @@ def from_nemo_manifest(manifest: Path, bad: Report) -> list[dict]:
 def from_librispeech(root: Path, bad: Report) -> list[dict]:
     out = []
     for trans in sorted(root.rglob("*.trans.txt")):
-        for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(text_lines(trans), 1):
             if not line.strip():
                 continue
             uid, _, text = line.partition(" ")

@@ -15,7 +15,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from ..audio import atomic_write_bytes, sha256_file
+from ..audio import atomic_write_bytes, sha256_file, text_lines
 from ..errors import BadInput
 
 INDEX = "shards.json"  # a sharded set's index of shards (synth.writer.shards)
@@ -37,7 +37,7 @@ def read_manifest(set_dir: Path, need: tuple[str, ...] = ("id", "audio_filepath"
         raise BadInput(set_dir / "manifest.jsonl", "not found", "give the folder of a built set (it holds manifest.jsonl)")
     items, seen = [], set()
     for path in sources:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(text_lines(path), 1):
             if not line.strip():
                 continue
             try:
