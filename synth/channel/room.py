@@ -128,11 +128,16 @@ def reverberate(x: np.ndarray, rir: RirSpectrum) -> np.ndarray:
     y = np.zeros((nb + 2, step), dtype=blocks.dtype)
     for first in range(0, len(active), GROUP):
         rows = active[first: first + GROUP]
+        if rows[-1] - rows[0] == len(rows) - 1:  # consecutive blocks (all of them for a lone talker): slices
+            rows = slice(rows[0], rows[-1] + 1)
+            next_rows = slice(rows.start + 1, rows.stop + 1)
+        else:
+            next_rows = rows + 1
         spectra = sfft.rfft(blocks[rows], size, axis=1)
         spectra *= rir.spectrum
         out = sfft.irfft(spectra, size, axis=1, overwrite_x=True)
         y[rows] += out[:, :step]
-        y[rows + 1, : size - step] += out[:, step:]
+        y[next_rows, : size - step] += out[:, step:]
     return y.reshape(-1)[d: d + n]
 
 
