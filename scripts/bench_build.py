@@ -11,8 +11,9 @@ yardsticks for the same items:
   (``no_effects_over_floor`` is the part of a build that is synth's bookkeeping rather than effects).
 
 Default: 200 single-talker items with recorded noise and a cached simulated room (the pool is simulated
-once before timing, as any second build of the same config would find it cached). The three are measured
-``--runs`` times, alternating, and the medians reported (this machine's CPU time drifts by ~10%).
+once before timing, as any second build of the same config would find it cached). They are measured
+``--runs`` times, alternating, and the medians reported (this machine's CPU time drifts by ~10%, and the
+median of five rounds still moves by about +-0.1 in ``build_over_floor`` from one invocation to the next).
 
     python scripts/bench_build.py [--n 200] [--workers 1] [--executor local|ray] [hydra overrides...]
     python scripts/bench_build.py --baseline /path/to/old/checkout scenario=conversation   # before/after
@@ -119,7 +120,8 @@ def build_once(plan, out: Path, ex) -> tuple[float, float, object]:
 
 
 def measure(a) -> dict:
-    """``a.runs`` rounds of: the I/O floor, the same items built with every effect off, the build; medians.
+    """``a.runs`` rounds of: the I/O floor, the dry floor, the same items built with every effect off, the
+    build; medians.
     Alternating them spreads the machine's drift over all three."""
     out = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
@@ -198,7 +200,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--executor", choices=("local", "ray"), default="local")
-    ap.add_argument("--runs", type=int, default=3, help="rounds of floor / no-effects build / build; medians")
+    ap.add_argument("--runs", type=int, default=5, help="rounds of floors / no-effects build / build; medians")
     ap.add_argument("--baseline", default=None, help="an older checkout to compare against (before/after)")
     ap.add_argument("--repeat", type=int, default=2, help="with --baseline: runs of each, alternating")
     ap.add_argument("overrides", nargs="*", default=["room=simulated", "room.p=1.0", "noise=recorded"])
