@@ -121,8 +121,7 @@ def build_once(plan, out: Path, ex) -> tuple[float, float, object]:
 
 def measure(a) -> dict:
     """``a.runs`` rounds of: the I/O floor, the dry floor, the same items built with every effect off, the
-    build; medians.
-    Alternating them spreads the machine's drift over all three."""
+    build; medians. Alternating them spreads the machine's drift over all four."""
     out = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
         executor = ["executor=ray", "executor.address=local", f"executor.num_cpus={a.workers}"] \
