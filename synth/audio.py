@@ -278,7 +278,8 @@ def text_lines(path: str | Path, errors: str = "strict") -> Iterator[str]:
     """The lines of a UTF-8 text file (a JSONL manifest, a transcript list, an RTTM), read one at a time
     and split at line ends only (``\\n``, ``\\r\\n``, ``\\r``). ``str.splitlines()`` also splits at U+0085,
     U+2028, U+2029 and ``\\x1c``-``\\x1e``, which a transcript may contain (text that went through cp1252
-    holds U+0085) and JSON keeps unescaped, so one manifest line would read as two broken ones."""
-    with open(path, encoding="utf-8", errors=errors) as f:
+    holds U+0085) and JSON keeps unescaped, so one manifest line would read as two broken ones. A leading
+    byte-order mark (Windows editors write one) is dropped rather than read as part of the first line."""
+    with open(path, encoding="utf-8-sig", errors=errors) as f:
         for line in f:
             yield line.rstrip("\n")

@@ -18,6 +18,17 @@ def test_text_lines_split_at_line_ends_only(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_bytes("a\u0085b\r\nc\u2028d\n\ne\rf".encode("utf-8"))
     assert list(text_lines(p)) == ["a\u0085b", "c\u2028d", "", "e", "f"]
+    p.write_bytes(b"\xef\xbb\xbf" + '{"id": "x"}\n'.encode("utf-8"))  # a byte-order mark, as Notepad saves
+    assert list(text_lines(p)) == ['{"id": "x"}']
+
+
+def test_a_corpus_manifest_saved_with_a_byte_order_mark_is_read(tmp_path):
+    rows = [json.loads(l) for l in (CORPUS / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    speech = [{**r, "path": str(CORPUS / r["path"])} for r in rows if r["kind"] == "speech"][:3]
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in speech), encoding="utf-8-sig")
+    out = build_set(tmp_path / "set", "n_items=3", f"sources.root={tmp_path / 'corpus'}", "room=none", "noise=none")
+    assert len(manifest(out)) == 3 and validate_set(out) == []
 
 
 def test_a_corpus_whose_text_holds_unicode_line_separators_builds_and_reads_back(tmp_path):
