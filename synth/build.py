@@ -48,7 +48,7 @@ class ItemTask:
     one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice to its plan (a
     plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
     shard, which keeps its own manifest) per item. The decoded-file cache lives as long as the task does
-    in a worker (a whole build's share of chunks on Ray)."""
+    in a worker: a whole build's share of chunks (synth.executor installs the task once per worker)."""
 
     plans: dict[str | None, Plan]
     out_dir: Path

@@ -50,22 +50,43 @@ class InProcess(Executor):
 
 
 class ProcessPool(Executor):
-    """``workers`` processes on this machine; the task is pickled with each chunk (it is small). Workers
-    ignore Ctrl-C/SIGTERM and die with this process (:func:`synth.stops.worker_init`); on an error or an
-    interrupt they are killed and queued chunks dropped."""
+    """``workers`` processes on this machine, started for each map with its task installed once per process
+    (as a Ray actor keeps its task): only chunks travel, and a worker's caches (decoded sources, RIR
+    spectra) last the whole build instead of one chunk. Workers ignore Ctrl-C/SIGTERM and die with this
+    process (:func:`synth.stops.worker_init`); on an error or an interrupt they are killed and queued
+    chunks dropped."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self._pool = ProcessPoolExecutor(workers, initializer=worker_init)
+        self._pool: ProcessPoolExecutor | None = None
 
     def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
-        return self._pool.map(task, chunks)
+        self.close()  # a previous map's workers hold its task
+        self._pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=(task,))
+        return self._pool.map(_run_installed, chunks)
 
     def close(self, error: BaseException | None = None) -> None:
+        if self._pool is None:
+            return
         if error is not None:  # the executor's only handle on its workers (Python 3.14 adds kill_workers())
             for p in list((getattr(self._pool, "_processes", None) or {}).values()):
                 p.kill()
         self._pool.shutdown(wait=True, cancel_futures=error is not None)
+        self._pool = None
+
+
+# The task a local pool's worker process was started with; set only inside those processes (the one piece
+# of module state in synth: a pool worker has no object of its own to keep it on, as a Ray actor does).
+_installed: dict[str, Callable] = {}
+
+
+def _start_worker(task: Callable) -> None:
+    worker_init()
+    _installed["task"] = task
+
+
+def _run_installed(chunk):
+    return _installed["task"](chunk)
 
 
 class TaskRunner:
