@@ -89,13 +89,15 @@ def _done(out_dir: Path, audio: tuple[str, str] | None) -> bool:
 
 def run_jobs(plans: dict[str | None, Plan], out_dir: Path, jobs: list[Job], executor,
              layout: ShardLayout | None = None) -> None:
-    """Make the unfinished items of ``jobs`` on ``executor``: loose items in chunks sized for the workers'
-    file caches and the load balance, or whole shards."""
+    """Make the unfinished items of ``jobs`` on ``executor``: loose items in chunks sized for the load
+    balance, or whole shards."""
     if layout is None:
         finished = journal.finished(out_dir)
         todo = [j for j in jobs if not _done(out_dir, finished.pop(j.item_id, None))]
         workers = executor.workers
-        size = 4 if workers <= 1 else max(4, min(32, len(todo) // (workers * 4)))
+        # about 8 chunks per worker, so the last ones leave little idle time (a worker keeps its caches
+        # across chunks, see synth.executor); 4-32 items, so per-chunk overhead stays small
+        size = 4 if workers <= 1 else max(4, min(32, len(todo) // (workers * 8)))
         chunks = [todo[i: i + size] for i in range(0, len(todo), size)]
     else:
         chunks = [(k, js) for k, js in layout.split(jobs) if not layout.done(out_dir, k)]
