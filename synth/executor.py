@@ -68,11 +68,21 @@ class ProcessPool(Executor):
     def close(self, error: BaseException | None = None) -> None:
         if self._pool is None:
             return
-        if error is not None:  # the executor's only handle on its workers (Python 3.14 adds kill_workers())
-            for p in list((getattr(self._pool, "_processes", None) or {}).values()):
-                p.kill()
-        self._pool.shutdown(wait=True, cancel_futures=error is not None)
-        self._pool = None
+        pool, self._pool = self._pool, None
+        if error is None:
+            pool.shutdown(wait=True)
+            return
+        # Stop at once: drop the queued chunks, then kill the running ones. The pool's own handles on its
+        # workers and manager thread are private (Python 3.14 adds kill_workers()). Shutting down first
+        # matters: killed workers make the manager thread fail every pending future, and a future the
+        # shutdown had not yet dropped is already cancelled, so it raised InvalidStateError there.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            p.kill()
+        if manager is not None:
+            manager.join()
 
 
 # The task a local pool's worker process was started with; set only inside those processes (the one piece
