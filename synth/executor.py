@@ -85,8 +85,8 @@ class ProcessPool(Executor):
             manager.join()
 
 
-# The task a local pool's worker process was started with; set only inside those processes (the one piece
-# of module state in synth: a pool worker has no object of its own to keep it on, as a Ray actor does).
+# The task a local pool's worker process was started with, set only inside those processes: a pool worker
+# has no object of its own to keep it on, as a Ray actor does.
 _installed: dict[str, Callable] = {}
 
 
