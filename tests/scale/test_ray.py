@@ -84,3 +84,27 @@ def test_asking_for_more_cpus_than_the_cluster_has_is_a_config_error(cluster, tm
     from synth.errors import ConfigError
     with pytest.raises(ConfigError, match="executor.num_cpus=64: the Ray cluster has 2 CPUs"):
         build_set(tmp_path / "too_many", "n_items=2", "executor=ray", "executor.num_cpus=64")
+
+
+def _slow_when_even(chunk):
+    """A chunk's cost varies (even chunks sleep), so they finish out of order; chunk 7 fails like bad input."""
+    from synth.errors import BadInput
+    if chunk == 7:
+        raise BadInput("/data/a.wav", "cannot be read as audio")
+    time.sleep(0.05 if chunk % 2 == 0 else 0.0)
+    return chunk, os.getpid()
+
+
+def test_ray_results_come_in_input_order_and_a_workers_bad_input_arrives_whole(cluster):
+    from synth.errors import BadInput
+    from synth.executor import RayActors
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import this file
+    ex = RayActors("auto", 2)
+    try:
+        out = list(ex.map_ordered(_slow_when_even, [c for c in range(14) if c != 7]))
+        assert [c for c, _ in out] == [c for c in range(14) if c != 7]
+        assert len({pid for _, pid in out}) == 2                     # both actors took chunks
+        with pytest.raises(BadInput, match="bad input /data/a.wav: cannot be read as audio"):
+            list(ex.map_ordered(_slow_when_even, range(10)))
+    finally:
+        ex.close()
