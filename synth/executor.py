@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from typing import Callable, Iterable, Iterator
 
 from .errors import ConfigError, SynthError
@@ -64,7 +65,21 @@ class ProcessPool(Executor):
     def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
         self.close()  # a previous map's workers hold its task
         self._pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=(task,))
-        return self._pool.map(_run_installed, chunks)
+        return self._bounded(self._pool, iter(chunks))
+
+    def _bounded(self, pool: ProcessPoolExecutor, chunks: Iterator) -> Iterator:
+        """Results in order with at most 4 chunks per worker submitted ahead, so ``chunks`` may be a stream
+        (``render --from`` of a large manifest) that is read as the work goes, not all at once."""
+        window = deque(pool.submit(_run_installed, c) for c in islice(chunks, 4 * self.workers))
+        try:
+            while window:
+                result = window.popleft().result()
+                for c in islice(chunks, 1):
+                    window.append(pool.submit(_run_installed, c))
+                yield result
+        finally:  # left early (an error, an interrupt): what was queued is dropped
+            for future in window:
+                future.cancel()
 
     def close(self, error: BaseException | None = None) -> None:
         if self._pool is None:

@@ -10,9 +10,11 @@ import argparse
 import json
 import shutil
 from functools import partial
+from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
-from .audio import atomic_write_text, text_lines
+from .audio import atomic_open, text_lines
 from .context import RenderContext
 from .errors import BadInput
 from .executor import make_executor
@@ -21,51 +23,62 @@ from .progress import progress_bar
 from .writer.item import Job, SetInfo, write_item
 
 
-def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[dict]:
-    """Re-render ``lines``' recipes into ``out_dir``; their new manifest lines."""
+def _render_many(info: SetInfo, out_dir: Path, root: str | None, lines: list[dict]) -> list[tuple[dict, bool]]:
+    """Re-render ``lines``' recipes into ``out_dir``: each one's new manifest line, and whether its audio
+    differs from the hash its old line recorded."""
     ctxs: dict[str, RenderContext] = {}
     new = []
     for line in lines:
         r = root or line["recipe"].get("sources_root", ".")
         ctx = ctxs.setdefault(r, RenderContext(r))
-        new.append(write_item(info, out_dir, Job(line["id"], line.get("pair_id"), line.get("slice", {}).get("slice")),
-                              line["recipe"], ctx))
+        item = write_item(info, out_dir, Job(line["id"], line.get("pair_id"), line.get("slice", {}).get("slice")),
+                          line["recipe"], ctx)
+        new.append((item, item["audio_sha256"] != line.get("audio_sha256")))
     return new
 
 
+def _items(manifest: Path) -> Iterator[dict]:
+    """The manifest's lines, parsed one at a time."""
+    return (json.loads(line) for line in text_lines(manifest) if line.strip())
+
+
 def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, workers: int = 1) -> Path:
+    """Re-render a set from its manifest, reading it as the work goes (memory does not grow with the set)."""
     if not manifest.exists():
         raise BadInput(manifest, "does not exist", "pass the manifest.jsonl of a built set")
-    lines = [json.loads(l) for l in text_lines(manifest) if l.strip()]
-    if not lines or "recipe" not in lines[0]:
+    first = next(_items(manifest), None)
+    if not first or "recipe" not in first:
         raise BadInput(manifest, "has no recipes", "pass the manifest.jsonl that synth build wrote")
-    check_ids((l.get("id") for l in lines), f"bad input {manifest}", "restore the manifest that synth build wrote")
+    check_ids((it.get("id") for it in _items(manifest)), f"bad input {manifest}",
+              "restore the manifest that synth build wrote")
     set_dir = manifest.parent
     import yaml
     cfg = yaml.safe_load((set_dir / "config.yaml").read_text()) if (set_dir / "config.yaml").exists() else {}
-    g = lines[0]["generator"]
+    g = first["generator"]
     info = SetInfo(cfg, g["config_hash"], g)
     with write_errors(out_dir), lock(out_dir):
-        _rerender(lines, info, set_dir, out_dir, sources_root, workers)
+        _rerender(manifest, info, set_dir, out_dir, sources_root, workers)
     return out_dir
 
 
-def _rerender(lines: list[dict], info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
+def _rerender(manifest: Path, info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
               workers: int) -> None:
-    chunks = [lines[i: i + 4] for i in range(0, len(lines), 4)]
-    new = []
-    with make_executor({"workers": workers}) as executor, progress_bar(len(lines), label="re-rendering") as bar:
+    n = sum(1 for line in text_lines(manifest) if line.strip())
+    items = _items(manifest)
+    chunks = iter(lambda: list(islice(items, 4)), [])
+    written = changed = 0
+    with make_executor({"workers": workers}) as executor, progress_bar(n, label="re-rendering") as bar, \
+            atomic_open(out_dir / "manifest.jsonl") as out:
         for done in executor.map_ordered(partial(_render_many, info, out_dir, sources_root), chunks):
-            for line in done:
+            for line, differs in done:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 bar.advance(line["duration"])
-            new += done
-    atomic_write_text(out_dir / "manifest.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in new))
+                written, changed = written + 1, changed + differs
     for name in ("segments.rttm", "words.ctm", "card.md", "card.json", "config.yaml", "references.seglst.json",
                  "references.stm"):
         if (set_dir / name).exists() and set_dir.resolve() != out_dir.resolve():
             shutil.copyfile(set_dir / name, out_dir / name)
-    changed = sum(a["audio_sha256"] != b["audio_sha256"] for a, b in zip(lines, new))
-    print(f"re-rendered {len(new)} items into {out_dir}; {changed} differ from the manifest's hashes")
+    print(f"re-rendered {written} items into {out_dir}; {changed} differ from the manifest's hashes")
 
 
 def main(argv: list[str]) -> int:

@@ -27,3 +27,21 @@ def test_each_worker_runs_every_chunk_of_a_map_with_one_task_object():
     for counts in runs.values():                               # 1, 2, 3, ... in each worker: one object
         assert sorted(counts) == list(range(1, len(counts) + 1))
     assert max(n for _, _, n in again) <= 4 and min(n for _, _, n in again) == 1
+
+
+def test_chunks_are_read_as_the_work_goes():
+    """A stream of chunks (render --from reading a large manifest) is not drawn all at once: at most four
+    per worker are queued ahead of the result being waited for."""
+    pulled = []
+
+    def stream():
+        for c in range(100):
+            pulled.append(c)
+            yield c
+
+    with ProcessPool(2) as pool:
+        results = pool.map_ordered(CountingTask(), stream())
+        first = next(results)
+        assert len(pulled) <= 2 * 4 + 1
+        rest = list(results)
+    assert [c for c, _, _ in [first, *rest]] == list(range(100))
