@@ -49,21 +49,20 @@ def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, wor
     first = next(_items(manifest), None)
     if not first or "recipe" not in first:
         raise BadInput(manifest, "has no recipes", "pass the manifest.jsonl that synth build wrote")
-    check_ids((it.get("id") for it in _items(manifest)), f"bad input {manifest}",
-              "restore the manifest that synth build wrote")
+    ids = [it.get("id") for it in _items(manifest)]  # ids only: the lines are read again as the work goes
+    check_ids(ids, f"bad input {manifest}", "restore the manifest that synth build wrote")
     set_dir = manifest.parent
     import yaml
     cfg = yaml.safe_load((set_dir / "config.yaml").read_text()) if (set_dir / "config.yaml").exists() else {}
     g = first["generator"]
     info = SetInfo(cfg, g["config_hash"], g)
     with write_errors(out_dir), lock(out_dir):
-        _rerender(manifest, info, set_dir, out_dir, sources_root, workers)
+        _rerender(manifest, len(ids), info, set_dir, out_dir, sources_root, workers)
     return out_dir
 
 
-def _rerender(manifest: Path, info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
+def _rerender(manifest: Path, n: int, info: SetInfo, set_dir: Path, out_dir: Path, sources_root: str | None,
               workers: int) -> None:
-    n = sum(1 for line in text_lines(manifest) if line.strip())
     items = _items(manifest)
     chunks = iter(lambda: list(islice(items, 4)), [])
     written = changed = 0

@@ -20,6 +20,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from typing import Iterator
 
 import soundfile as sf
 
@@ -56,20 +57,10 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
     for name in ("card.md", "card.json", "config.yaml", "segments.rttm"):
         if not (d / name).exists():
             problems.append(f"{d / name}: missing")
-    # one line at a time: what is kept per item is its id and audio path, not the line
+    # what is kept per item is its id and audio path, not its line
     n_items, n_segments, listed, ids, unhashed = 0, 0, set(), set(), 0
-    for n, line in enumerate(text_lines(manifest), 1):
-        where = f"{manifest}:{n}"
-        try:
-            it = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(f"{where}: not JSON ({e.msg})")
-            continue
-        if not isinstance(it, dict):
-            problems.append(f"{where}: not a JSON object")
-            continue
-        schema = [f"{where}: field {k!r} missing or not {t}" for k, t in REQUIRED.items()
-                  if not isinstance(it.get(k), t)]
+    for where, it in _objects(manifest, problems):
+        schema = _schema_problems(it, where)
         if str(it.get("id")) in ids:
             problems.append(f"{where}: duplicate id {it.get('id')}")
         ids.add(str(it.get("id")))
@@ -106,6 +97,26 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
                 "synth), so their text and segments are not checked; `synth render --from <manifest> --out "
                 "<new folder>` writes them with one"] if unhashed else []
     return problems, warnings
+
+
+def _objects(manifest: Path, problems: list[str]) -> Iterator[tuple[str, dict]]:
+    """(``file:line``, item) for each line of a manifest that is a JSON object, read one at a time; any
+    other line is added to ``problems``."""
+    for n, line in enumerate(text_lines(manifest), 1):
+        where = f"{manifest}:{n}"
+        try:
+            it = json.loads(line)
+        except json.JSONDecodeError as e:
+            problems.append(f"{where}: not JSON ({e.msg})")
+            continue
+        if not isinstance(it, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        yield where, it
+
+
+def _schema_problems(it: dict, where: str) -> list[str]:
+    return [f"{where}: field {k!r} missing or not {t}" for k, t in REQUIRED.items() if not isinstance(it.get(k), t)]
 
 
 def _count_lines(path: Path) -> int:
@@ -172,17 +183,8 @@ def validate_sharded(d: Path) -> list[str]:
             problems.append(f"{manifest}: missing (shard {k} unfinished; rerun the build)")
             continue
         items = []
-        for n, line in enumerate(text_lines(manifest), 1):
-            where = f"{manifest}:{n}"
-            try:
-                it = json.loads(line)
-            except json.JSONDecodeError as e:
-                problems.append(f"{where}: not JSON ({e.msg})")
-                continue
-            if not isinstance(it, dict):
-                problems.append(f"{where}: not a JSON object")
-                continue
-            schema = [f"{where}: field {f!r} missing or not {t}" for f, t in REQUIRED.items() if not isinstance(it.get(f), t)]
+        for where, it in _objects(manifest, problems):
+            schema = _schema_problems(it, where)
             problems += schema
             if not schema and it.get("labels_sha256") != labels_sha256(it):
                 problems.append(f"{where}: text/segments differ from labels_sha256 (edited after the build)")

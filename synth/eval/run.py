@@ -27,9 +27,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..audio import atomic_write_text
-from ..errors import ConfigError
+from ..errors import ConfigError, SynthError
 from ..writer.manifest import audio_files, read_manifest
-from ..errors import SynthError
 from .engines import EngineSpec, build_engine, engine_key, preflight
 from .metrics import SummaryConfig, score_item, summarize
 from .normalize import NormalizerConfig

@@ -41,10 +41,9 @@ FORMATS = ("lhotse", "hf", "nemo-tarred", "webdataset")
 SEGMENT_KEYS = ("speaker", "channel", "start", "end", "text", "overlap", "truncated")
 
 
-def read_set(set_dir: Path, unpack_to: Path) -> list[dict]:
-    """The set's manifest lines (:func:`synth.writer.manifest.read_manifest`), each with ``audio_filepath``
-    made the absolute path of its audio file; a tar-sharded set's audio is unpacked into ``unpack_to``."""
-    items = read_manifest(set_dir)
+def with_audio_paths(set_dir: Path, items: list[dict], unpack_to: Path) -> list[dict]:
+    """The set's manifest lines, each with ``audio_filepath`` made the absolute path of its audio file; a
+    tar-sharded set's audio is unpacked into ``unpack_to``."""
     audio = audio_files(set_dir, items, unpack_to)
     return [{**it, "audio_filepath": str(audio[str(it["id"])])} for it in items]
 
@@ -134,7 +133,7 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     if shard_size < 1:
         raise ConfigError(f"--shard-size {shard_size}: must be >= 1")
     set_dir, out = Path(set_dir).expanduser().resolve(), Path(out).expanduser().resolve()
-    read_manifest(set_dir)  # a bad set is reported before anything is written
+    items = read_manifest(set_dir)  # a bad set is reported before anything is written
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out} exists and is not empty; choose a new or empty folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +141,7 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     # folder removed afterwards (the tar formats copy the bytes into their own shards)
     scratch = out / ".unpacked"
     try:
-        items = read_set(set_dir, out / "audio" if to in ("lhotse", "hf") else scratch)
+        items = with_audio_paths(set_dir, items, out / "audio" if to in ("lhotse", "hf") else scratch)
         if to == "lhotse":
             export_lhotse(set_dir, items, out)
         elif to == "hf":
