@@ -24,7 +24,7 @@ import yaml
 from .audio import atomic_open, atomic_write_text, sha256_file
 from .context import RenderContext
 from .executor import make_executor
-from .outdir import claim
+from .outdir import STAMP, claim
 from .plan import Plan, make_plan, plain, sample_recipe
 from .progress import progress_bar
 from .suite import plan_suite
@@ -127,6 +127,7 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     one manifest line at a time; a sharded set bigger than ``CONCAT_LIMIT`` items gets only its index."""
     layout = ShardLayout.of(plan.cfg)
     summary = SetSummary(quantities(plan.cfg), speaker_keys(plan.cfg))
+    skipped = {s["path"]: s for s in plan.pools.skipped}
     whole = layout is None or len(jobs) <= CONCAT_LIMIT
     with ExitStack() as stack:
         manifest = stack.enter_context(atomic_open(out_dir / "manifest.jsonl")) if whole else None
@@ -134,6 +135,8 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
         for text in _lines(out_dir, jobs, layout):
             item = json.loads(text)
             summary.add(item)
+            for s in item["recipe"].get("unusable_sources") or []:  # found when an item drew them
+                skipped.setdefault(s["path"], s)
             if whole:
                 manifest.write(text + "\n")
                 labels.add(item)
@@ -149,18 +152,20 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     if plan.cfg.get("profile"):
         extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, summary, {"generator": plan.generator(), "sources": plan.pools.licenses(),
-                                  "skipped": plan.pools.skipped, "extra": extra})
+                                  "skipped": list(skipped.values()), "extra": extra})
     shutil.rmtree(out_dir / journal.PARTS, ignore_errors=True)
+    summary.skipped = len(skipped)
     return summary
 
 
 def build(cfg) -> Path:
     """Build the set ``cfg`` describes (a suite when it has ``suite``) into its ``out_dir``."""
     c = plain(cfg)
+    resuming = (Path(c.get("out_dir", ".")).expanduser().resolve() / STAMP).exists()
     if c.get("suite"):
-        whole, plans, jobs, extra_card = plan_suite(c)
+        whole, plans, jobs, extra_card = plan_suite(c, verify_sources=resuming)
     else:
-        whole = make_plan(c)
+        whole = make_plan(c, verify_sources=resuming)
         plans, jobs, extra_card = {None: whole}, jobs_for(whole), None
     out_dir = Path(whole.cfg["out_dir"]).expanduser().resolve()
     layout = ShardLayout.of(whole.cfg)
@@ -172,5 +177,5 @@ def build(cfg) -> Path:
     name = f"suite {c['suite'].get('name')}: {len(plans)} slices x {len(jobs) // len(plans)} paired items = " \
         if c.get("suite") else ""
     print(f"built {name}{summary.n_items} items ({summary.total_duration / 60:.1f} min of audio) in {out_dir}; "
-          f"{len(whole.pools.skipped)} inputs skipped")
+          f"{summary.skipped} inputs skipped")
     return out_dir

@@ -21,6 +21,8 @@ class SourcesConfig:
     rir: Optional[str] = None           # folder of RIRs or .jsonl; default: root's rir
     exclude: Optional[list] = None      # built sets (or manifests) whose speakers, utterances, noise and RIRs
                                         # are left out of the pools (leakage guard for augmentation)
+    check: str = "auto"                 # speech sample checks: all (before the first item) | used (when an
+                                        # item first draws a file) | auto (all up to 5,000 speech files)
 
 
 @dataclass

@@ -71,11 +71,13 @@ def inside(out_dir: Path, rel: str) -> Path:
 
 
 def sources_identity(pools) -> dict:
-    """Where the sources are and a fingerprint of what they are (independent of file times)."""
-    rows = [["speech", u.rel_path, round(u.duration_s, 4), u.speaker, u.text] for u in pools.speech.utterances]
-    rows += [[kind, f.rel_path, round(f.duration_s, 4)] for kind, files in (("noise", pools.noise), ("rir", pools.rirs))
-             for f in files]
-    digest = hashlib.blake2b(json.dumps(sorted(rows), ensure_ascii=False).encode(), digest_size=8).hexdigest()
+    """Where the sources are and a fingerprint of what they are (independent of file times): each speech
+    file's path, length, speaker and transcript (digested once per speech source, see
+    ``SpeechPool.digest``), each noise and RIR file's path and length."""
+    files = sorted([kind, f.rel_path, round(f.duration_s, 4)] for kind, files in (("noise", pools.noise),
+                                                                                  ("rir", pools.rirs)) for f in files)
+    digest = hashlib.blake2b(json.dumps([pools.speech.digest(), files], ensure_ascii=False).encode(),
+                             digest_size=8).hexdigest()
     return {"sources_root": str(pools.root), "sources_fingerprint": digest}
 
 

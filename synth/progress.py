@@ -1,4 +1,4 @@
-"""A progress bar with items/s and audio-seconds generated per second (rich)."""
+"""A progress bar with items/s and audio-seconds generated per second (rich), or files/s for file scans."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from rich.text import Text
 
 
 class _Rates(ProgressColumn):
-    def __init__(self, state: dict):
+    def __init__(self, state: dict, unit: str):
         super().__init__()
-        self.state = state
+        self.state, self.unit = state, unit
 
     def render(self, task) -> Text:
         dt = max(time.monotonic() - self.state["t0"], 1e-6)
         n = task.completed - self.state["start"]
+        if self.unit != "items":
+            return Text(f"{n / dt:.0f} {self.unit}/s")
         return Text(f"{n / dt:.1f} items/s, {self.state['audio_s'] / dt:.0f} audio-s/s")
 
 
@@ -24,15 +26,15 @@ class _Bar:
     def __init__(self, progress: Progress, task, state: dict):
         self.progress, self.task, self.state = progress, task, state
 
-    def advance(self, audio_s: float) -> None:
+    def advance(self, audio_s: float, n: int = 1) -> None:
         self.state["audio_s"] += audio_s
-        self.progress.advance(self.task)
+        self.progress.advance(self.task, n)
 
 
 @contextmanager
-def progress_bar(total: int, done: int = 0, label: str = "rendering"):
+def progress_bar(total: int, done: int = 0, label: str = "rendering", unit: str = "items"):
     state = {"t0": time.monotonic(), "start": done, "audio_s": 0.0}
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state), TimeRemainingColumn(),
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state, unit), TimeRemainingColumn(),
                   transient=False) as progress:
         task = progress.add_task(label, total=total, completed=done)
         yield _Bar(progress, task, state)

@@ -22,7 +22,7 @@ import numpy as np
 from ..audio import Audio
 from ..dist import dist_field
 from ..errors import BadInput, ConfigError
-from ..sources.pools import MIN_NOISE_DBOV
+from ..sources.checks import MIN_NOISE_DBOV
 from .base import Effect, register
 
 CONTROL_S = 0.1  # resolution of the level envelope

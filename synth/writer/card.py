@@ -103,6 +103,7 @@ class SetSummary:
         self.n_talkers = 0
         self.speaker_values = {k: Counter() for k in speaker_keys}
         self.source_use = SourceUse()
+        self.skipped = 0  # inputs left out (on_bad_input=skip), set by the build when it finishes
 
     def add(self, it: dict) -> None:
         cond = dict(it["conditions"])
