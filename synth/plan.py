@@ -138,7 +138,8 @@ class Plan:
         return {"name": "synth", "version": __version__, "config_hash": self.config_hash, "seed": self.seed}
 
 
-def make_plan(cfg: DictConfig | dict) -> Plan:
+def make_plan(cfg: DictConfig | dict, need_speech: bool = True) -> Plan:
+    """``need_speech=False`` for a plan whose speech comes from elsewhere (the Augmenter): no speech pool."""
     c = plain(cfg)
     out = c.get("output") or {}
     if out.get("format", "flac") not in ("flac", "wav"):
@@ -165,7 +166,7 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
     src = c.get("sources") or {}
     pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
                         on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none" or noise_in_chain,
-                        need_rir=room.get("kind") == "measured", exclude=src.get("exclude"))
+                        need_rir=room.get("kind") == "measured", exclude=src.get("exclude"), need_speech=need_speech)
     rooms = None
     room_step = next((s for s in t_steps if s.effect.name == "room"), None)
     if room_step is not None:

@@ -17,7 +17,8 @@ the input. A chain that ends at another rate (a narrowband leg ends at 8 kHz) is
 rate with soxr (linear phase, no shift) and cut or padded to the input length; ``conditions`` record the
 rate the channel ended at (``channel_sr_hz``).
 
-Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made). A pickled
+Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made); no speech is
+read (your utterances are the speech), so ``sources.noise`` and ``sources.rir`` folders suffice. A pickled
 Augmenter (a DataLoader worker's copy) carries the pool lists and the bank, not the audio: its file cache
 (:class:`synth.context.RenderContext`) starts empty in each process and fills on first use.
 """
@@ -54,11 +55,11 @@ class Augmented:
 
 
 def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
-                     exclude: Sequence[str] | None = None) -> Plan:
+                     exclude: Sequence[str] | None = None, need_speech: bool = True) -> Plan:
     """The build plan of ``synth build <overrides>``: ``overrides`` are its ``key=value`` arguments,
     ``profile`` a built-in profile name or a profile file (``synth fit`` output), ``exclude`` the built sets
-    whose sources the pools leave out (``sources.exclude``). ``sources.root`` must hold transcribed speech
-    (the pools are validated whole) even where only its noise and RIRs are used."""
+    whose sources the pools leave out (``sources.exclude``). With ``need_speech=False`` (the Augmenter) no
+    speech is read: noise and RIRs may come from ``sources.noise`` / ``sources.rir`` folders alone."""
     from ..cli import _config_error_line, compose_config
 
     o = [f"seed={int(seed)}", *overrides]
@@ -73,7 +74,7 @@ def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, 
         raise
     except Exception as e:  # Hydra's composition errors, as one line naming the key
         raise ConfigError(_config_error_line(e)) from None
-    return make_plan(cfg)
+    return make_plan(cfg, need_speech=need_speech)
 
 
 class Augmenter:
@@ -98,8 +99,9 @@ class Augmenter:
     @classmethod
     def from_config(cls, overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
                     exclude: Sequence[str] | None = None, p: float = 1.0, leg: str | None = None) -> "Augmenter":
-        """Compose the config as ``synth build`` does (see :func:`plan_from_config`)."""
-        return cls(plan_from_config(overrides, profile, seed, exclude), p=p, leg=leg)
+        """Compose the config as ``synth build`` does (see :func:`plan_from_config`), without a speech corpus:
+        ``sources.noise`` / ``sources.rir`` folders (or a corpus root's noise and RIRs) are all it reads."""
+        return cls(plan_from_config(overrides, profile, seed, exclude, need_speech=False), p=p, leg=leg)
 
     # ------------------------------------------------------------------------------------- pickling
     @property

@@ -178,7 +178,7 @@ def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool)
     noise = [f for f in pools.noise if str(f.path.resolve()) not in ex.noise]
     rirs = [f for f in pools.rirs if str(f.path.resolve()) not in ex.rirs]
     fix = "drop sources.exclude or add sources the excluded sets did not use"
-    if not utts:
+    if not utts and pools.speech.utterances:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no speech (every speaker was used by them); {fix}")
     if need_noise and not noise:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no noise files; {fix} (sources.noise=...)")
@@ -193,15 +193,17 @@ def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool)
 
 def build_pools(root: str | Path, speech: str | None = None, noise: str | None = None, rir: str | None = None,
                 on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False,
-                exclude: list | None = None) -> Pools:
+                exclude: list | None = None, need_speech: bool = True) -> Pools:
+    """``need_speech=False`` (the Augmenter: it brings its own utterances) reads no speech: the speech pool is
+    empty and ``sources.root`` need not exist; noise and RIRs load as usual."""
     root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    if need_speech and not root.is_dir():
         raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
     col = _Collector(on_bad_input)
     rows = _Rows(col.bad)
 
     utterances = []
-    for row in rows.speech(Path(speech).expanduser().resolve() if speech else root):
+    for row in rows.speech(Path(speech).expanduser().resolve() if speech else root) if need_speech else []:
         path = Path(row["path"])
         try:
             duration, sr, ch = _check_audio(path, "speech")
@@ -213,7 +215,7 @@ def build_pools(root: str | Path, speech: str | None = None, noise: str | None =
         utterances.append(Utterance(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
                                     speaker=row["speaker"], text=row["text"], duration_s=duration,
                                     meta=dict(row["meta"]), words=row["words"]))
-    if not utterances:
+    if need_speech and not utterances:
         raise ConfigError(f"no usable speech found under {Path(speech) if speech else root}; point sources.root "
                           "(or sources.speech) at a corpus with transcribed speech")
 
