@@ -34,6 +34,7 @@ from pathlib import Path
 from ..audio import atomic_write_bytes, atomic_write_text
 from ..errors import ConfigError
 from ..extras import require
+from ..outdir import make_folder
 from .manifest import audio_files, read_manifest
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
@@ -136,7 +137,7 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     items = read_manifest(set_dir)  # a bad set is reported before anything is written
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out} exists and is not empty; choose a new or empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "--out")
     # a set stored in tar shards is unpacked where the export keeps its audio (lhotse, hf) or in a scratch
     # folder removed afterwards (the tar formats copy the bytes into their own shards)
     scratch = out / ".unpacked"
