@@ -13,6 +13,10 @@ training stacks stream, with its labels and conditions.
   text, overlap, truncated: one fixed schema), and ``conditions`` and ``slice`` as JSON strings: their keys
   differ between items (a room or a codec adds keys, calls nest per-talker and per-leg blocks) and Arrow
   needs one schema per column; a string keeps every value exactly and ``json.loads`` gives it back.
+  The audiofolder builder's audio column needs torchcodec (and FFmpeg's shared libraries, which pip does
+  not bring); with pip-installed packages only, ``load_dataset("json", data_files=DIR/metadata.jsonl)``
+  loads the same columns and soundfile reads ``DIR/<file_name>`` (the README's recipe, run by
+  tests/test_readme.py).
 * ``nemo-tarred``: NeMo's tarred layout (:mod:`synth.writer.tar_shards`): ``audio_N.tar`` with
   ``{key}.flac`` + ``{key}.json``, ``sharded_manifests/manifest_N.json`` and ``tarred_audio_manifest.json``.
 * ``webdataset``: the same ``audio_N.tar`` shards (keys without dots), no manifests.
