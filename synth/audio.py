@@ -293,7 +293,7 @@ def text_lines(path: str | Path, errors: str = "strict") -> Iterator[str]:
 
 def undecodable_line(path: str | Path) -> tuple[int, int]:
     """(line number, byte value) of a file's first byte that is not UTF-8, counting lines as
-    :func:`text_lines` does (a lone ``\r`` ends a line too). Reads one line at a time."""
+    :func:`text_lines` does (a lone ``\\r`` ends a line too). Reads one line at a time."""
     n = 1
     with open(path, "rb") as f:
         for raw in f:

@@ -106,7 +106,8 @@ def check_samples(samples, name: str = "Augmenter input") -> tuple[np.ndarray, L
     if lay.transposed:
         x = np.ascontiguousarray(x.T)
     if not np.isfinite(x).all():
-        raise BadInput(name, "contains NaN or infinite values", "pass finite samples (drop the utterance, or clean it first)")
+        raise BadInput(name, "contains NaN or infinite values",
+                       "pass finite samples (drop the utterance, or clean it first)")
     return x, lay
 
 

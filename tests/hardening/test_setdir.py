@@ -201,7 +201,8 @@ def test_an_out_dir_that_cannot_be_created_anywhere_is_one_line(tmp_path, where)
     if where == "read-only":
         ro = tmp_path / "ro"
         ro.mkdir()
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True).returncode:
+        mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)]
+        if subprocess.run(mount, capture_output=True).returncode:
             pytest.skip("cannot mount a read-only tmpfs here (needs root)")
         where = str(ro / "set")
     try:
