@@ -12,7 +12,8 @@
   lies inside out_dir (:func:`inside`).
 * **Leftovers.** Temp files of writes cut off by a kill are swept; a finished set's items are made
   resumable again from its manifest.
-* **Write failures** (disk full, no permission, out_dir a file) are one line naming the path.
+* **Write failures** (disk full, no permission, out_dir a file, an out_dir that cannot be created
+  anywhere: under /proc, /sys, on a read-only mount) are one line naming the path.
 """
 
 from __future__ import annotations
@@ -82,22 +83,34 @@ def sources_identity(pools) -> dict:
 
 
 @contextmanager
-def write_errors(out_dir: Path):
-    """Disk full, permissions, a file where a folder should be: one line naming the path."""
+def write_errors(out_dir: Path, key: str = "out_dir"):
+    """Disk full, permissions, a file where a folder should be: one line naming the path (and ``key``, the
+    setting that chose it)."""
     try:
         yield
     except OSError as e:
-        where = f"{e.filename} (out_dir={out_dir})" if e.filename else f"out_dir={out_dir}"
+        where = f"{e.filename} ({key}={out_dir})" if e.filename else f"{key}={out_dir}"
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise SynthError(f"no space left on the device while writing {where}; free some space or choose "
-                             "another out_dir, then rerun the same command to resume") from None
+                             f"another {key}, then rerun the same command to resume") from None
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise SynthError(f"cannot write {where}: {e.strerror}; choose an out_dir you can write to "
+            raise SynthError(f"cannot write {where}: {e.strerror}; choose an {key} you can write to "
                              "or fix its permissions") from None
         if e.errno in (errno.ENOTDIR, errno.EEXIST):
-            raise SynthError(f"cannot create {where}: {e.strerror}; out_dir must be a folder path "
+            raise SynthError(f"cannot create {where}: {e.strerror}; {key} must be a folder path "
                              "(no part of it an existing file)") from None
         raise
+
+
+def make_folder(path: Path, key: str = "out_dir") -> None:
+    """``mkdir -p``, or one line naming ``key`` when the folder cannot be made anywhere: under /proc
+    (ENOENT: procfs takes no new folders), /sys (EPERM), on a read-only mount (EROFS), through a file."""
+    try:
+        with write_errors(path, key):
+            path.mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError as e:
+        raise SynthError(f"cannot create {e.filename or path} ({key}={path}): {e.strerror}; this file system "
+                         f"takes no new folders (/proc, /sys): choose an {key} on a disk you can write to") from None
 
 
 @contextmanager
@@ -105,7 +118,7 @@ def lock(out_dir: Path):
     """Hold ``out_dir``'s lock for the block (creating out_dir); refuse if another process holds it."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"out_dir={out_dir} is a file, not a folder; choose a folder path for out_dir")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     path = out_dir / LOCK
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

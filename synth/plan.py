@@ -140,9 +140,10 @@ class Plan:
         return {"name": "synth", "version": __version__, "config_hash": self.config_hash, "seed": self.seed}
 
 
-def make_plan(cfg: DictConfig | dict, verify_sources: bool = False) -> Plan:
+def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech: bool = True) -> Plan:
     """``verify_sources``: ask the filesystem about every source file (a resumed build must not finish a
-    set from sources that changed since it started), rather than trust the source index until first use."""
+    set from sources that changed since it started), rather than trust the source index until first use.
+    ``need_speech=False`` for a plan whose speech comes from elsewhere (the Augmenter): no speech pool."""
     c = plain(cfg)
     out = c.get("output") or {}
     if out.get("format", "flac") not in ("flac", "wav"):
@@ -170,7 +171,7 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False) -> Plan:
     pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
                         on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none" or noise_in_chain,
                         need_rir=room.get("kind") == "measured", exclude=src.get("exclude"),
-                        check=src.get("check") or "auto", verify=verify_sources)
+                        check=src.get("check") or "auto", verify=verify_sources, need_speech=need_speech)
     rooms = None
     room_step = next((s for s in t_steps if s.effect.name == "room"), None)
     if room_step is not None:

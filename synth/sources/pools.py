@@ -141,7 +141,7 @@ def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool)
     noise = [f for f in pools.noise if str(f.path.resolve()) not in ex.noise]
     rirs = [f for f in pools.rirs if str(f.path.resolve()) not in ex.rirs]
     fix = "drop sources.exclude or add sources the excluded sets did not use"
-    if not utts:
+    if not utts and pools.speech.utterances:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no speech (every speaker was used by them); {fix}")
     if need_noise and not noise:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no noise files; {fix} (sources.noise=...)")
@@ -270,9 +270,12 @@ def _files(rows: list[dict], kind: str, root: Path, index: SourceIndex, col: _Co
 
 def build_pools(root: str | Path, speech: str | None = None, noise: str | None = None, rir: str | None = None,
                 on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False,
-                exclude: list | None = None, check: str = "auto", verify: bool = False) -> Pools:
+                exclude: list | None = None, check: str = "auto", verify: bool = False,
+                need_speech: bool = True) -> Pools:
+    """``need_speech=False`` (the Augmenter: it brings its own utterances) reads no speech: the speech pool is
+    empty and ``sources.root`` need not exist; noise and RIRs load as usual."""
     root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    if need_speech and not root.is_dir():
         raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
     if check not in CHECK_MODES:
         raise ConfigError(f"sources.check={check!r}: allowed values are {', '.join(CHECK_MODES)}")
@@ -284,8 +287,8 @@ def build_pools(root: str | Path, speech: str | None = None, noise: str | None =
     with no_gc(), _saving(indexes):  # what was indexed is kept, also when a bad file stops the build
         speech_spec = spec["speech"] or root
         speech_pool = _speech(rows, speech_spec, root, indexes(_base(spec["speech"], root), "speech"), check, col,
-                              verify)
-        if not speech_pool.utterances:
+                              verify) if need_speech else SpeechPool([])
+        if need_speech and not speech_pool.utterances:
             raise ConfigError(f"no usable speech found under {speech_spec}; point sources.root "
                               "(or sources.speech) at a corpus with transcribed speech")
         noise_files, rir_files = (_files(rows.files(spec[kind], root, kind), kind, root,
