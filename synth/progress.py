@@ -1,10 +1,11 @@
-"""A progress bar with items/s and audio-seconds generated per second (rich)."""
+"""A progress bar with items/s and audio-seconds processed per second (rich)."""
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
@@ -30,9 +31,12 @@ class _Bar:
 
 
 @contextmanager
-def progress_bar(total: int, done: int = 0, label: str = "rendering"):
+def progress_bar(total: int, done: int = 0, label: str = "rendering", stderr: bool = False, show: bool = True):
+    """``stderr``: draw on stderr (commands whose stdout is a report, e.g. ``synth compare``); ``show=False``:
+    draw nothing (library calls)."""
     state = {"t0": time.monotonic(), "start": done, "audio_s": 0.0}
+    console = Console(stderr=True) if stderr else None
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state), TimeRemainingColumn(),
-                  transient=False) as progress:
+                  console=console, transient=False, disable=not show) as progress:
         task = progress.add_task(label, total=total, completed=done)
         yield _Bar(progress, task, state)
