@@ -1,10 +1,11 @@
-"""A progress bar with items/s and audio-seconds generated per second (rich), or files/s for file scans."""
+"""A progress bar with items/s and audio-seconds processed per second (rich), or files/s for file scans."""
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
@@ -32,9 +33,13 @@ class _Bar:
 
 
 @contextmanager
-def progress_bar(total: int, done: int = 0, label: str = "rendering", unit: str = "items"):
+def progress_bar(total: int, done: int = 0, label: str = "rendering", unit: str = "items", stderr: bool = False,
+                 show: bool = True):
+    """``unit``: what is counted (``items`` also shows audio-s/s); ``stderr``: draw on stderr (commands whose
+    stdout is a report, e.g. ``synth compare``); ``show=False``: draw nothing (library calls)."""
     state = {"t0": time.monotonic(), "start": done, "audio_s": 0.0}
+    console = Console(stderr=True) if stderr else None
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state, unit), TimeRemainingColumn(),
-                  transient=False) as progress:
+                  console=console, transient=False, disable=not show) as progress:
         task = progress.add_task(label, total=total, completed=done)
         yield _Bar(progress, task, state)
