@@ -1,5 +1,6 @@
 """executor=ray: a local Ray cluster (2 CPUs, small object store, no dashboard) builds the same bytes as
-the local executor, and a Ray build killed part-way resumes shard by shard to the same set."""
+the local executor, a Ray build killed part-way resumes shard by shard to the same set, and a lost worker's
+chunks run again (results in order) up to a bound (whole builds losing workers: test_ray_lost.py)."""
 
 import json
 import os
@@ -138,6 +139,7 @@ def test_a_lost_worker_costs_one_line_its_chunks_run_again_and_results_stay_in_o
     assert len(lost) == 1 and "its worker process has died" in lost[0], lost
 
 
+@pytest.mark.slow
 def test_a_chunk_that_loses_every_worker_it_runs_on_stops_the_build_in_one_line(cluster, tmp_path, capsys):
     from functools import partial
 
