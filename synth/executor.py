@@ -199,70 +199,94 @@ class RayActors(Executor):
         """Results of ``chunks`` in order. Each actor has two chunks queued (it runs them in turn), so it
         starts its next chunk without waiting for this process to notice the last one and send another,
         which on a busy machine took a few ms per chunk. A free slot goes to the first chunk in line; a
-        lost worker's chunks go back in line at their place, so the results in order wait least."""
+        lost worker's chunks go back in line at their place, so the results in order wait least.
+
+        Which of a lost worker's chunks was running is not known (the reply of the one before may be lost
+        with it), so each of them runs alone from then on, on an idle worker with nothing queued behind:
+        a chunk that kills its workers is then the one lost ``MAX_LOSSES`` times, not its neighbour."""
         ray = self._ray
         todo = list(range(len(chunks)))  # a heap of chunk indices waiting for a slot
         slots = deque(n for n in self._actors for _ in range(2))
         running: dict = {}   # object ref -> (chunk index, worker number)
+        queued: dict[int, deque] = {n: deque() for n in self._actors}  # worker -> its chunks, in order
+        alone: set = set()   # workers running a chunk that was on a lost worker, and nothing else
         finished: dict = {}  # chunk index -> result
-        losses = Counter()   # chunk index -> workers lost under it
+        losses = Counter()   # chunk index -> workers lost while it was on them
         for want in range(len(chunks)):
             while want not in finished:
+                held = []
                 while slots and todo:
-                    n, i = slots.popleft(), heapq.heappop(todo)
-                    running[self._actors[n].run.remote([task_ref], chunks[i])] = (i, n)
-                ready = self._next_ready(list(running), len(chunks) - len(finished), len(chunks))
-                if ready in self._starting:  # a replacement is up: it takes chunks from now on
-                    n, self._actors[n] = self._starting.pop(ready)
-                    self._where[n] = ray.get(ready)
-                    slots.extend([n, n])
-                    continue
-                i, n = running.pop(ready)
-                try:
-                    finished[i] = ray.get(ready)
-                except self._lost as e:  # (a worker's own error is not one of these: see map_ordered)
-                    where = self._where.get(n, "a worker")
-                    if n in self._actors:  # the first of its chunks to fail: one line per lost worker
-                        self._lose(n, e, 1 + sum(m == n for _, m in running.values()))
+                    i = heapq.heappop(todo)
+                    if losses[i]:  # both slots of an idle worker, or it waits
+                        n = next((m for m in self._actors if not queued[m]), None)
+                        if n is None:
+                            held.append(i)
+                            continue
                         slots = deque(m for m in slots if m != n)
+                        alone.add(n)
+                    else:
+                        n = slots.popleft()
+                    running[self._actors[n].run.remote([task_ref], chunks[i])] = (i, n)
+                    queued[n].append(i)
+                for i in held:
+                    heapq.heappush(todo, i)
+                lost = []
+                for ref in self._ready(list(running), len(chunks) - len(finished), len(chunks)):
+                    if ref in self._starting:  # a replacement is up: it takes chunks from now on
+                        n, self._actors[n] = self._starting.pop(ref)
+                        self._where[n], queued[n] = ray.get(ref), deque()
+                        slots.extend([n, n])
+                        continue
+                    i, n = running.pop(ref)
+                    try:
+                        finished[i] = ray.get(ref)
+                    except self._lost as e:  # (a worker's own error is not one of these: see map_ordered)
+                        lost.append((i, n, e))
+                        continue
+                    queued[n].remove(i)
+                    if n in self._actors:
+                        slots.extend([n, n] if n in alone else [n])
+                        alone.discard(n)
+                for i, n, e in lost:  # after the chunks that finished, whose replies came before the loss
+                    if n in self._actors:  # the first of its chunks to fail: one line per lost worker
+                        self._lose(n, e, len(queued[n]))
+                        slots = deque(m for m in slots if m != n)
+                        alone.discard(n)
+                    queued[n].remove(i)
+                    heapq.heappush(todo, i)
                     losses[i] += 1
                     if losses[i] >= MAX_LOSSES:
                         raise SynthError(f"ray: the chunk starting at item {_first_item(chunks[i])} lost its worker "
-                                         f"{losses[i]} times (last: {where}: {ray_cluster.describe_loss(e)}); "
-                                         "stopping. Finished items are kept: rerun the same command to resume")
-                    heapq.heappush(todo, i)
-                    continue
-                if n in self._actors:
-                    slots.append(n)
+                                         f"{losses[i]} times (last: {self._where.get(n, 'a worker')}: "
+                                         f"{ray_cluster.describe_loss(e)}); stopping. Finished items are kept: rerun "
+                                         "the same command to resume")
             yield finished.pop(want)
 
-    def _next_ready(self, running: list, unfinished: int, total: int):
-        """The next finished chunk or started replacement. With every worker lost, a replacement has
-        ``START_TIMEOUT_S`` to start (on a node that joins, or once the cluster frees a CPU)."""
+    def _ready(self, running: list, unfinished: int, total: int) -> list:
+        """Every chunk and started replacement that is ready now, once one is. With every worker lost, a
+        replacement has ``START_TIMEOUT_S`` to start (on a node that joins, or once the cluster frees a CPU);
+        one that dies while starting is not replaced again."""
         ray = self._ray
         while True:
-            ready = []
-            if running:
-                ready, _ = ray.wait(running + list(self._starting), num_returns=1)
-            elif self._starting:
-                ready, _ = ray.wait(list(self._starting), num_returns=1, timeout=START_TIMEOUT_S)
-            if not ready:
+            waiting = running + list(self._starting)
+            if not waiting or not ray.wait(waiting, num_returns=1, timeout=None if running else START_TIMEOUT_S)[0]:
                 free = int(ray.available_resources().get("CPU", 0))
-                raise SynthError(f"ray: every worker was lost and no replacement started within {START_TIMEOUT_S:.0f} "
-                                 f"s (the cluster has {free} free CPUs); "
-                                 f"{unfinished} of {total} chunks unfinished. Finished items are kept: rerun the "
-                                 "same command once the cluster is back")
-            if ready[0] not in self._starting:
-                return ready[0]
-            try:
-                ray.get(ready[0])
-                return ready[0]
-            except self._lost as e:  # died while starting: not replaced again, the others go on
-                if isinstance(e, ray.exceptions.RayActorError) and e.actor_init_failed:
-                    raise
-                self._starting.pop(ready[0])
-                print(f"ray: a replacement worker could not start ({ray_cluster.describe_loss(e)}); going on "
-                      f"with {len(self._actors)} workers", file=sys.stderr)
+                raise SynthError(f"ray: every worker was lost and none restarted within {START_TIMEOUT_S:.0f} s (the "
+                                 f"cluster has {free} free CPUs); {unfinished} of {total} chunks unfinished. Finished "
+                                 "items are kept: rerun the same command once the cluster is back")
+            ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0)
+            for ref in [r for r in ready if r in self._starting]:
+                try:
+                    ray.get(ref)
+                except self._lost as e:
+                    if isinstance(e, ray.exceptions.RayActorError) and e.actor_init_failed:
+                        raise
+                    self._starting.pop(ref)
+                    ready.remove(ref)
+                    print(f"ray: a replacement worker could not start ({ray_cluster.describe_loss(e)}); going on "
+                          f"with {len(self._actors)} workers", file=sys.stderr)
+            if ready:
+                return ready
 
     def _lose(self, n: int, error: BaseException, unfinished: int) -> None:
         """Worker ``n`` is lost: say so in one line, make sure it is gone, start a replacement (it takes
@@ -275,7 +299,7 @@ class RayActors(Executor):
             pass
         replacement = self._actor.remote()
         self._starting[replacement.where.remote()] = (next(self._numbers), replacement)
-        print(f"ray: lost a worker ({self._where.pop(n, 'a worker')}: {ray_cluster.describe_loss(error)}); running "
+        print(f"ray: lost a worker ({self._where.get(n, 'a worker')}: {ray_cluster.describe_loss(error)}); running "
               f"its {unfinished} unfinished chunk{'s' if unfinished != 1 else ''} again on the other workers and "
               "starting a replacement", file=sys.stderr)
 
