@@ -24,7 +24,7 @@ import yaml
 from .audio import atomic_open, atomic_write_text, sha256_file
 from .context import RenderContext
 from .executor import make_executor
-from .outdir import STAMP, claim
+from .outdir import STAMP, claim, remove_partial_writes
 from .plan import Plan, make_plan, plain, sample_recipe
 from .progress import progress_bar
 from .suite import plan_suite
@@ -173,6 +173,8 @@ def build(cfg) -> Path:
         start_layout(out_dir, layout, len(jobs))
         with make_executor(whole.cfg) as executor:
             run_jobs(plans, out_dir, jobs, executor, layout)
+        if executor.lost_workers:  # a worker killed mid-write (a lost Ray node) left its temp file
+            remove_partial_writes(out_dir)
         summary = finish(whole, out_dir, jobs, extra_card)
     name = f"suite {c['suite'].get('name')}: {len(plans)} slices x {len(jobs) // len(plans)} paired items = " \
         if c.get("suite") else ""
