@@ -54,6 +54,18 @@ class Pools:
         return sorted(rows.values(), key=lambda r: (r["kind"], r["source"]))
 
 
+def digital_silence(data: np.ndarray) -> str | None:
+    """Why noise samples ``data`` ((T,) or (T, C)) cannot serve as noise, or None: digital silence (peak below
+    ``SILENT_PEAK`` or mean power below ``MIN_NOISE_DBOV``). The noise pool refuses such files; ``synth fit``
+    uses the same test so its noise bank never holds one."""
+    data = np.asarray(data, dtype=np.float32)
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    power = power_db(data.mean(axis=1) if data.ndim == 2 else data)
+    if peak < SILENT_PEAK or power < MIN_NOISE_DBOV:
+        return f"digital silence (peak {peak:.1e}, power {power:.0f} dBov)"
+    return None
+
+
 def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
     """Read the whole file once and measure it; return (duration_s, sr, channels) or raise BadInput.
 
@@ -75,11 +87,10 @@ def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
     if kind == "noise":
         if duration < MIN_NOISE_S:
             raise BadInput(path, f"is {duration:.3f} s long; noise files must be at least {MIN_NOISE_S} s")
-        power = power_db(data.mean(axis=1))
-        if peak < SILENT_PEAK or power < MIN_NOISE_DBOV:
-            raise BadInput(path, f"is digital silence (peak {peak:.1e}, power {power:.0f} dBov): items would be "
-                           "labeled with an SNR they do not have", "remove it from the noise sources or set "
-                           "on_bad_input=skip")
+        silent = digital_silence(data)
+        if silent:
+            raise BadInput(path, f"is {silent}: items would be labeled with an SNR they do not have",
+                           "remove it from the noise sources or set on_bad_input=skip")
     if kind == "rir" and float(np.max(np.abs(data[:, 0]))) < SILENT_PEAK:
         raise BadInput(path, "is an impulse response with no energy (all zeros)")
     if kind == "speech":
