@@ -38,7 +38,8 @@ def config_hash(cfg: dict) -> str:
     c = {k: v for k, v in cfg.items() if k not in NON_OUTPUT_KEYS}
     c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
     if isinstance(c.get("profile"), dict):  # provenance for the card, not a setting
-        c["profile"] = {k: v for k, v in c["profile"].items() if k != "set_on_command_line"}
+        c["profile"] = {k: v for k, v in c["profile"].items()
+                        if k not in ("set_on_command_line", "replaced_on_command_line")}
     c["output"] = {k: v for k, v in (c.get("output") or {}).items() if k not in ("shard_size", "container")}  # how stored
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 

@@ -377,8 +377,8 @@ def unmeasured(row: dict) -> dict[str, str]:
     out: dict[str, str] = {}
     speech_s, p56 = row.get("speech_s"), row.get("p56_level_dbov")
     if (speech_s is not None and speech_s < MIN_SPEECH_S) or not (_finite(p56) and p56 >= MIN_SPEECH_DBOV):
-        why = (f"no active speech (VAD: {speech_s or 0:.2f} s of speech; P.56 level "
-               f"{p56 if _finite(p56) else float('nan'):.0f} dBov)")
+        lvl = f"{p56:.0f} dBov" if isinstance(p56, (int, float)) else "none"
+        why = f"no active speech (VAD: {speech_s or 0:.2f} s of speech; P.56 level {lvl})"
         out.update({k: why for k in SPEECH_KEYS})
     elif not _finite(row.get("speech_level_dbov")):
         why = "speech frames no louder than the noise frames (loud noise between the words): no speech level"
@@ -397,7 +397,8 @@ def unmeasured(row: dict) -> dict[str, str]:
 
 
 def digital_silence_between_words(row: dict) -> bool:
-    return str((row.get("left_out") or {}).get("noise_level_dbov", "")).startswith("digital silence")
+    """A recording with speech whose line is digitally silent between the words (gated): no noise to add."""
+    return str((row.get("left_out") or {}).get("snr_db", "")).startswith("digital silence")
 
 
 def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str = "error",
@@ -520,6 +521,18 @@ def _measured(rows: list[dict], key: str, src: str, notes: FitNotes) -> list[flo
     return out
 
 
+def _labels(rows: list[dict], key: str, src: str, notes: FitNotes) -> list:
+    """A categorical feature's values, leaving out (and noting) the recordings that cannot inform it."""
+    out = []
+    for r in rows:
+        why = (r.get("left_out") or {}).get(key)
+        if why is not None:
+            notes.leave_out(key, r["file"], why)
+        elif r.get(src) is not None:
+            out.append(r.get(src))
+    return out
+
+
 def _fit_feature(key: str, values, scenario: str, notes: FitNotes, width=None, min_sd=None,
                  range_key: str | None = None) -> dict | None:
     """``fit_dist`` of ``values`` for fitted ``key``, inside the range its build setting accepts (clamped
@@ -565,7 +578,7 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
         d = _fit_feature(key, _measured(rows, key, src, notes), scenario, notes)
         if d is not None:
             fitted[key] = d
-    fitted["bandwidth"] = fit_choice([r.get("bandwidth_class") for r in rows if "bandwidth" not in r["left_out"]],
+    fitted["bandwidth"] = fit_choice(_labels(rows, "bandwidth", "bandwidth_class", notes),
                                      ["narrowband", "wideband", "fullband"])
     fitted["sample_rate"] = fit_choice([int(v) for v in col("sample_rate")])
     fitted["codec_family"] = fit_choice(col("codec_guess"))
@@ -580,6 +593,9 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
                         if wet else None}
     fitted["rt60_s"] = _fit_feature("rt60_s", rts, scenario, notes)
     quiet = [r for r in rows if "noise_shape_db" not in r["left_out"]]
+    for r in rows:
+        if r not in quiet:
+            notes.leave_out("noise_shape_db", r["file"], r["left_out"]["noise_shape_db"])
     shape = {fc: _med([r.get(f"noise_band_{fc}hz_db") for r in quiet]) for fc in OCTAVES_HZ}
     fitted["noise_shape_db"] = {fc: _r(v, 2) for fc, v in shape.items() if v is not None} or None
     fitted["noise_bank"] = str(bank) if bank is not None else None
@@ -815,6 +831,8 @@ def warnings(profile: dict, report: Path) -> list[str]:
         out.append(f"clamped {clamp_line(k, c)}")
     if profile.get("noise_refused"):
         out.append(f"noise bank: {len(profile['noise_refused'])} stretch(es) of digital silence not harvested")
+    turns = (profile.get("fitted") or {}).get("turns") or {}
+    out += list((turns.get("fitted") or {}).get("warnings") or [])
     return out
 
 

@@ -211,6 +211,8 @@ def card_markdown(card: dict) -> str:
              *([f"- Profile: {card['profile'].get('name')}; set on the command line, over the profile: "
                 f"{', '.join(card['profile']['set_on_command_line']) or 'nothing'}"]
                if "set_on_command_line" in (card.get("profile") or {}) else []),
+             *[f"- Fitted stage replaced on the command line: {why}"
+               for why in ((card.get("profile") or {}).get("replaced_on_command_line") or {}).values()],
              "", "## Sources and licenses", "", "| kind | source | license | files |", "|---|---|---|---|"]
     lines += [f"| {s['kind']} | {s['source']} | {s['license']} | {s['files']} |" for s in card["sources"]]
     suff = card.get("source_sufficiency") or {}
