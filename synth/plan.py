@@ -125,7 +125,7 @@ class Plan:
     recorder: list[Step]
     config_hash: str
     id_prefix: str
-    extra_slices: dict = field(default_factory=dict)
+    extra_slices: dict = field(default_factory=dict)   # labels every item of this plan carries (mixtures)
 
     @property
     def seed(self) -> int:
@@ -141,6 +141,10 @@ class Plan:
 
 def make_plan(cfg: DictConfig | dict) -> Plan:
     c = plain(cfg)
+    if (c.get("profile") or {}).get("mixture"):
+        raise ConfigError(f"profile {c['profile'].get('name')!r} is a mixture of profiles: `synth build` builds it "
+                          "(one component per item); elsewhere use one of its component profiles "
+                          f"({', '.join(str(x.get('profile')) for x in c['profile']['mixture']['components'])})")
     out = c.get("output") or {}
     if out.get("format", "flac") not in ("flac", "wav"):
         raise ConfigError(f"output.format={out.get('format')!r}: allowed values are 'flac' and 'wav'")
@@ -212,6 +216,7 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
             "duration_s": scene["duration_s"],
             **({"target_duration_s": scene["target_duration_s"]} if "target_duration_s" in scene else {}),
             "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
+            **({"labels": dict(plan.extra_slices)} if plan.extra_slices else {}),
             "sources_root": str(plan.pools.root),
             "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
             **({"pair_id": pair_id} if pair_id else {})}

@@ -411,9 +411,10 @@ def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str 
     ``log``: called with one line per file; ``progress``: a progress bar instead.
     """
     recs, skipped = find_recordings(folder, exclude, on_bad_input)
-    rows, manifest, timing, more = analyse_recordings(recs, rttm_folder, lambda r: noise_bank_dir, on_bad_input,
-                                                      log, progress)
+    rows, manifest, timings, more = analyse_recordings(recs, rttm_folder, lambda r: noise_bank_dir, on_bad_input,
+                                                       log, progress)
     skipped += more
+    timing = ([d for t in timings for d in t[0]], [d for t in timings for d in t[1]])
     if not rows:
         raise BadInput(folder, "no recording could be analysed (all skipped)", "check the skipped list")
     bank = Path(noise_bank_dir) if noise_bank_dir is not None else None
@@ -444,16 +445,16 @@ def write_bank_manifest(bank: Path, lines: list[dict]) -> None:
 
 
 def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_input: str = "error", log=None,
-                       progress: bool = False) -> tuple[list[dict], list[dict], tuple[list, list], list[dict]]:
-    """Every recording through ``analyse_file``: (rows, noise bank lines, (speech segment durations, pause
-    durations), skipped). ``bank_for(recording)`` names the bank folder its noise goes to (or None); the
+                       progress: bool = False) -> tuple[list[dict], list[dict], list[tuple[list, list]], list[dict]]:
+    """Every recording through ``analyse_file``: (rows, noise bank lines, per row (speech segment durations,
+    pause durations), skipped). ``bank_for(recording)`` names the bank folder its noise goes to (or None); the
     lines' ``audio_filepath`` is relative to that folder (each row keeps its ``meta``)."""
     from contextlib import nullcontext
 
     from ..progress import progress_bar
 
     by_stem = {r.stem: r for r in rttm_list(rttm_folder)}
-    rows, manifest, skipped, seg_s, pause_s = [], [], [], [], []
+    rows, manifest, skipped, timings = [], [], [], []
     with (progress_bar(len(recs), label="fitting") if progress else nullcontext()) as bar:
         for i, rec in enumerate(recs):
             if log:
@@ -473,11 +474,10 @@ def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_inpu
                 row["meta"] = dict(rec.meta)
             rows.append(row)
             manifest.extend({**ln, "bank": str(bank)} for ln in lines)
-            seg_s.extend(sp)
-            pause_s.extend(pa)
+            timings.append((sp, pa))
             if bar is not None:
                 bar.advance(float(row["duration_s"]))
-    return rows, manifest, (seg_s, pause_s), skipped
+    return rows, manifest, timings, skipped
 
 
 class FitNotes:
@@ -501,7 +501,7 @@ def feature_range(key: str, scenario: str) -> tuple[float, float, str | None]:
     br = limits.build_range(key, scenario)
     if br is not None:
         return br
-    lo, hi = FEATURES[key][3]
+    lo, hi = FEATURES[key.split(".")[-1]][3]
     return lo, hi, None
 
 
@@ -538,7 +538,7 @@ def _fit_feature(key: str, values, scenario: str, notes: FitNotes, width=None, m
     """``fit_dist`` of ``values`` for fitted ``key``, inside the range its build setting accepts (clamped
     values and ranges noted)."""
     src, w, sd, _ = FEATURES.get(range_key or key, (None, width, min_sd, None))
-    lo, hi, setting = feature_range(range_key or key, scenario)
+    lo, hi, setting = feature_range(key if key in limits.FEEDS else range_key or key, scenario)
     v = limits.finite(values)
     if v.size == 0:
         return None
@@ -625,6 +625,95 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
 
 
 # --------------------------------------------------------------------------------------------------
+def slice_name(value) -> str:
+    """A file-name-safe form of a metadata value (component profiles are named ``<out>_<value>.yaml``)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", str(value)).strip("._") or "empty"
+
+
+def fit_by(source, key: str, rttm_folder=None, noise_bank_dir=None, on_bad_input: str = "error",
+           exclude: Sequence[Path] = (), progress: bool = False) -> tuple[dict[str, tuple[list, dict]], list[dict]]:
+    """One profile per value of metadata ``key`` (e.g. ``device``): {value: (rows, profile)} in order of
+    decreasing count, and the skipped recordings (a recording without ``key`` is listed, not guessed).
+    ``source``: a NeMo manifest, or a folder holding one (``manifest.jsonl``). Each value's noise goes to
+    ``<noise_bank_dir>/<value>``."""
+    src = Path(source)
+    if src.is_dir():
+        if not (src / "manifest.jsonl").is_file():
+            raise BadInput(src, f"has no manifest.jsonl: --by {key} needs each recording's metadata",
+                           "give synth fit a NeMo manifest whose rows hold the key (e.g. device)")
+        src = src / "manifest.jsonl"
+    recs, skipped = find_recordings(src, exclude, on_bad_input)
+    have = [r for r in recs if r.meta.get(key) not in (None, "")]
+    skipped += [{"file": r.rel, "reason": f"has no '{key}' in the manifest (--by {key}); left out"}
+                for r in recs if r not in have]
+    if not have:
+        raise BadInput(src, f"no recording has the metadata key '{key}'",
+                       f"pick a key the manifest rows hold ({', '.join(sorted({k for r in recs for k in r.meta})) or 'none'})")
+    names = {r.meta[key]: slice_name(r.meta[key]) for r in have}
+    if len(set(names.values())) != len(names):
+        raise BadInput(src, f"values of '{key}' collide once made file names ({sorted(map(str, names))})",
+                       "give the values distinct names")
+    bank = Path(noise_bank_dir) if noise_bank_dir is not None else None
+    rows, lines, timings, more = analyse_recordings(
+        have, rttm_folder, lambda r: None if bank is None else bank / names[r.meta[key]], on_bad_input,
+        progress=progress)
+    skipped += more
+    rttms = rttm_list(rttm_folder)
+    by_value: dict = {}
+    for row, t in zip(rows, timings):
+        by_value.setdefault(row["meta"][key], []).append((row, t))
+    out = {}
+    for value, pairs in sorted(by_value.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        vrows = [r for r, _ in pairs]
+        vbank = None if bank is None else bank / names[value]
+        if vbank is not None:
+            write_bank_manifest(vbank, [ln for ln in lines if ln["bank"] == str(vbank)])
+        stems = {Path(r["file"]).stem for r in vrows}
+        profile = profile_dict(vrows, Path(f"{source} ({key}={value})"), vbank, [r for r in rttms if r.stem in stems],
+                               [d for _, t in pairs for d in t[0]], [d for _, t in pairs for d in t[1]])
+        out[str(value)] = (vrows, profile)
+    return out, skipped
+
+
+def write_mixture(per_value: dict[str, tuple[list, dict]], key: str, out: Path, source, skipped: list[dict]) -> dict:
+    """Each value's profile as ``<out>_<value>.yaml`` (with its report and plots) and the mixture profile
+    ``out`` over them, weighted by their shares of the recordings; returns the paths."""
+    import yaml
+
+    out = Path(out)
+    n = sum(p["n_recordings"] for _, p in per_value.values())
+    comps, reports = [], []
+    for value, (rows, profile) in per_value.items():
+        path = out.parent / f"{out.stem}_{slice_name(value)}.yaml"
+        paths = write_outputs(rows, profile, path)
+        comps.append({"value": value, "weight": _r(profile["n_recordings"] / n, 6), "profile": path.name,
+                      "n_recordings": profile["n_recordings"]})
+        reports.append((value, profile, paths))
+    head = (f"# mixture of {len(comps)} profiles fitted by synth fit from {n} recordings in {source}, one per "
+            f"value of '{key}'\n# each item draws its component with these weights and carries slice.{key}; "
+            "see synth/profiles/mixture.py\n")
+    body = {"mixture": {"by": key, "components": comps}}
+    if skipped:
+        body["skipped"] = skipped
+    atomic_write_text(out, head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110))
+    md = [f"# Fit report: {out.name} (mixture by `{key}`)", "",
+          f"{n} recordings from `{source}`, fitted per value of `{key}`; a build draws each item's component "
+          "with these weights and labels it `slice." + key + "`.", "",
+          "| value | recordings | weight | profile | report | left out (recordings per key) | clamped |",
+          "|---|---|---|---|---|---|---|"]
+    for (value, profile, paths), c in zip(reports, comps):
+        checks = check_summary(profile)
+        left = ", ".join(f"{k} {v}" for k, v in (checks.get("left_out") or {}).items()) or "-"
+        md.append(f"| {value} | {c['n_recordings']} | {c['weight']:.3f} | `{c['profile']}` | "
+                  f"[{paths['report'].name}]({paths['report'].name}) | {left} | "
+                  f"{', '.join(checks.get('clamped') or {}) or '-'} |")
+    if skipped:
+        md += ["", "## Skipped inputs", ""] + [f"- `{s['file']}`: {s['reason']}" for s in skipped]
+    report = out.parent / f"{out.stem}.fit.md"
+    atomic_write_text(report, "\n".join(md) + "\n")
+    return {"profile": out, "report": report, "components": [p for _, _, p in reports]}
+
+
 # --------------------------------------------------------------------------------------------------
 # writing
 
@@ -845,12 +934,25 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--noise-bank", help="folder for harvested noise (default: <out folder>/noise_bank)")
     ap.add_argument("--no-noise-bank", action="store_true", help="do not export non-speech stretches")
     ap.add_argument("--on-bad-input", choices=["error", "skip"], default="error")
+    ap.add_argument("--by", metavar="KEY", help="fit one profile per value of this metadata key of the manifest "
+                    "(e.g. device) and write a mixture profile over them (items carry slice.<KEY>)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise ConfigError(f"--out {out}: the profile is written as YAML; give a file name ending in .yaml")
     bank = None if args.no_noise_bank else Path(args.noise_bank) if args.noise_bank else out.parent / "noise_bank"
     own = [plots_folder(out)] + ([bank] if bank is not None else [])
+    if args.by:
+        per_value, skipped = fit_by(args.folder, args.by, args.rttm, bank, args.on_bad_input, own, progress=True)
+        paths = write_mixture(per_value, args.by, out, args.folder, skipped)
+        for (value, (_, profile)), p in zip(per_value.items(), paths["components"]):
+            for line in warnings(profile, p["report"]):
+                print(f"warning: {args.by}={value}: {line}", file=sys.stderr)
+        print(f"fitted {len(per_value)} profiles by {args.by} ("
+              + ", ".join(f"{v}: {p['n_recordings']}" for v, (_, p) in per_value.items())
+              + f" recordings) -> mixture {paths['profile']}")
+        print(f"report: {paths['report']}" + (f"; noise banks under {bank}" if bank is not None else ""))
+        return 0
     rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=own, progress=True)
     paths = write_outputs(rows, profile, out)
     f = profile["fitted"]

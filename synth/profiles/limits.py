@@ -16,8 +16,7 @@ FEEDS = {
     "level_dbov": ("effect", "speech_level", "target_dbov"),     # and calibrate_level (same LIMITS)
     "snr_db": ("effect", "add_noise", "snr_db"),
     "effective_bandwidth_hz": ("effect", "bandlimit", "high_hz"),
-    "rt60_s": ("effect", "room", "rt60_s"),
-    "reverb.rt60_s": ("effect", "room", "rt60_s"),
+    "reverb.rt60_s": ("effect", "room", "rt60_s"),                # (rt60_s of all recordings: reference only)
     "duration_s": ("scenario", None, "duration_s"),                 # the scenario the profile builds
 }
 
