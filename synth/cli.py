@@ -26,7 +26,7 @@ COMMANDS = {
     "stats": ("synth.stats", "realized turn-taking statistics of a set next to the targets"),
     "fit-turns": ("synth.scene.fit_turns", "fit turn-taking histograms from RTTM files"),
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
-    "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
+    "fit": ("synth.profiles.fit", "fit a production profile from real recordings (a folder or a NeMo manifest; --by <key>: one per slice)"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
     "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
     "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),

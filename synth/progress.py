@@ -30,9 +30,14 @@ class _Bar:
 
 
 @contextmanager
-def progress_bar(total: int, done: int = 0, label: str = "rendering"):
+def progress_bar(total: int, done: int = 0, label: str = "rendering", stderr: bool = False, disable: bool = False):
+    """One bar for a run over ``total`` items (builds, fits, evals): items/s and audio-seconds per second;
+    ``done`` items already finished (resumed work); ``stderr`` when stdout carries results."""
+    from rich.console import Console
+
     state = {"t0": time.monotonic(), "start": done, "audio_s": 0.0}
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state), TimeRemainingColumn(),
-                  transient=False) as progress:
+    with Progress(TextColumn(label.replace("[", "\\[")), BarColumn(), MofNCompleteColumn(), _Rates(state),
+                  TimeRemainingColumn(), transient=False, disable=disable,
+                  **({"console": Console(stderr=True)} if stderr else {})) as progress:
         task = progress.add_task(label, total=total, completed=done)
         yield _Bar(progress, task, state)
