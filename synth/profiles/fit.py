@@ -49,6 +49,7 @@ from ..audio import atomic_write_bytes, atomic_write_text, encode_audio, load, p
 from ..errors import BadInput, ConfigError, SynthError
 from ..sources.pools import MIN_NOISE_DBOV, MIN_SPEECH_DBOV, MIN_SPEECH_S, digital_silence
 from . import limits
+from .apply import scenario_of
 from .estimate import OCTAVES_HZ, estimate_recording
 from .vad import FRAME_S, VadResult, _runs, detect_speech
 
@@ -549,19 +550,6 @@ def _fit_feature(key: str, values, scenario: str, notes: FitNotes, width=None, m
     return fit_dist(v, width if width is not None else w, min_sd if min_sd is not None else sd, lo, hi)
 
 
-def scenario_of(turns: dict | None) -> str:
-    """The scenario a profile fitted from RTTMs builds: conversation for 2 speakers, meeting for 3+ (the
-    median over the recordings), single_talker without RTTMs."""
-    n = ((turns or {}).get("fitted") or {}).get("n_speakers")
-    if not turns:
-        return "single_talker"
-    if n is None:  # the fallback fitter's choice block
-        ch = (turns.get("n_speakers") or {}).get("choice") or [2]
-        n = ch
-    med = float(np.median([float(x) for x in n])) if n else 2.0
-    return "meeting" if med >= 2.5 else "conversation"
-
-
 def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[Path], seg_s, pause_s) -> dict:
     """The ``fitted:`` block (see the module docstring of fit.py and the report for the key mapping), with
     ``notes`` (what was left out and clamped)."""
@@ -569,7 +557,7 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
     for r in rows:  # rows analysed by an older fit (no left_out) are checked now
         r.setdefault("left_out", unmeasured(r))
     turns = fit_turn_stats(rttms) if rttms else None
-    scenario = scenario_of(turns)
+    scenario = scenario_of({"turns": turns})   # conversation for 2 speakers, meeting for 3+, else single talker
     col = lambda k: [r.get(k) for r in rows]  # noqa: E731
     fitted: dict = {}
     for key, (src, width, min_sd, _) in FEATURES.items():
@@ -592,10 +580,12 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
                         "rt60_s": _fit_feature("reverb.rt60_s", wet, scenario, notes, 0.05, 0.03, "rt60_s")
                         if wet else None}
     fitted["rt60_s"] = _fit_feature("rt60_s", rts, scenario, notes)
-    quiet = [r for r in rows if "noise_shape_db" not in r["left_out"]]
+    quiet = []
     for r in rows:
-        if r not in quiet:
+        if "noise_shape_db" in r["left_out"]:
             notes.leave_out("noise_shape_db", r["file"], r["left_out"]["noise_shape_db"])
+        else:
+            quiet.append(r)
     shape = {fc: _med([r.get(f"noise_band_{fc}hz_db") for r in quiet]) for fc in OCTAVES_HZ}
     fitted["noise_shape_db"] = {fc: _r(v, 2) for fc, v in shape.items() if v is not None} or None
     fitted["noise_bank"] = str(bank) if bank is not None else None
