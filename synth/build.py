@@ -45,8 +45,8 @@ def make_item(plan: Plan, out_dir: Path, job: Job, ctx: RenderContext | None = N
 @dataclass
 class ItemTask:
     """What a worker runs on each chunk: sample, render and write the chunk's items (a list of jobs, or
-    one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice to its plan (a
-    plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
+    one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice (suites) or part
+    (mixture profiles) to its plan (a plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
     shard, which keeps its own manifest) per item. The decoded-file cache lives as long as the task does
     in a worker: a whole build's share of chunks (synth.executor installs the task once per worker)."""
 
@@ -65,10 +65,10 @@ class ItemTask:
         return [(item_id, duration, None) for item_id, duration in done]
 
     def _info(self, job: Job) -> SetInfo:
-        return SetInfo.of(self.plans[job.slice])
+        return SetInfo.of(self.plans[job.plan_key])
 
     def _recipe(self, job: Job) -> dict:
-        return sample_recipe(self.plans[job.slice], job.item_id, job.pair_id)
+        return sample_recipe(self.plans[job.plan_key], job.item_id, job.pair_id)
 
     def __getstate__(self) -> dict:  # the cache stays with the process that filled it
         return {k: v for k, v in self.__dict__.items() if k != "_ctx"}
@@ -142,7 +142,7 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
                 labels.add(item)
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(plan.cfg, sort_keys=False))
     extra = dict(extra_card or {})
-    if not plan.cfg.get("suite"):
+    if not plan.cfg.get("suite") and not (plan.cfg.get("profile") or {}).get("mixture"):  # one config to compare
         extra.setdefault("targets", targets_vs_realized(plan.cfg, summary))
         mix = speaker_mix(plan.cfg, summary)
         if mix:
@@ -164,6 +164,10 @@ def build(cfg) -> Path:
     resuming = (Path(c.get("out_dir", ".")).expanduser().resolve() / STAMP).exists()
     if c.get("suite"):
         whole, plans, jobs, extra_card = plan_suite(c, verify_sources=resuming)
+    elif (c.get("profile") or {}).get("mixture"):
+        from .profiles.mixture import plan_mixture
+
+        whole, plans, jobs, extra_card = plan_mixture(c, verify_sources=resuming)
     else:
         whole = make_plan(c, verify_sources=resuming)
         plans, jobs, extra_card = {None: whole}, jobs_for(whole), None

@@ -40,7 +40,8 @@ def config_hash(cfg: dict) -> str:
     c["sources"] = {k: v for k, v in (c.get("sources") or {}).items()
                     if k != "root" and not (k == "check" and v == "auto")}
     if isinstance(c.get("profile"), dict):  # provenance for the card, not a setting
-        c["profile"] = {k: v for k, v in c["profile"].items() if k != "set_on_command_line"}
+        c["profile"] = {k: v for k, v in c["profile"].items()
+                        if k not in ("set_on_command_line", "replaced_on_command_line")}
     c["output"] = {k: v for k, v in (c.get("output") or {}).items() if k not in ("shard_size", "container")}  # how stored
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
@@ -126,7 +127,7 @@ class Plan:
     recorder: list[Step]
     config_hash: str
     id_prefix: str
-    extra_slices: dict = field(default_factory=dict)
+    extra_slices: dict = field(default_factory=dict)   # labels every item of this plan carries (mixtures)
 
     @property
     def seed(self) -> int:
@@ -145,6 +146,10 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
     set from sources that changed since it started), rather than trust the source index until first use.
     ``need_speech=False`` for a plan whose speech comes from elsewhere (the Augmenter): no speech pool."""
     c = plain(cfg)
+    if (c.get("profile") or {}).get("mixture"):
+        raise ConfigError(f"profile {c['profile'].get('name')!r} is a mixture of profiles: `synth build` builds it "
+                          "(one component per item); elsewhere use one of its component profiles "
+                          f"({', '.join(str(x.get('profile')) for x in c['profile']['mixture']['components'])})")
     out = c.get("output") or {}
     if out.get("format", "flac") not in ("flac", "wav"):
         raise ConfigError(f"output.format={out.get('format')!r}: allowed values are 'flac' and 'wav'")
@@ -239,6 +244,7 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
             "duration_s": scene["duration_s"],
             **({"target_duration_s": scene["target_duration_s"]} if "target_duration_s" in scene else {}),
             "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
+            **({"labels": dict(plan.extra_slices)} if plan.extra_slices else {}),
             "sources_root": str(plan.pools.root),
             "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
             **({"pair_id": pair_id} if pair_id else {}),

@@ -35,11 +35,12 @@ class _Bar:
 @contextmanager
 def progress_bar(total: int, done: int = 0, label: str = "rendering", unit: str = "items", stderr: bool = False,
                  show: bool = True):
-    """``unit``: what is counted (``items`` also shows audio-s/s); ``stderr``: draw on stderr (commands whose
-    stdout is a report, e.g. ``synth compare``); ``show=False``: draw nothing (library calls)."""
+    """One bar for a run over ``total`` things (builds, fits, evals, file scans); ``done`` already finished
+    (resumed work); ``unit``: what is counted (``items`` also shows audio-s/s); ``stderr``: draw on stderr
+    (commands whose stdout is a report, e.g. ``synth compare``); ``show=False``: draw nothing."""
     state = {"t0": time.monotonic(), "start": done, "audio_s": 0.0}
     console = Console(stderr=True) if stderr else None
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), _Rates(state, unit), TimeRemainingColumn(),
-                  console=console, transient=False, disable=not show) as progress:
+    with Progress(TextColumn(label.replace("[", "\\[")), BarColumn(), MofNCompleteColumn(), _Rates(state, unit),
+                  TimeRemainingColumn(), console=console, transient=False, disable=not show) as progress:
         task = progress.add_task(label, total=total, completed=done)
         yield _Bar(progress, task, state)

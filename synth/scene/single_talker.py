@@ -34,16 +34,20 @@ class SingleTalker:
     max_duration_s: float = 30.0
     duration_s: Any = None
     speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
+    # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
+    LIMITS = {"utterances": (1, 50), "pause_s": (0, 30), "lead_s": (0, 30), "tail_s": (0, 30),
+              "duration_s": (0.5, 3600)}
 
     def __post_init__(self):
-        for k, lo, hi in (("utterances", 1, 50), ("pause_s", 0, 30), ("lead_s", 0, 30), ("tail_s", 0, 30)):
-            v = getattr(self, k)
+        for k in ("utterances", "pause_s", "lead_s", "tail_s"):
+            v, (lo, hi) = getattr(self, k), self.LIMITS[k]
             object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
         max_s = number_field("scenario.max_duration_s", self.max_duration_s, 0.1, 3600)
         object.__setattr__(self, "max_duration_s", max_s)
         check_speakers(self.speakers)
         if self.duration_s is not None:
-            object.__setattr__(self, "duration_s", dist_field("scenario.duration_s", self.duration_s, 0.5, 3600))
+            object.__setattr__(self, "duration_s", dist_field("scenario.duration_s", self.duration_s,
+                                                                *self.LIMITS["duration_s"]))
 
     def sample(self, rng, pool, sr: int) -> dict:
         if self.duration_s is not None:

@@ -9,6 +9,9 @@ whether it is found while indexing or the first time an item draws the file.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..audio import power_db
 from ..errors import BadInput
 from .index import Header
 from .schema import duration_tolerance_s  # noqa: F401  (used with the checks)
@@ -18,6 +21,22 @@ MIN_SPEECH_S = 0.1          # shorter "speech" cannot hold a word: its transcrip
 MIN_SPEECH_DBOV = -70.0     # P.56 active level below this: the file holds no speech
 MIN_NOISE_DBOV = -100.0     # noise power below this (or peak < SILENT_PEAK) is digital silence
 SILENT_PEAK = 1e-6
+
+
+def digital_silence(data) -> str | None:
+    """Why noise samples ``data`` ((T,) or (T, C)) cannot serve as noise, or None: digital silence (peak below
+    ``SILENT_PEAK`` or mean power below ``MIN_NOISE_DBOV``). The noise pool refuses such files; ``synth fit``
+    uses the same test so its noise bank never holds one."""
+    data = np.asarray(data, dtype=np.float32)
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    power = power_db(data.mean(axis=1) if data.ndim == 2 else data)
+    return describe_silence(peak, power)
+
+
+def describe_silence(peak: float, power_dbov: float) -> str | None:
+    if peak < SILENT_PEAK or power_dbov < MIN_NOISE_DBOV:
+        return f"digital silence (peak {peak:.1e}, power {power_dbov:.0f} dBov)"
+    return None
 
 
 def header_problem(path, kind: str, h: Header) -> BadInput | None:
@@ -49,10 +68,10 @@ def sample_problem(path, kind: str, header_s: float, m: dict) -> BadInput | None
                         "truncated or damaged", "restore the file, or set on_bad_input=skip")
     if not m["finite"]:
         return BadInput(path, "contains NaN or infinite samples")
-    if kind == "noise" and (m["peak"] < SILENT_PEAK or m["power_db"] < MIN_NOISE_DBOV):
-        return BadInput(path, f"is digital silence (peak {m['peak']:.1e}, power {m['power_db']:.0f} dBov): items "
-                        "would be labeled with an SNR they do not have", "remove it from the noise sources or set "
-                        "on_bad_input=skip")
+    silent = describe_silence(m["peak"], m["power_db"]) if kind == "noise" else None
+    if silent:
+        return BadInput(path, f"is {silent}: items would be labeled with an SNR they do not have",
+                        "remove it from the noise sources or set on_bad_input=skip")
     if kind == "rir" and m["ch0_peak"] < SILENT_PEAK:
         return BadInput(path, "is an impulse response with no energy (all zeros)")
     if kind == "speech":
