@@ -128,7 +128,8 @@ class TaskRunner:
         self._ref, self._task = None, None
         # A Ray worker is a fresh interpreter (a local pool's workers fork from an importing parent):
         # import what rendering needs now, so actor start-up, not the first chunk, pays for it.
-        import synth.build  # noqa: F401  (imported for its side effect: modules loaded)
+        import synth.plan  # noqa: F401  (imported for their side effect: sampling and rendering modules loaded)
+        import synth.writer.item  # noqa: F401
 
     def run(self, task_ref: list, chunk):
         import ray

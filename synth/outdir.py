@@ -62,15 +62,6 @@ def check_ids(ids: Iterable[object], source: str, fix: str) -> None:
             raise ConfigError(f"{source}: item id {item_id!r} {problem}; {fix}")
 
 
-def inside(out_dir: Path, rel: str) -> Path:
-    """``out_dir / rel``, refused if ``rel`` would lead out of out_dir."""
-    norm = os.path.normpath(rel)
-    if os.path.isabs(norm) or norm == ".." or norm.startswith(".." + os.sep):
-        raise SynthError(f"refusing to write {rel!r}: it lies outside out_dir={out_dir}; item ids, channel leg "
-                         "and talker names must be plain names (letters, digits and _ . + -)")
-    return out_dir / rel
-
-
 def sources_identity(pools) -> dict:
     """Where the sources are and a fingerprint of what they are (independent of file times): each speech
     file's path, length, speaker and transcript (digested once per speech source, see

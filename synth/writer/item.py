@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio import atomic_write_bytes, encode_audio
-from ..outdir import inside
+from .paths import inside
 from ..render import Rendered, render
 from .manifest import labels_sha256
 from .slices import slices_for
