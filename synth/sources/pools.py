@@ -27,8 +27,8 @@ from .files import SourceFile, audio_files
 from .index import SourceIndex, file_stat, no_gc
 from .schema import check_claims, file_row, read_rows, row_kind
 from . import snapshot
-from .speech import (FirstUse, MetaTable, SpeechPool, Utterance, _rel, corpus_row, from_librispeech,
-                     from_nemo_manifest, utterance_id)
+from .speech import (FirstUse, MetaTable, SpeechPool, _rel, corpus_row, from_librispeech, from_nemo_manifest,
+                     utterance_id)
 
 CHECK_MODES = ("auto", "all", "used")
 CHECK_ALL_UP_TO = 5000      # sources.check=auto: smaller corpora have every speech file checked up front
@@ -46,12 +46,17 @@ class Pools:
     def licenses(self) -> list[dict]:
         """Source corpora with their licenses, for the dataset card."""
         rows: dict[tuple, dict] = {}
-        for kind, items in (("speech", self.speech.utterances), ("noise", self.noise), ("rir", self.rirs)):
-            for x in items:
-                lic = x.meta.get("license") or "unknown (not stated in the source manifest)"
-                group = x.meta.get("corpus") or (x.speaker if kind == "speech" else Path(x.rel_path).parent.as_posix())
-                key = (kind, group, lic)
-                rows.setdefault(key, {"kind": kind, "source": group, "license": lic, "files": 0})["files"] += 1
+
+        def count(kind: str, meta: dict, group: str, n: int) -> None:
+            lic = meta.get("license") or "unknown (not stated in the source manifest)"
+            group = meta.get("corpus") or group
+            rows.setdefault((kind, group, lic), {"kind": kind, "source": group, "license": lic, "files": 0})["files"] += n
+
+        for (code, speaker), n in self.speech.groups().items():
+            count("speech", self.speech.meta_of(code), speaker, n)
+        for kind, files in (("noise", self.noise), ("rir", self.rirs)):
+            for f in files:
+                count(kind, f.meta, Path(f.rel_path).parent.as_posix(), 1)
         return sorted(rows.values(), key=lambda r: (r["kind"], r["source"]))
 
 
@@ -136,22 +141,21 @@ def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool)
 
     ex = merge([read_sources(x) for x in exclude])
     ex_ids = {i for i in ex.utterances.values() if i}
-    utts = [u for u in pools.speech.utterances if u.speaker not in ex.speakers
+    keep = [i for i, u in enumerate(pools.speech.utterances) if u.speaker not in ex.speakers
             and os.path.realpath(u.path) not in ex.utterances and u.id not in ex_ids]
     noise = [f for f in pools.noise if str(f.path.resolve()) not in ex.noise]
     rirs = [f for f in pools.rirs if str(f.path.resolve()) not in ex.rirs]
     fix = "drop sources.exclude or add sources the excluded sets did not use"
-    if not utts and pools.speech.utterances:
+    if not keep and len(pools.speech):
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no speech (every speaker was used by them); {fix}")
     if need_noise and not noise:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no noise files; {fix} (sources.noise=...)")
     if need_rir and not rirs:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no RIR files; {fix} (sources.rir=...)")
     record = {"sets": [str(x) for x in exclude], "speakers": len(ex.speakers),
-              "utterances": len(pools.speech.utterances) - len(utts), "noise": len(pools.noise) - len(noise),
+              "utterances": len(pools.speech) - len(keep), "noise": len(pools.noise) - len(noise),
               "rirs": len(pools.rirs) - len(rirs), "simulated_rooms_not_excludable": ex.simulated_rooms}
-    return Pools(root=pools.root, speech=SpeechPool(utts, first_use=pools.speech.first_use), noise=noise, rirs=rirs,
-                 skipped=pools.skipped,
+    return Pools(root=pools.root, speech=pools.speech.subset(keep), noise=noise, rirs=rirs, skipped=pools.skipped,
                  excluded=record)
 
 
@@ -230,32 +234,36 @@ def _speech(rows: _Rows, spec: Path, root: Path, index: SourceIndex, check: str,
     """The speech pool: every file checked whole (``check=all``, or ``auto`` up to ``CHECK_ALL_UP_TO``
     files), else checked on first use, its rows saved whole for the next start (:mod:`.snapshot`).
     ``verify``: every file's size and mtime are asked of the filesystem, not trusted from the index."""
-    saved = snapshot.load(index, root, spec) if check != "all" else None
-    if saved is not None and verify and any(file_stat(u.path) != u.stat for u in saved[0]):
+    prefix = os.path.join(str(root), "")
+    saved = snapshot.load(index, root, spec, FirstUse(col.skip, index)) if check != "all" else None
+    if saved is not None and verify and saved[0].changed_files():
         saved = None  # a file changed since it was indexed: read the source again
     if saved is not None and (check == "used" or len(saved[0]) > CHECK_ALL_UP_TO):
-        utterances, problems, digest, other = saved
+        pool, problems, other = saved
         if other:  # the corpus manifest's noise and RIR rows: it is not read again
             rows.corpora[spec / "manifest.jsonl"] = other
         for p in problems:
             col.bad(p)
-        pool = SpeechPool(utterances, first_use=FirstUse(col.skip, index))
-        pool.derived["digest"] = digest
         return pool
     rec = _Recorder(col)
     rows.bad = rec
     speech_rows = rows.speech(spec)
     whole = check == "all" or (check == "auto" and len(speech_rows) <= CHECK_ALL_UP_TO)
-    utterances = []
+    c: dict[str, list] = {k: [] for k in ("rel", "speaker", "text", "duration", "meta", "stat")}
+    words = {}
     for row, h in _checked(speech_rows, "speech", index, whole, rec, trust=not (whole or verify)):
-        rel = _rel(row["path"], root)
-        utterances.append(Utterance(utterance_id(rel), str(row["path"]), rel, row["speaker"], row["text"],
-                                    h.duration_s, row["meta"], row["words"], None if whole else h.stat))
+        if row["words"] is not None:
+            words[len(c["rel"])] = row["words"]
+        for k, v in (("rel", _rel(row["path"], root)), ("speaker", row["speaker"]), ("text", row["text"]),
+                     ("duration", h.duration_s), ("meta", row["meta"]), ("stat", h.stat)):
+            c[k].append(v)
+    del speech_rows
     rows.bad = col.bad
-    pool = SpeechPool(utterances, first_use=None if whole else FirstUse(col.skip, index))
+    pool = SpeechPool.from_columns(c["rel"], prefix, c["speaker"], c["text"], c["duration"], c["meta"], words,
+                                   None if whole else c["stat"], None if whole else FirstUse(col.skip, index))
     if not whole:
         other = {k: v for k, v in rows.corpora.get(spec / "manifest.jsonl", {}).items() if k != "speech"}
-        snapshot.save(index, root, spec, pool.utterances, rec.seen, pool.digest(), other)
+        snapshot.save(index, root, spec, pool, rec.seen, other)
     return pool
 
 

@@ -2,9 +2,10 @@
 
 Saved as ``rows-<key>.json`` in the speech index's folder (:mod:`synth.sources.index`), keyed by the
 sources root and the speech source, and valid while the manifests it was read from and the index's
-``headers.json`` are unchanged (size and mtime) and no file was found changed on first use since. It holds the utterances as columns, the problems the
-rows and headers showed (replayed: raised, or listed as skips) and the digest of the speech part of
-the sources fingerprint. Files are trusted as indexed until first use (``sources.check=used``).
+``headers.json`` are unchanged (size and mtime) and no file was found changed on first use since. It
+holds the pool's columns, the problems the rows and headers showed (replayed: raised, or listed as
+skips) and the digest of the speech part of the sources fingerprint. Files are trusted as indexed until
+first use (``sources.check=used``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 from ..audio import atomic_write_text
 from ..errors import BadInput
 from .index import SourceIndex, file_stat, no_gc
-from .speech import Utterance, utterance_id
+from .speech import SpeechPool
 
-FORMAT = 2
+FORMAT = 4
 
 
 def manifests_of(spec: Path) -> list[str]:
@@ -44,9 +45,9 @@ def _path(index: SourceIndex, root: Path, spec: Path) -> Path:
     return index.folder / f"rows-{key}.json"
 
 
-def load(index: SourceIndex, root: Path, spec: Path) -> tuple[list[Utterance], list[BadInput], str, dict] | None:
-    """The saved utterances, problems, speech digest and other rows (a corpus manifest's noise and RIR
-    rows, by kind) of ``spec``, or None if there is no valid save."""
+def load(index: SourceIndex, root: Path, spec: Path, first_use) -> tuple[SpeechPool, list[BadInput], dict] | None:
+    """The saved pool of ``spec``, the problems its rows showed and its other rows (a corpus manifest's
+    noise and RIR rows, by kind), or None if there is no valid save."""
     try:
         with no_gc():
             doc = json.loads(_path(index, root, spec).read_text(encoding="utf-8"))
@@ -55,48 +56,20 @@ def load(index: SourceIndex, root: Path, spec: Path) -> tuple[list[Utterance], l
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("stamp") != _stamp(index, spec):
         return None
     try:
-        with no_gc():
-            return _unpack(doc, root)
+        pool = SpeechPool.from_saved(doc["pool"], os.path.join(str(root), ""), first_use)
+        pool.derived["digest"] = doc["digest"]
+        return pool, [BadInput(*p) for p in doc["problems"]], {k: [tuple(r) for r in v]
+                                                                for k, v in doc["other_rows"].items()}
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # damaged: read the source again
 
 
-def _unpack(doc: dict, root: Path) -> tuple[list[Utterance], list[BadInput], str, dict]:
-    c = doc["columns"]
-    metas, words = doc["metas"], {int(k): v for k, v in doc["words"].items()}
-    speakers: dict[str, str] = {}
-    prefix = os.path.join(str(root), "")
-    cut = len(prefix)
-    out = []
-    for i, (path, speaker, text, duration, meta, size, mtime) in enumerate(zip(
-            c["path"], c["speaker"], c["text"], c["duration_s"], c["meta"], c["size"], c["mtime_ns"])):
-        rel = path[cut:] if path.startswith(prefix) else path  # as _rel; inlined: 10^5-10^6 rows
-        out.append(Utterance(utterance_id(rel), path, rel, speakers.setdefault(speaker, speaker), text, duration,
-                             metas[meta], words.get(i), (size, mtime)))
-    problems = [BadInput(*p) for p in doc["problems"]]
-    return out, problems, doc["digest"], {k: [tuple(r) for r in v] for k, v in doc["other_rows"].items()}
-
-
-def save(index: SourceIndex, root: Path, spec: Path, utterances: list[Utterance], problems: list[BadInput],
-         digest: str, other_rows: dict) -> None:
+def save(index: SourceIndex, root: Path, spec: Path, pool: SpeechPool, problems: list[BadInput], other_rows: dict) -> None:
     """Save a checked speech source (a cache: a place that cannot be written is not an error)."""
     index.save()  # its headers.json is part of the stamp
-    metas: dict[str, int] = {}
-    table: list[dict] = []
-    meta_of = []
-    for u in utterances:
-        k = json.dumps(u.meta, sort_keys=True)
-        if k not in metas:
-            metas[k] = len(table)
-            table.append(u.meta)
-        meta_of.append(metas[k])
-    doc = {"format": FORMAT, "stamp": _stamp(index, spec), "digest": digest,
-           "problems": [[p.path, p.problem, p.fix] for p in problems], "metas": table, "other_rows": other_rows,
-           "words": {str(i): u.words for i, u in enumerate(utterances) if u.words is not None},
-           "columns": {"path": [u.path for u in utterances], "speaker": [u.speaker for u in utterances],
-                       "text": [u.text for u in utterances], "duration_s": [u.duration_s for u in utterances],
-                       "meta": meta_of, "size": [u.stat[0] for u in utterances],
-                       "mtime_ns": [u.stat[1] for u in utterances]}}
+    doc = {"format": FORMAT, "stamp": _stamp(index, spec), "digest": pool.digest(),
+           "problems": [[p.path, p.problem, p.fix] for p in problems], "other_rows": other_rows,
+           "pool": pool.columns()}
     try:
         index.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(_path(index, root, spec), json.dumps(doc, ensure_ascii=False, separators=(",", ":")))

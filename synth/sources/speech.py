@@ -12,11 +12,16 @@ Readers (each returns rows checked by :func:`synth.sources.schema.speech_row` an
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
+
+import numpy as np
 
 from ..audio import text_lines
 from ..errors import BadInput
@@ -81,49 +86,180 @@ class FirstUse:
         return self.known[path]
 
 
-@dataclass
 class SpeechPool:
-    """The speech a build may use, by speaker. ``derived`` keeps what sampling computes from the whole
-    pool (e.g. speaker probabilities for a metadata mix) so each item does not recompute it.
-    ``first_use``: set when files are checked as items draw them (:meth:`unusable`)."""
+    """The speech a build may use, by speaker, held as columns (a corpus of a million utterances costs a
+    few hundred bytes each, not an object each); ``utterances`` and ``by_speaker[speaker]`` are sequences of
+    :class:`Utterance` made when read. Sorted by utterance id. ``derived`` keeps what sampling computes from
+    the whole pool (e.g. speaker probabilities for a metadata mix) so each item does not recompute it;
+    ``first_use`` is set when files are checked as items draw them (:meth:`unusable`)."""
 
-    utterances: list[Utterance]
-    by_speaker: dict[str, list[Utterance]] = field(default_factory=dict)
-    speakers: list[str] = field(init=False)
-    derived: dict = field(init=False, default_factory=dict, repr=False, compare=False)
-    first_use: FirstUse | None = None
+    def __init__(self, utterances: Iterable[Utterance] = (), first_use: FirstUse | None = None):
+        us = sorted(utterances, key=lambda u: u.id)
+        metas = MetaTable()
+        self._columns([u.rel_path for u in us], [u.path for u in us], "", [u.speaker for u in us],
+                      [u.text for u in us], [u.duration_s for u in us], [metas(u.meta) for u in us],
+                      {i: u.words for i, u in enumerate(us) if u.words is not None},
+                      [u.stat for u in us] if us and all(u.stat is not None for u in us) else None, first_use)
 
-    def __post_init__(self):
-        self.utterances.sort(key=lambda u: u.id)
-        self.by_speaker = {}
-        for u in self.utterances:
-            self.by_speaker.setdefault(u.speaker, []).append(u)
-        self.speakers = sorted(self.by_speaker)
+    @classmethod
+    def from_saved(cls, c: dict, prefix: str, first_use: FirstUse | None) -> "SpeechPool":
+        """A pool from :meth:`columns` (already sorted; speakers and metadata as codes into their tables)."""
+        pool = cls.__new__(cls)
+        pool._set(c["rel"], None, prefix, c["speakers"], np.asarray(c["speaker"], dtype=np.int32), c["text"],
+                  c["duration_s"], c["metas"], np.asarray(c["meta"], dtype=np.int32),
+                  {int(k): v for k, v in c["words"].items()}, c["stat"], first_use)
+        return pool
+
+    @classmethod
+    def from_columns(cls, rels: list[str], prefix: str, speakers: list[str], texts: list[str], durations,
+                     metas: list[dict], words: dict[int, list], stats, first_use: FirstUse | None = None) -> "SpeechPool":
+        """A pool from columns (one entry per utterance; ``rels`` relative to the sources root, whose path
+        with a trailing separator is ``prefix``; ``metas`` shared dicts; ``stats`` (size, mtime_ns) pairs
+        or None), sorted by id."""
+        pool = cls.__new__(cls)
+        order = sorted(range(len(rels)), key=lambda i: utterance_id(rels[i]))
+        rels, speakers, texts = [rels[i] for i in order], [speakers[i] for i in order], [texts[i] for i in order]
+        durations, metas = [durations[i] for i in order], [metas[i] for i in order]
+        where = {old: new for new, old in enumerate(order)}
+        words = {where[i]: w for i, w in words.items()}
+        stats = None if stats is None else [stats[i] for i in order]
+        pool._columns(rels, None, prefix, speakers, texts, durations, metas, words, stats, first_use)
+        return pool
+
+    def _columns(self, rels, paths, prefix, speakers, texts, durations, metas, words, stats, first_use) -> None:
+        names = sorted(set(speakers))
+        code = {s: k for k, s in enumerate(names)}
+        table: list[dict] = []
+        meta_code: dict[int, int] = {}
+        for m in metas:  # metas are shared dicts (MetaTable): one table entry per distinct object
+            if id(m) not in meta_code:
+                meta_code[id(m)] = len(table)
+                table.append(m)
+        self._set(rels, paths, prefix, names, np.fromiter((code[s] for s in speakers), np.int32, len(speakers)),
+                  texts, durations, table, np.fromiter((meta_code[id(m)] for m in metas), np.int32, len(metas)),
+                  words, stats, first_use)
+
+    def _set(self, rels, paths, prefix, speakers, speaker_codes, texts, durations, metas, meta_codes, words, stats,
+             first_use) -> None:
+        self._rel, self._path, self._prefix, self._text, self._words = rels, paths, prefix, texts, words
+        self._dur = np.asarray(durations, dtype=np.float64)
+        self.speakers, self._spk = speakers, speaker_codes
+        self._metas, self._meta = metas, meta_codes
+        self._stat = None if stats is None else np.asarray(stats, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(self._spk, kind="stable")  # each speaker's utterances, in pool order
+        bounds = np.searchsorted(self._spk[order], np.arange(len(self.speakers) + 1))
+        self.by_speaker = {s: Utterances(self, order[bounds[k]: bounds[k + 1]]) for k, s in enumerate(self.speakers)}
+        self.derived: dict = {}
+        self.first_use = first_use
+
+    def __len__(self) -> int:
+        return len(self._rel)
+
+    @property
+    def utterances(self) -> "Utterances":
+        return Utterances(self, None)
+
+    def path(self, i: int) -> str:
+        if self._path is not None:
+            return self._path[i]
+        rel = self._rel[i]
+        return rel if os.path.isabs(rel) else self._prefix + rel
+
+    def utterance(self, i: int) -> Utterance:
+        rel = self._rel[i]
+        stat = None if self._stat is None else (int(self._stat[i, 0]), int(self._stat[i, 1]))
+        return Utterance(utterance_id(rel), self.path(i), rel, self.speakers[self._spk[i]], self._text[i],
+                         float(self._dur[i]), self._metas[self._meta[i]], self._words.get(i), stat)
+
+    def columns(self) -> dict:
+        """The pool as JSON-ready columns (a saved speech source, :mod:`synth.sources.snapshot`)."""
+        return {"rel": self._rel, "speakers": self.speakers, "speaker": self._spk.tolist(), "text": self._text,
+                "duration_s": self._dur.tolist(), "meta": self._meta.tolist(), "metas": self._metas,
+                "words": {str(i): w for i, w in self._words.items()},
+                "stat": None if self._stat is None else self._stat.ravel().tolist()}
+
+    def subset(self, keep: Iterable[int]) -> "SpeechPool":
+        """The pool of utterances ``keep`` (indices, in order)."""
+        keep = list(keep)
+        where = {old: new for new, old in enumerate(keep)}
+        pool = SpeechPool.__new__(SpeechPool)
+        pool._columns([self._rel[i] for i in keep], None if self._path is None else [self._path[i] for i in keep],
+                      self._prefix, [self.speakers[self._spk[i]] for i in keep], [self._text[i] for i in keep],
+                      self._dur[keep], [self._metas[self._meta[i]] for i in keep],
+                      {where[i]: w for i, w in self._words.items() if i in where},
+                      None if self._stat is None else self._stat[keep], self.first_use)
+        return pool
+
+    def changed_files(self) -> list[str]:
+        """Files whose size or mtime differ from what the index knew them by (asks about every file)."""
+        from .index import file_stat
+
+        if self._stat is None:
+            return []
+        return [self.path(i) for i in range(len(self)) if file_stat(self.path(i)) != tuple(self._stat[i].tolist())]
+
+    def groups(self) -> dict[tuple[int, str], int]:
+        """Utterances per (metadata entry, speaker): what the dataset card's license table counts."""
+        keys, counts = np.unique(self._meta.astype(np.int64) * (1 << 32) + self._spk, return_counts=True)
+        return {(int(k >> 32), self.speakers[int(k & 0xFFFFFFFF)]): int(c) for k, c in zip(keys, counts)}
+
+    def meta_of(self, code: int) -> dict:
+        return self._metas[code]
 
     def digest(self) -> str:
         """The speech part of the sources fingerprint: each utterance's path, length, speaker and text."""
         if "digest" not in self.derived:
-            rows = sorted([u.rel_path, round(u.duration_s, 4), u.speaker, u.text] for u in self.utterances)
+            rows = sorted([rel, round(float(d), 4), self.speakers[k], text]
+                          for rel, d, k, text in zip(self._rel, self._dur, self._spk, self._text))
             self.derived["digest"] = hashlib.blake2b(json.dumps(rows, ensure_ascii=False).encode(),
                                                      digest_size=8).hexdigest()
         return self.derived["digest"]
+
+    def index_of(self, utterance_id_: str) -> int:
+        """The position of an utterance by id (the pool is sorted by id)."""
+        i = bisect.bisect_left(range(len(self._rel)), utterance_id_, key=lambda k: utterance_id(self._rel[k]))
+        if i == len(self._rel) or utterance_id(self._rel[i]) != utterance_id_:
+            raise KeyError(utterance_id_)
+        return i
 
     def unusable(self, scene: dict) -> list[BadInput]:
         """The files a sampled scene uses that fail their sample checks (raised unless skipping)."""
         if self.first_use is None:
             return []
-        if "by_id" not in self.derived:
-            self.derived["by_id"] = {u.id: u for u in self.utterances}
-        by_id = self.derived["by_id"]
         bad = []
         for t in scene["talkers"]:
             for entry in t["utterances"]:
-                p = self.first_use.problem(by_id[entry["source_id"]])
+                p = self.first_use.problem(self.utterance(self.index_of(entry["source_id"])))
                 if p is not None:
                     if not self.first_use.skip:
                         raise p
                     bad.append(p)
         return bad
+
+
+class Utterances(Sequence):
+    """Utterances of a pool (all, or those at ``index``), each made when read."""
+
+    def __init__(self, pool: SpeechPool, index):
+        self.pool, self.index = pool, index
+
+    def __len__(self) -> int:
+        return len(self.pool) if self.index is None else len(self.index)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self.pool.utterance(k if self.index is None else int(self.index[k]))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (list, Utterances)) and len(self) == len(other) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} utterances>"
 
 
 def _rel(path, root: Path | str) -> str:
@@ -172,6 +308,7 @@ def from_nemo_manifest(manifest: Path, bad: Report) -> list[dict]:
 
 def from_librispeech(root: Path, bad: Report) -> list[dict]:
     out = []
+    meta = {"corpus": "librispeech"}  # one dict shared by the rows (a tree may hold a million)
     for trans in sorted(root.rglob("*.trans.txt")):
         for n, line in enumerate(text_lines(trans), 1):
             if not line.strip():
@@ -188,6 +325,6 @@ def from_librispeech(root: Path, bad: Report) -> list[dict]:
                              "add the transcript or set on_bad_input=skip"))
                 continue
             out.append({"where": f"{trans}:{n}", "path": audio, "speaker": f"librispeech_{uid.split('-')[0]}",
-                        "text": " ".join(text.split()), "duration_s": None, "meta": {"corpus": "librispeech"},
+                        "text": " ".join(text.split()), "duration_s": None, "meta": meta,
                         "words": None})
     return out
