@@ -27,7 +27,7 @@ import json
 import os
 import time
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +106,9 @@ class AlignTask:
         return rec
 
 
-def fingerprint(source: Source, extra: dict, bank: str | None) -> str:
-    """What the journal's results depend on: the utterances, the options, the aligner and its checks."""
+def fingerprint(source: Source, extra: dict, bank: str | None) -> tuple[str, int]:
+    """(digest, utterances): what the journal's results depend on (the utterances, the options, the aligner
+    and its checks), from one pass over the input that also checks every row before any audio is read."""
     import pocketsphinx
     h = hashlib.blake2b(digest_size=16)
     h.update(json.dumps({"v": JOURNAL_VERSION, "ps": getattr(pocketsphinx, "__version__", "?"),
@@ -115,19 +116,21 @@ def fingerprint(source: Source, extra: dict, bank: str | None) -> str:
                          "fillers": bank, "checks": {k: v for k, v in vars(quality).items()
                                                      if k.isupper() and isinstance(v, (int, float))}},
                         sort_keys=True).encode())
-    for j in source.jobs:
+    n = 0
+    for j, _ in source.rows():
         h.update(json.dumps([j.line, j.audio, j.text]).encode())
-    return h.hexdigest()
+        n += 1
+    return h.hexdigest(), n
 
 
 @contextmanager
 def journal(path: Path, fp: str):
-    """The journal of finished results (index -> record), opened for appending and locked, so two runs
-    cannot write the same ``--out``. A journal of another input or options is refused; a last line cut
-    short by a kill is dropped."""
-    done: dict[int, dict] = {}
+    """The journal of finished results, opened for appending (binary, one JSON line per result) and locked,
+    so two runs cannot write the same ``--out``; yields (file, indices already done). A journal of another
+    input or options is refused; a last line cut short by a kill is dropped."""
+    done: set[int] = set()
     path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a+", encoding="utf-8")
+    f = open(path, "a+b")
     try:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -135,27 +138,38 @@ def journal(path: Path, fp: str):
             raise ConfigError(f"another synth align is writing {path}; wait for it or pass another --out") from None
         f.seek(0)
         good = 0
-        lines = f.read().split("\n")
-        for n, line in enumerate(lines):
+        for n, line in enumerate(f):
             try:
+                if not line.endswith(b"\n"):
+                    raise ValueError
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError:
                 break  # the last line of a killed run, written in part
             if n == 0:
                 if rec.get("journal") != JOURNAL_VERSION or rec.get("fingerprint") != fp:
                     raise ConfigError(f"{path} holds results of another input or other options; delete it to "
                                       "start over, or pass another --out")
             else:
-                done[rec["i"]] = rec
-            good += len(line) + 1
+                done.add(rec["i"])
+            good += len(line)
         f.truncate(good)
-        f.seek(good)
         if good == 0:
-            f.write(json.dumps({"journal": JOURNAL_VERSION, "fingerprint": fp}) + "\n")
+            f.write((json.dumps({"journal": JOURNAL_VERSION, "fingerprint": fp}) + "\n").encode())
             f.flush()
         yield f, done
     finally:
         f.close()
+
+
+def _chunks(jobs, size: int):
+    chunk = []
+    for j in jobs:
+        chunk.append(j)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def run(spec: str, out: str, text_key: str | None = None, dict_file: str | None = None, workers: int = 1,
@@ -170,69 +184,102 @@ def run(spec: str, out: str, text_key: str | None = None, dict_file: str | None 
     if given is not None and out_p.resolve() == given.resolve():
         raise ConfigError(f"--out {out} is the input manifest; synth align never writes the user's file: pass "
                           "another --out")
-    source = read_source(spec, text_key)
     if out_p.is_dir():
         raise ConfigError(f"--out {out} is a folder; pass the new manifest's file name, e.g. {out_p / 'aligned.jsonl'}")
+    source = read_source(spec, text_key)
     bank = None
     if fillers is not None:
-        bank = Path(fillers).expanduser().absolute()
+        bank = Path(os.path.abspath(os.path.expanduser(fillers)))
         repo = Path(__file__).resolve().parents[2]
-        for p, name in ((Path(spec).expanduser().absolute(), "the input corpus"), (repo, "the synth repository")):
+        corpus = Path(os.path.abspath(os.path.expanduser(spec)))
+        inside = [(repo, "the synth repository")]
+        if corpus.is_dir():
+            inside.append((corpus, "the input corpus"))
+        elif bank == corpus.parent:  # its manifest.jsonl would land beside the input manifest
+            raise ConfigError(f"--fillers {fillers} is the input manifest's folder; write the bank to a folder of its own")
+        for p, name in inside:
             if bank == p or p in bank.parents:
                 raise ConfigError(f"--fillers {fillers} is inside {name}; write the bank to a folder of its own")
-        bank.mkdir(parents=True, exist_ok=True)
     extra = read_dict(dict_file) if dict_file else {}
     journal_p, problems_p = outputs(out_p)
-    fp = fingerprint(source, extra, None if bank is None else str(bank))
+    fp, total = fingerprint(source, extra, None if bank is None else str(bank))
+    if bank is not None:
+        bank.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with journal(journal_p, fp) as (jf, done):
-        todo = [j for j in source.jobs if j.index not in done]
         task = AlignTask(Aligner(extra), on_bad_input == "skip", None if bank is None else str(bank))
-        chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
+        todo = (j for j, _ in source.rows() if j.index not in done)
         with make_executor({"workers": max(1, int(workers))}) as ex, \
-                progress_bar(len(source.jobs), len(done), label="aligning") as bar:
-            for results in ex.map_ordered(task, chunks):
-                for rec in results:
-                    done[rec["i"]] = rec
-                    bar.advance(rec["duration"] or 0.0)
-                jf.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+                progress_bar(total, len(done), label="aligning") as bar:
+            for results in ex.map_ordered(task, _chunks(todo, CHUNK)):
+                jf.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results).encode("utf-8"))
                 jf.flush()
-        summary = _finish(source, done, out_p, problems_p, bank)
+                for rec in results:
+                    bar.advance(rec["duration"] or 0.0)
+        summary = _finish(source, journal_p, out_p, problems_p, bank)
     journal_p.unlink(missing_ok=True)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     return summary
 
 
-def _finish(source: Source, done: dict[int, dict], out: Path, problems_p: Path, bank: Path | None) -> dict:
+def _records(path: Path):
+    """A generator sent utterance indices, in input order, answering each with its journal record. A run
+    appends results in input order and a rerun appends the rest in order, so one pass in step with the
+    input finds them; should they be out of order, the records' offsets are indexed first."""
+    with open(path, "rb") as f:
+        f.readline()  # the header
+        offsets = None
+        want = yield
+        while True:
+            if offsets is None:
+                line = f.readline()
+                rec = json.loads(line) if line else None
+                if rec is not None and rec["i"] == want:
+                    want = yield rec
+                    continue
+                offsets, off = {}, f.seek(0) + len(f.readline())
+                for ln in iter(f.readline, b""):
+                    offsets[json.loads(ln)["i"]] = off
+                    off += len(ln)
+            f.seek(offsets[want])
+            want = yield json.loads(f.readline())
+
+
+def _finish(source: Source, journal_p: Path, out: Path, problems_p: Path, bank: Path | None) -> dict:
     """Write the new manifest, the problem list and the bank's manifests, each in input order."""
     out_dir = os.path.abspath(out.parent)
     kinds: Counter = Counter()
-    audio_s = 0.0
-    with atomic_open(out) as fo, atomic_open(problems_p) as fp:
-        for job in source.jobs:
-            rec = done[job.index]
+    reasons: Counter = Counter()
+    audio_s, n, kept = 0.0, 0, 0
+    recs = _records(journal_p)
+    next(recs)
+    with ExitStack() as stack:
+        fo, fp = stack.enter_context(atomic_open(out)), stack.enter_context(atomic_open(problems_p))
+        fm = fr = None
+        if bank is not None:
+            fm, fr = stack.enter_context(atomic_open(bank / "manifest.jsonl")), stack.enter_context(
+                atomic_open(bank / "rejected.jsonl"))
+        for job, row in source.rows():
+            rec = recs.send(job.index)
+            n += 1
             audio_s += rec["duration"] or 0.0
-            fo.write(json.dumps(out_row(source, job.index, out_dir, rec["words"], rec["duration"]),
+            fo.write(json.dumps(out_row(source.kind, job, row, out_dir, rec["words"], rec["duration"]),
                                 ensure_ascii=False) + "\n")
             if rec["problem"]:
                 kinds[rec["problem"]["kind"]] += 1
                 fp.write(json.dumps({"line": job.line, "audio": job.audio, **rec["problem"]}, ensure_ascii=False) + "\n")
-    summary = {"utterances": len(source.jobs), "aligned": len(source.jobs) - sum(kinds.values()),
-               "problems": dict(sorted(kinds.items())), "audio_s": round(audio_s, 2), "out": str(out),
-               "problems_file": str(problems_p)}
-    if bank is not None:
-        reasons: Counter = Counter()
-        with atomic_open(bank / "manifest.jsonl") as fm, atomic_open(bank / "rejected.jsonl") as fr:
-            n = 0
-            for job in source.jobs:
-                rec = done[job.index]
+            if fm is not None:
                 for r in rec.get("fillers", []):
                     fm.write(json.dumps(r, ensure_ascii=False) + "\n")
-                    n += 1
+                    kept += 1
                 for r in rec.get("fillers_rejected", []):
                     fr.write(json.dumps(r, ensure_ascii=False) + "\n")
                     reasons[r["reason"]] += 1
-        summary["fillers"] = {"kept": n, "rejected": dict(sorted(reasons.items())), "folder": str(bank)}
+    recs.close()
+    summary = {"utterances": n, "aligned": n - sum(kinds.values()), "problems": dict(sorted(kinds.items())),
+               "audio_s": round(audio_s, 2), "out": str(out), "problems_file": str(problems_p)}
+    if bank is not None:
+        summary["fillers"] = {"kept": kept, "rejected": dict(sorted(reasons.items())), "folder": str(bank)}
     return summary
 
 

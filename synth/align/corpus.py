@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import BadInput, ConfigError
 from ..sources.schema import read_rows, row_kind
@@ -44,14 +45,20 @@ def _meta(row: dict) -> dict:
 
 @dataclass
 class Source:
-    """The input: ``jobs`` in input order, each with its ``rows[i]`` (the row as read), how it names its
-    fields (``path_key``, ``text_key``, ``duration_key``) and the manifest file it came from."""
+    """The input. :meth:`rows` reads it again on every call (a corpus of a million utterances is never
+    held in memory): ``(Job, row as read)`` in input order, each row checked."""
 
     kind: str                       # corpus | nemo | librispeech
     manifest: Path | None
-    jobs: list[Job]
-    rows: list[dict]
-    text_key: str
+    text_key: str | None
+    listed: list[dict] | None = None  # a LibriSpeech tree's rows (its reader lists them)
+
+    def rows(self) -> Iterator[tuple[Job, dict]]:
+        if self.kind == "librispeech":
+            for i, r in enumerate(self.listed or []):
+                yield Job(i, r.pop("_where", r["audio_filepath"]), r["audio_filepath"], r["text"], _meta(r)), r
+            return
+        yield from _manifest_rows(self.manifest, self.manifest.parent, self.kind, self.text_key)
 
 
 def read_source(spec: str | Path, text_key: str | None = None) -> Source:
@@ -60,16 +67,14 @@ def read_source(spec: str | Path, text_key: str | None = None) -> Source:
     spec = Path(os.path.abspath(os.path.expanduser(spec)))
     manifest = input_manifest(spec)
     if manifest is not None:
-        return _manifest(manifest, manifest.parent, _layout(manifest), text_key)
+        return Source(_layout(manifest), manifest, text_key)
     if spec.is_dir() and any(spec.rglob("*.trans.txt")):
         if text_key not in (None, "text"):
             raise ConfigError(f"--text-key {text_key}: a LibriSpeech tree has one transcript per utterance; "
                               "drop --text-key")
-        rows = []
-        for r in from_librispeech(spec, _raise):
-            rows.append({"audio_filepath": str(r["path"]), "text": r["text"], "speaker": r["speaker"], **r["meta"]})
-        jobs = [Job(i, r["audio_filepath"], r["audio_filepath"], r["text"], _meta(r)) for i, r in enumerate(rows)]
-        return Source("librispeech", None, jobs, rows, "text")
+        rows = [{"audio_filepath": str(r["path"]), "text": r["text"], "speaker": r["speaker"], **r["meta"],
+                 "_where": r["where"]} for r in from_librispeech(spec, _raise)]
+        return Source("librispeech", None, None, rows)
     raise ConfigError(f"{spec} is not a corpus folder with manifest.jsonl, a NeMo .jsonl manifest or a "
                       "LibriSpeech-style tree with *.trans.txt; pass one of those")
 
@@ -97,17 +102,15 @@ def _raise(e: BadInput) -> None:
     raise e
 
 
-def _manifest(path: Path, base: Path, kind: str, text_key: str | None) -> Source:
+def _manifest_rows(path: Path, base: Path, kind: str, text_key: str | None) -> Iterator[tuple[Job, dict]]:
     key = text_key or ("transcript" if kind == "corpus" else "text")
     path_key = "path" if kind == "corpus" else "audio_filepath"
-    jobs, rows = [], []
+    n = 0
     for where, row in read_rows(path):
         if kind == "corpus" and row_kind(row, where) != "speech":
             continue
-        if kind == "corpus" and text_key is None and "transcript" not in row and "text" in row:
-            key_here = "text"
-        else:
-            key_here = key
+        key_here = "text" if kind == "corpus" and text_key is None and "transcript" not in row and "text" in row \
+            else key
         audio = row.get(path_key)
         if not isinstance(audio, str) or not audio.strip():
             raise BadInput(where, f"field '{path_key}' must be the audio file's path (a non-empty string), got "
@@ -121,20 +124,18 @@ def _manifest(path: Path, base: Path, kind: str, text_key: str | None) -> Source
             have = ", ".join([k for k, v in row.items() if isinstance(v, str) and k != path_key][:6])
             raise BadInput(where, f"has no transcript in '{key_here}'" + (f" (its text fields: {have})" if have else ""),
                            f"add '{key_here}' to the line, or pass --text-key <the field holding the transcript>")
-        jobs.append(Job(len(jobs), where, audio, text, _meta(row)))
-        rows.append(row)
-    if not jobs:
+        yield Job(n, where, audio, text, _meta(row)), row
+        n += 1
+    if n == 0:
         raise ConfigError(f"{path} lists no speech utterances; pass a manifest with speech rows")
-    return Source(kind, path, jobs, rows, key)
 
 
-def out_row(source: Source, i: int, out_dir: str, words: list | None, duration_s: float | None) -> dict:
-    """Row ``i`` as the new manifest holds it (see the module docstring)."""
-    row = source.rows[i]
-    audio = source.jobs[i].audio
+def out_row(kind: str, job: Job, row: dict, out_dir: str, words: list | None, duration_s: float | None) -> dict:
+    """``row`` as the new manifest holds it (see the module docstring)."""
+    audio = job.audio
     prefix = os.path.join(out_dir, "")
     rel = audio[len(prefix):] if audio.startswith(prefix) else audio
-    if source.kind == "corpus":
+    if kind == "corpus":
         head = {"audio_filepath": rel, "duration": row.get("duration_s", row.get("duration")),
                 "text": row.get("transcript", row.get("text"))}
         rest = {k: v for k, v in row.items() if k not in ("path", "transcript", "duration_s", "duration", "text",
