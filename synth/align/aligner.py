@@ -108,7 +108,11 @@ class Aligner:
     @property
     def decoder(self):
         if self._decoder is None:
-            from pocketsphinx import Decoder
+            try:
+                from pocketsphinx import Decoder
+            except ImportError:
+                raise ConfigError("synth align needs pocketsphinx: pip install 'synth[eval]' (or pip install "
+                                  "'pocketsphinx>=5')") from None
             d = Decoder(samprate=SR, loglevel="FATAL", **DECODER_OPTIONS)
             for word, phones in self.extra.items():
                 try:

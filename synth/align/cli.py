@@ -109,7 +109,11 @@ class AlignTask:
 def fingerprint(source: Source, extra: dict, bank: str | None) -> tuple[str, int]:
     """(digest, utterances): what the journal's results depend on (the utterances, the options, the aligner
     and its checks), from one pass over the input that also checks every row before any audio is read."""
-    import pocketsphinx
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise ConfigError("synth align needs pocketsphinx: pip install 'synth[eval]' (or pip install "
+                          "'pocketsphinx>=5')") from None
     h = hashlib.blake2b(digest_size=16)
     h.update(json.dumps({"v": JOURNAL_VERSION, "ps": getattr(pocketsphinx, "__version__", "?"),
                          "decoder": {k: str(v) for k, v in DECODER_OPTIONS.items()}, "dict": extra,

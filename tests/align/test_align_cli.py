@@ -234,3 +234,27 @@ def test_bank_inside_the_input_or_the_repository_is_refused(tmp_path):
         run(str(CORPUS / "telephone"), str(tmp_path / "a.jsonl"), fillers=str(CORPUS / "telephone" / "bank"))
     with pytest.raises(ConfigError, match="inside the synth repository"):
         run(str(CORPUS / "telephone"), str(tmp_path / "a.jsonl"), fillers=str(REPO / "bank"))
+
+
+def test_journal_records_are_found_in_any_order(tmp_path):
+    from synth.align.cli import _records
+    j = tmp_path / "j.jsonl"
+    recs = [{"i": i, "words": None, "duration": float(i), "problem": None} for i in (0, 2, 1, 3)]
+    j.write_text(json.dumps({"journal": 1}) + "\n" + "".join(json.dumps(r) + "\n" for r in recs))
+    gen = _records(j)
+    next(gen)
+    assert [gen.send(i)["duration"] for i in range(4)] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_librispeech_tree_input(tmp_path):
+    src = CORPUS / "speech/librispeech_2412/2412-153948-0000.flac"
+    chapter = tmp_path / "ls" / "2412" / "153948"
+    chapter.mkdir(parents=True)
+    (chapter / src.name).symlink_to(src)
+    text = next(l.split("\t")[2] for l in (CORPUS / "speech/transcripts.tsv").read_text().splitlines()
+                if "2412-153948-0000" in l)
+    (chapter / "2412-153948.trans.txt").write_text(f"2412-153948-0000 {text}\n")
+    s = run(str(tmp_path / "ls"), str(tmp_path / "ls.jsonl"))
+    (row,) = [json.loads(l) for l in (tmp_path / "ls.jsonl").read_text().splitlines()]
+    assert row["speaker"] == "librispeech_2412" and row["duration"] > 10
+    assert s["aligned"] == 1 and row["words"][0]["word"] == "IF"
