@@ -15,9 +15,10 @@ written without ``words``) when any of these holds:
                       (3 frames, 30 ms): words the audio has no room for;
 ``min_phones``        more than ``MAX_MIN_PHONE_SHARE`` of all phones are at that minimum.
 
-Scores are pocketsphinx's: log acoustic likelihood (its integer log base) of each frame relative to
-the best-matching model state in that frame, so 0 is a perfect fit and a wrong transcript goes far
-below. Thresholds were set on ../shared/corpus/telephone (narrowband calls, the hardest audio there):
+Scores are pocketsphinx's acoustic log scores of the aligned path per 10 ms frame (its integer log
+units; nearer 0 fits better): studio speech scores about -12, telephone calls about -22, a wrong
+transcript far lower. A word cannot be shorter than 30 ms per phone (3 HMM states, no skips), so
+"too short" shows as words at that minimum. Thresholds were set on ../shared/corpus/telephone (narrowband calls, the hardest audio there):
 each sits at about the 1st percentile of the correct transcripts' values, and the share of deliberately
 wrong transcripts caught is measured in scripts/measure_alignment.py.
 """

@@ -2,7 +2,6 @@
 independent, and bad input answered in one line naming file:line."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
