@@ -31,6 +31,9 @@ in the transcript              meaning                                    aligne
 normalizer (``21st`` -> ``twenty first``, ``Mr.`` -> ``mister``), then its hyphen or CamelCase parts
 (``ninety-nine``, ``ThinkEngine`` -> ``think engine``); a word none of these finds is out of vocabulary
 (there is no offline letter-to-sound: add it with ``--dict``).
+
+A fragment's time comes from the garbage model, which often takes its 30 ms minimum and leaves the
+fragment's sound to the neighbouring words: trust its place in ``words``, not its duration.
 """
 
 from __future__ import annotations
