@@ -77,17 +77,19 @@ def test_corpus_folder_rows_become_nemo_rows(tmp_path):
 
 
 def test_quality_check_lists_a_wrong_transcript_and_writes_its_row_without_words(tmp_path):
-    rows = speech_rows()[:3]
+    rows = speech_rows()[:4]
     rows[1]["text"] = "the quick brown fox jumps over the lazy dog"
     rows[2]["words"] = [{"word": "stale", "start": 0.0, "end": 0.1}]  # an old alignment is not kept when rejected
     rows[2]["text"] = "WILL WE EVER FORGET IT YESTERDAY TOMORROW"
+    rows[3]["text"] = "EIGHT OF SPADES FOUR OF CLUBS"  # the last three words missing: aligns, but implausibly
     src = nemo(tmp_path / "in.jsonl", rows)
     s = run(str(src), str(tmp_path / "out.jsonl"))
     out = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text().splitlines()]
     probs = [json.loads(l) for l in (tmp_path / "out.align_problems.jsonl").read_text().splitlines()]
-    assert "words" in out[0] and "words" not in out[1] and "words" not in out[2]
-    assert [p["line"] for p in probs] == [f"{src}:2", f"{src}:3"]
-    assert s["aligned"] == 1 and sum(s["problems"].values()) == 2
+    assert "words" in out[0] and not any("words" in r for r in out[1:])
+    assert [p["line"] for p in probs] == [f"{src}:2", f"{src}:3", f"{src}:4"]
+    assert probs[2]["kind"] == "implausible" and "speech_in_pause" in probs[2]["detail"]
+    assert s["aligned"] == 1 and sum(s["problems"].values()) == 3
 
 
 def test_oov_words_are_listed_by_name_and_a_dict_adds_them(tmp_path):
