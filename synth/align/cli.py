@@ -305,7 +305,9 @@ def summary_line(s: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="synth align", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="synth align", description="Word alignments for a transcribed corpus "
+                                 "(pocketsphinx forced alignment), checked per utterance, into a new manifest; "
+                                 "problems listed in <out>.align_problems.jsonl.")
     ap.add_argument("input", help="a corpus folder with manifest.jsonl, a NeMo .jsonl manifest or a LibriSpeech tree")
     ap.add_argument("--out", required=True, help="the new manifest (.jsonl) to write; never the input")
     ap.add_argument("--text-key", default=None,
