@@ -31,6 +31,7 @@ COMMANDS = {
     "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
     "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
     "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
+    "align": ("synth.align.cli", "word alignments for a transcribed corpus (pocketsphinx), checked, into a new manifest"),
     "roundtrip": ("synth.profiles.roundtrip", "fit real recordings, build from the fit, refit: per-feature pass/fail"),
 }
 
