@@ -48,7 +48,7 @@ from ..dist import dist_field, number_field
 from ..errors import ConfigError
 from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
-from .turns import TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
+from .turns import Turn, TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_RUN = 12  # at most this many utterances back to back in one turn or backchannel
@@ -170,8 +170,34 @@ class _TurnScenario:
         lead = float(self.lead_s.sample(rng))
         tail = float(self.tail_s.sample(rng))
         limit = target - lead - tail if self.exact_duration else float("inf")
-        exhausted = []
+        exhausted: list[int] = []
+        try:
+            timeline = sample_timeline(rng, self.turn_model, self._turn_supplier(rng, queues, exhausted), n,
+                                       min(target, limit), backchannels=self._backchannel_supplier(own, queues),
+                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
+                                       all_speak=True, end_s=limit if self.exact_duration else None)
+        except _OutOfSpeech:
+            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
+                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
+        talkers = []
+        for i, s in enumerate(spk_ids):
+            meta = pool.by_speaker[s][0].meta
+            utts = [entry for t in timeline if t.speaker == i for entry in _placed_pieces(t, lead, limit)]
+            talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
+                            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
+                            "utterances": utts, "effects": []})
+        # a participant the turn model never picked (only if the 3x-target cap was hit) is left out
+        talkers = [t for t in talkers if t["utterances"]]
+        for k, t in enumerate(talkers):
+            t["label"] = LABELS[k]
+        if self.exact_duration and talkers:
+            return {"duration_s": round(target, 4), "talkers": talkers, "target_duration_s": round(target, 4)}
+        end = max(t.end_s for t in timeline)
+        return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
 
+    def _turn_supplier(self, rng: np.random.Generator, queues: list[_SpeakerQueue], exhausted: list[int]):
+        """The timeline's supplier of turns: talker ``i``'s next utterance (or run of utterances, with a
+        fitted ``utt_dur_s``) at least ``min_s`` long; a talker out of speech is noted in ``exhausted``."""
         def supply(i: int, min_s: float) -> UttSpec:
             if self.turn_dur_s is None:
                 got = queues[i].take(min_s)
@@ -183,6 +209,11 @@ class _TurnScenario:
                 raise _OutOfSpeech
             return run_spec(run)
 
+        return supply
+
+    def _backchannel_supplier(self, own: list[list], queues: list[_SpeakerQueue]):
+        """The timeline's supplier of backchannels: a run of listener ``i``'s short utterances about ``want_s``
+        long, or the opening words of a longer aligned one, or None (see the module docstring)."""
         def backchannel(i: int, want_s: float):
             # a backchannel proper uses short utterances; a longer overlapping stretch is a short turn
             # and may use any utterance that fits in it; a talker with nothing that short uses their
@@ -200,49 +231,34 @@ class _TurnScenario:
                 return None
             return run_spec(backchannel_run(short or [shortest], want_s, queues[i].used))
 
-        try:
-            timeline = sample_timeline(rng, self.turn_model, supply, n, min(target, limit), backchannels=backchannel,
-                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
-                                       all_speak=True, end_s=limit if self.exact_duration else None)
-        except _OutOfSpeech:
-            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
-                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
-        talkers = []
-        for i, s in enumerate(spk_ids):
-            meta = pool.by_speaker[s][0].meta
-            utts = []
-            for t in (t for t in timeline if t.speaker == i):
-                # the run stops at the interruption or at a fixed-length end, whichever comes first
-                stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
-                           t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
-                start, off = round(lead + t.start_s, 4), 0.0
-                for u, reused in t.ref:
-                    if off >= stop - 1e-9:
-                        break
-                    c = cut_at(u.words, stop - off) if off + u.duration_s > stop + 1e-9 else None
-                    if off + u.duration_s > stop + 1e-9 and c is None:
-                        break  # no word end before the stop: the piece is left out
-                    entry = {"source_id": u.id, "path": u.rel_path, "start_s": start,
-                             "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
-                             "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
-                    if c is not None:
-                        entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
-                                     truncated=True, partial_word=c.partial_word)
-                    if reused:
-                        entry["reused"] = True
-                    utts.append(entry)
-                    start, off = round(start + u.duration_s, 4), off + u.duration_s  # the next piece starts as this one ends
-            talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
-                            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
-                            "utterances": utts, "effects": []})
-        # a participant the turn model never picked (only if the 3x-target cap was hit) is left out
-        talkers = [t for t in talkers if t["utterances"]]
-        for k, t in enumerate(talkers):
-            t["label"] = LABELS[k]
-        if self.exact_duration and talkers:
-            return {"duration_s": round(target, 4), "talkers": talkers, "target_duration_s": round(target, 4)}
-        end = max(t.end_s for t in timeline)
-        return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
+        return backchannel
+
+
+def _placed_pieces(t: Turn, lead: float, limit: float) -> list[dict]:
+    """The recipe entries of one placed turn or backchannel: its run's utterances back to back from
+    ``lead + t.start_s``, up to where it stops (an interruption, a fixed-length end at ``limit``, or the
+    opening words of an utterance); a piece running past the stop is cut at a word end or left out."""
+    stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
+               t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
+    start, off = round(lead + t.start_s, 4), 0.0
+    utts = []
+    for u, reused in t.ref:
+        if off >= stop - 1e-9:
+            break
+        c = cut_at(u.words, stop - off) if off + u.duration_s > stop + 1e-9 else None
+        if off + u.duration_s > stop + 1e-9 and c is None:
+            break  # no word end before the stop: the piece is left out
+        entry = {"source_id": u.id, "path": u.rel_path, "start_s": start,
+                 "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
+                 "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
+        if c is not None:
+            entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
+                         truncated=True, partial_word=c.partial_word)
+        if reused:
+            entry["reused"] = True
+        utts.append(entry)
+        start, off = round(start + u.duration_s, 4), off + u.duration_s  # the next piece starts as this one ends
+    return utts
 
 
 class _OutOfSpeech(Exception):

@@ -373,52 +373,8 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
         raise ConfigError(f"n_speakers={n_speakers}: need at least one talker")
     supply = utterances if callable(utterances) else cycling_supplier(utterances)
     cv = _Conv(rng, m, n_speakers)
-
-    spk = first_speaker if first_speaker is not None else int(rng.choice(n_speakers, p=cv.weights))
-    turns: list[dict] = []
-    start, in_ov, how = 0.0, 0.0, "first"
-    while True:
-        # plan the boundary after this turn: (next speaker, kind, overlap if any)
-        switch = n_speakers > 1 and rng.random() < cv.p_switch
-        nxt = cv.next_speaker(spk, n_speakers) if switch else spk
-        kind = ("overlap" if rng.random() < cv.p_overlap else "gap") if switch else "pause"
-        o = cv.draw_fitting("overlap", m.overlap_s, np.inf) if kind == "overlap" else 0.0
-        need = in_ov + o + 2 * MIN_SOLO_S
-        u = _spec(supply(spk, need))
-        if u.duration_s < in_ov + 2 * MIN_SOLO_S and turns:
-            # too short even for the overlap planned into it: that boundary becomes a gap
-            prev = turns[-1]
-            cv.pending["overlap"].append(in_ov)
-            if prev["cut"] is not None:  # an interruption that no longer happens
-                prev["end"], prev["cut"] = prev["start"] + prev["spec"].duration_s, None
-            prev["out_ov"], in_ov, how = 0.0, 0.0, "gap"
-            start = prev["end"] + cv.draw("gap", m.gap_s)
-        if kind == "overlap" and u.duration_s < in_ov + o + 2 * MIN_SOLO_S:
-            cv.pending["overlap"].append(o)  # keep the draw for a boundary where it fits
-            o2 = cv.draw_fitting("overlap", m.overlap_s, u.duration_s - in_ov - 2 * MIN_SOLO_S)
-            kind, o = ("overlap", o2) if o2 is not None else ("gap", 0.0)
-        t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
-                 out_ov=0.0, cut=None)
-        turns.append(t)
-        done = t["end"] >= target_duration_s
-        if done and all_speak and t["end"] < 3 * target_duration_s:
-            done = len({x["speaker"] for x in turns}) == n_speakers
-        if done:
-            if kind == "overlap":
-                cv.pending["overlap"].append(o)
-            break
-        if kind == "overlap":
-            cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
-            if cut is not None:
-                t["end"], t["cut"] = t["start"] + cut, cut
-            t["out_ov"] = o
-            start = t["end"] - o
-        elif kind == "gap":
-            start = t["end"] + cv.draw("gap", m.gap_s)
-        else:
-            start = t["end"] + cv.draw("pause", m.pause_same_s)
-        spk, in_ov, how = nxt, o, kind
-
+    first = first_speaker if first_speaker is not None else int(rng.choice(n_speakers, p=cv.weights))
+    turns = _place_turns(rng, m, cv, supply, n_speakers, first, target_duration_s, all_speak)
     if end_s is not None:
         turns = _end_at(turns, end_s)
     bcs, wanted = _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
@@ -430,6 +386,79 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
     out += [b for b, _ in bcs]
     out.sort(key=lambda t: (t.start_s, t.end_s))
     return out
+
+
+def _place_turns(rng: np.random.Generator, m: TurnModel, cv: _Conv, supply: Supplier, n_speakers: int, spk: int,
+                 target_duration_s: float, all_speak: bool) -> list[dict]:
+    """The turns, one after another from 0 s, as dicts (speaker, start, end, transition, spec, in_ov, out_ov,
+    cut). The boundary after a turn is planned before its utterance is asked for (:func:`_plan_boundary`);
+    an utterance too short for a planned overlap turns that boundary into a gap (:func:`_drop_overlap_into`)
+    or takes a shorter overlap that fits. The overlap draw left unused at the end is queued."""
+    turns: list[dict] = []
+    start, in_ov, how = 0.0, 0.0, "first"
+    while True:
+        nxt, kind, o = _plan_boundary(rng, m, cv, spk, n_speakers)
+        need = in_ov + o + 2 * MIN_SOLO_S
+        u = _spec(supply(spk, need))
+        if u.duration_s < in_ov + 2 * MIN_SOLO_S and turns:
+            start = _drop_overlap_into(cv, m, turns[-1], in_ov)
+            in_ov, how = 0.0, "gap"
+        if kind == "overlap" and u.duration_s < in_ov + o + 2 * MIN_SOLO_S:
+            cv.pending["overlap"].append(o)  # keep the draw for a boundary where it fits
+            o2 = cv.draw_fitting("overlap", m.overlap_s, u.duration_s - in_ov - 2 * MIN_SOLO_S)
+            kind, o = ("overlap", o2) if o2 is not None else ("gap", 0.0)
+        t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
+                 out_ov=0.0, cut=None)
+        turns.append(t)
+        if _long_enough(turns, target_duration_s, n_speakers, all_speak):
+            if kind == "overlap":
+                cv.pending["overlap"].append(o)
+            return turns
+        start = _next_start(rng, m, cv, t, kind, o)
+        spk, in_ov, how = nxt, o, kind
+
+
+def _plan_boundary(rng: np.random.Generator, m: TurnModel, cv: _Conv, spk: int,
+                   n_speakers: int) -> tuple[int, str, float]:
+    """The boundary after a turn of ``spk``: (next speaker, "pause" | "gap" | "overlap", overlap in s or 0)."""
+    switch = n_speakers > 1 and rng.random() < cv.p_switch
+    nxt = cv.next_speaker(spk, n_speakers) if switch else spk
+    kind = ("overlap" if rng.random() < cv.p_overlap else "gap") if switch else "pause"
+    o = cv.draw_fitting("overlap", m.overlap_s, np.inf) if kind == "overlap" else 0.0
+    return nxt, kind, o
+
+
+def _drop_overlap_into(cv: _Conv, m: TurnModel, prev: dict, in_ov: float) -> float:
+    """The overlap planned between ``prev`` and the next turn does not fit the next utterance: the boundary
+    becomes a gap (an interruption of ``prev`` no longer happens; the overlap draw is queued). Returns the
+    next turn's start."""
+    cv.pending["overlap"].append(in_ov)
+    if prev["cut"] is not None:  # an interruption that no longer happens
+        prev["end"], prev["cut"] = prev["start"] + prev["spec"].duration_s, None
+    prev["out_ov"] = 0.0
+    return prev["end"] + cv.draw("gap", m.gap_s)
+
+
+def _long_enough(turns: list[dict], target_duration_s: float, n_speakers: int, all_speak: bool) -> bool:
+    """The timeline reached the target (and, with ``all_speak``, every talker spoke, up to 3x the target)."""
+    end = turns[-1]["end"]
+    done = end >= target_duration_s
+    if done and all_speak and end < 3 * target_duration_s:
+        done = len({x["speaker"] for x in turns}) == n_speakers
+    return done
+
+
+def _next_start(rng: np.random.Generator, m: TurnModel, cv: _Conv, t: dict, kind: str, o: float) -> float:
+    """Start of the turn after ``t``. An overlap may interrupt ``t`` (cut at a word end, ``p_interrupt``)."""
+    if kind == "overlap":
+        cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
+        if cut is not None:
+            t["end"], t["cut"] = t["start"] + cut, cut
+        t["out_ov"] = o
+        return t["end"] - o
+    if kind == "gap":
+        return t["end"] + cv.draw("gap", m.gap_s)
+    return t["end"] + cv.draw("pause", m.pause_same_s)
 
 
 def _end_at(turns: list[dict], end_s: float) -> list[dict]:
@@ -484,6 +513,32 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
     """
     if n_speakers < 2 or cv.bc_rate <= 0:
         return [], None
+    budget, target = _backchannel_budget(m, cv, turns)
+    slots = _BackchannelSlots(rng, cv, turns, n_speakers, supplier)
+    mean_s = dist_mean(m.backchannel_dur_s)
+    expected_n = budget / mean_s
+    n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
+    deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
+    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
+    for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
+        gain = slots.place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
+        if gain is None:
+            break
+        deficit -= gain
+    for _ in range(int(20 * budget / mean_s) + 20):  # make up what the drawn ones could not place
+        if deficit <= 1e-9 or gain is None:
+            break
+        longest = slots.longest_free(n_speakers > 2)
+        d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
+        gain = slots.place(d, deficit) if d is not None else None
+        deficit -= gain or 0.0
+    return slots.placed, target
+
+
+def _backchannel_budget(m: TurnModel, cv: _Conv, turns: list[dict]) -> tuple[float, float | None]:
+    """(backchannel time to place in s, overlap ratio aimed at or None). Open loop: the expected time,
+    rate x solo time x mean duration. With ``targets.overlap_ratio``: the overlap time still missing for the
+    target after the switch overlaps, scaled by the dyad's rate factor."""
     solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
     budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
     target = (m.info.get("targets") or {}).get("overlap_ratio")
@@ -493,21 +548,87 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
         spread = cv.bc_rate / rate_mean if rate_mean > 0 else 1.0  # the dyad's rate factor (1 without spread)
         budget = max(float(target) * (solo + switch_ov) - switch_ov, 0.0) * spread
         target = (switch_ov + budget) / (solo + switch_ov) if solo + switch_ov > 0 else None  # ratio aimed at
-    spans = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"], k)
-             for k, t in enumerate(turns)]
-    regions = [r[:3] for r in spans if r[1] > r[0]]
-    host_turn = [r[3] for r in spans if r[1] > r[0]]  # index in ``turns`` of each region's host
-    inside: list[list[tuple[float, float, int]]] = [[] for _ in regions]
-    out: list[tuple[Turn, int]] = []
+    return budget, target
 
-    def place(d: float, remaining: float) -> float | None:
-        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time). A spot that
-        runs into earlier backchannels is also tried moved to just after them: packing them side by side
-        (with ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do."""
+
+class _BackchannelSlots:
+    """The solo parts of the turns (regions, ``BC_MARGIN_S`` inside each) and the backchannels placed in
+    them so far (``placed``: (Turn, host turn index))."""
+
+    def __init__(self, rng: np.random.Generator, cv: _Conv, turns: list[dict], n_speakers: int,
+                 supplier: BackchannelSupplier | None):
+        self.rng, self.cv, self.n_speakers, self.supplier = rng, cv, n_speakers, supplier
+        spans = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"], k)
+                 for k, t in enumerate(turns)]
+        self.regions = [r[:3] for r in spans if r[1] > r[0]]
+        self.host_turn = [r[3] for r in spans if r[1] > r[0]]  # index in ``turns`` of each region's host
+        self.inside: list[list[tuple[float, float, int]]] = [[] for _ in self.regions]
+        self.placed: list[tuple[Turn, int]] = []
+
+    def free_gaps(self, i: int) -> list[tuple[float, float]]:
+        """Parts of region ``i`` that a new backchannel may fill without touching an earlier one."""
+        a, b, _ = self.regions[i]
+        out, t = [], a
+        for s, e in _union([(s - 1.01 * BC_MARGIN_S, e + 1.01 * BC_MARGIN_S) for s, e, _ in self.inside[i]]):
+            if s > t:
+                out.append((t, s))
+            t = max(t, e)
+        return out + [(t, b)] if b > t else out
+
+    def longest_free(self, share: bool) -> float:
+        """The longest free stretch (``share``, meetings: a listener may also join another's backchannel)."""
+        longest = max((g1 - g0 for i in range(len(self.regions)) for g0, g1 in self.free_gaps(i)), default=0.0)
+        if share:
+            longest = max([longest] + [b - a for a, b, _ in self.regions])
+        return longest
+
+    def covered(self, i: int, start: float, end: float) -> float:
+        """Time of [start, end) already covered by backchannels in region ``i``."""
+        return sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in self.inside[i]]))
+
+    def place(self, d: float, remaining: float) -> float | None:
+        """Put a backchannel of ``d`` s at the best spot (:meth:`best_spot`); returns the overlap time it adds,
+        or None when it would overshoot ``remaining`` by more than leaving it out (the last one is kept if that
+        lands closer to the budget)."""
+        spot = self.best_spot(d)
+        if spot is None:
+            return 0.0
+        (_, i, start, busy), bounds = spot
+        a, b, _ = self.regions[i]
+        a, b = bounds or (a, b)
+        free = [x for x in range(self.n_speakers) if x not in busy]
+        w = self.cv.weights[free] / self.cv.weights[free].sum()
+        listener = free[int(self.rng.choice(len(free), p=w))]
+        spec = UttSpec(d) if self.supplier is None else self.supplier(listener, d)
+        if spec is None:
+            return 0.0
+        spec = _spec(spec)
+        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
+        end = start + spec.duration_s
+        if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
+                                                  for s, e, l in self.inside[i]):
+            return 0.0
+        gain = spec.duration_s - self.covered(i, start, end)
+        if gain - remaining > remaining:
+            return None
+        self.inside[i].append((start, end, listener))
+        self.placed.append((Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel",
+                                 transition="backchannel", full_duration_s=spec.duration_s, ref=spec.ref),
+                            self.host_turn[i]))
+        return gain
+
+    def best_spot(self, d: float):
+        """((new overlap time, region, start, speakers busy there), free stretch or None) for a backchannel of
+        ``d`` s: a random free stretch where nobody backchannels yet, else the best of a few random spots (most
+        new overlap time), sharing time with another listener's backchannel (meetings). A spot that runs into
+        earlier backchannels is also tried moved to just after them: packing them side by side (with
+        ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do.
+        None: no spot."""
+        regions, inside, rng = self.regions, self.inside, self.rng
         fits = [i for i, (a, b, _) in enumerate(regions) if b - a > d]
         if not fits:
-            return 0.0
-        gaps = [(i, g0, g1) for i in fits for g0, g1 in free_gaps(i) if g1 - g0 > d]
+            return None
+        gaps = [(i, g0, g1) for i in fits for g0, g1 in self.free_gaps(i) if g1 - g0 > d]
         room = np.array([g1 - g0 - d for _, g0, g1 in gaps] or [regions[i][1] - regions[i][0] - d for i in fits])
         best, bounds = None, None
         if gaps:  # a spot where nobody backchannels yet
@@ -522,70 +643,14 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
                 if start + d > b:
                     continue
                 busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
-                if len(busy) >= n_speakers:
+                if len(busy) >= self.n_speakers:
                     continue
-                covered = sum(max(0.0, min(e, start + d) - max(s, start))
-                              for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+                covered = self.covered(i, start, start + d)
                 if best is None or d - covered > best[0]:
                     best = (d - covered, i, start, busy)
             if best is not None and best[0] >= d:
                 break
-        if best is None:
-            return 0.0
-        _, i, start, busy = best
-        a, b, host = regions[i]
-        a, b = bounds or (a, b)
-        free = [x for x in range(n_speakers) if x not in busy]
-        w = cv.weights[free] / cv.weights[free].sum()
-        listener = free[int(rng.choice(len(free), p=w))]
-        spec = UttSpec(d) if supplier is None else supplier(listener, d)
-        if spec is None:
-            return 0.0
-        spec = _spec(spec)
-        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
-        end = start + spec.duration_s
-        if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
-                                                  for s, e, l in inside[i]):
-            return 0.0
-        covered = sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
-        gain = spec.duration_s - covered
-        if gain - remaining > remaining:
-            return None  # the last one is kept if that lands closer to the budget than leaving it out
-        inside[i].append((start, end, listener))
-        out.append((Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel", transition="backchannel",
-                         full_duration_s=spec.duration_s, ref=spec.ref), host_turn[i]))
-        return gain
-
-    def free_gaps(i: int) -> list[tuple[float, float]]:
-        """Parts of region ``i`` that a new backchannel may fill without touching an earlier one."""
-        a, b, _ = regions[i]
-        out, t = [], a
-        for s, e in _union([(s - 1.01 * BC_MARGIN_S, e + 1.01 * BC_MARGIN_S) for s, e, _ in inside[i]]):
-            if s > t:
-                out.append((t, s))
-            t = max(t, e)
-        return out + [(t, b)] if b > t else out
-
-    expected_n = budget / dist_mean(m.backchannel_dur_s)
-    n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
-    deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
-    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
-    for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
-        gain = place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
-        if gain is None:
-            break
-        deficit -= gain
-    for _ in range(int(20 * budget / dist_mean(m.backchannel_dur_s)) + 20):
-        if deficit <= 1e-9 or gain is None:
-            break
-        # the longest free stretch (meetings: a listener may also join another's backchannel)
-        longest = max((g1 - g0 for i in range(len(regions)) for g0, g1 in free_gaps(i)), default=0.0)
-        if n_speakers > 2:
-            longest = max([longest] + [b - a for a, b, _ in regions])
-        d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
-        gain = place(d, deficit) if d is not None else None
-        deficit -= gain or 0.0
-    return out, target
+        return None if best is None else (best, bounds)
 
 
 def _switch_overlaps(cv: _Conv, m: TurnModel, turns: list[dict], bcs: list[tuple[Turn, int]],
