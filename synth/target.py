@@ -321,60 +321,21 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
         raise ConfigError(f"--budget {budget}: give the share of training utterances to augment, in (0, 1]")
     if metric not in ("wer", "ter"):
         raise ConfigError(f"--metric {metric!r}: allowed values are wer and ter")
-    refs, rows, skipped = [], [], []
-    for p in results_paths:
-        got = suite_slices(Path(p), load_results(p), metric)
-        if isinstance(got, str):
-            skipped.append(got)
-            continue
-        refs.append(got[0])
-        rows += got[1]
-    if not refs:
-        raise BadInput(results_paths[0], skipped[0].split(" scores ", 1)[1],
-                       "run synth eval on a set built with suite=<name> and pass its results.json")
+    refs, rows, skipped = _read_suites(results_paths, metric)
     train_rows, train_note = training_rows(Path(train), n_sample, seed) if train else ([], "no training data given")
     for r in rows:
-        r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
-        r["share"] = share_in(train_rows, r["groups"][0], r["condition"]) if r["spec"] is not None and train else None
-        ci = r["delta_ci"]
-        r["significant"] = bool(ci and r["delta"] is not None and ci[0] > 0)
-        if not r["significant"]:
-            r["weight"], r["why"] = 0.0, ("interval includes zero" if ci and ci[0] <= 0 <= ci[1]
-                                          else "no degradation" if ci else "no paired delta")
-        elif r["spec"] is None:
-            r["weight"], r["why"] = 0.0, (f"changes {', '.join(r['groups'])}: only a single noise, room or channel "
-                                          "change can be planned" if r["groups"] else "same config as the reference")
-        else:
-            r["weight"] = r["delta"] * (1.0 - (r["share"] or 0.0))
-            r["why"] = "planned" if r["weight"] > 0 else "already common in the training data"
+        _weigh(r, train_rows if train else None)
     plan: dict = {g: refs[0].get(g) for g in GROUPS + ("level",)}
     if any(ref.get("output", {}).get("sample_rate") for ref in refs):
         plan["output"] = {"sample_rate": next(ref["output"]["sample_rate"] for ref in refs
                                                if ref.get("output", {}).get("sample_rate"))}
-    kept_by_group = {}
-    for g in GROUPS:
-        comps = [r for r in rows if r["weight"] > 0 and r["groups"] == [g]]
-        if comps:
-            spec, varies, kept, dropped = merge_group(g, comps)
-            kept_by_group[g] = (spec, varies, kept)
-            for r in dropped:
-                r["why"] = f"cannot share one {g} spec with {kept[0]['slice']}: build it with its own config"
+    kept_by_group = _merge_groups(rows)
     total = sum(r["weight"] for _, _, kept in kept_by_group.values() for r in kept)
     components, gated = [], 0
     for g, (spec, varies, kept) in kept_by_group.items():
         w_g = sum(r["weight"] for r in kept) / total
         p = round(budget * w_g, 6)
-        if g == "channel":  # stages of the reference's own chain stay as they are; the slices' stages get p
-            ref_legs = (kept[0]["ref_spec"] or {}).get("legs") or []
-            for i, leg in enumerate(spec.get("legs") or []):
-                ref_chain = (ref_legs[i].get("chain") or []) if i < len(ref_legs) else []
-                for stage in leg.get("chain") or []:
-                    if stage not in ref_chain:
-                        stage["p"] = round(p * float(stage.get("p", 1.0)), 6)
-                        gated += 1
-            spec["name"] = f"{name}_channel"
-        else:
-            spec["p"] = round(p * float(spec.get("p", 1.0)), 6)
+        gated += _gate(g, spec, kept, p, name)
         plan[g] = spec
         for r in kept:
             r["budget_share"] = r["weight"] / total
@@ -394,6 +355,72 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
     info = {"train_note": train_note, "gated_stages": gated, "skipped_results": skipped, "reference_mismatch": [g for g in GROUPS if any(
         ref.get(g) != refs[0].get(g) for ref in refs) and g not in kept_by_group]}
     return plan, rows, info
+
+
+def _read_suites(results_paths: list[Path], metric: str) -> tuple[list[dict], list[dict], list[str]]:
+    """(each suite's reference config, one row per slice, why each unusable results file was skipped)."""
+    refs, rows, skipped = [], [], []
+    for p in results_paths:
+        got = suite_slices(Path(p), load_results(p), metric)
+        if isinstance(got, str):
+            skipped.append(got)
+            continue
+        refs.append(got[0])
+        rows += got[1]
+    if not refs:
+        raise BadInput(results_paths[0], skipped[0].split(" scores ", 1)[1],
+                       "run synth eval on a set built with suite=<name> and pass its results.json")
+    return refs, rows, skipped
+
+
+def _weigh(r: dict, train_rows: list | None) -> None:
+    """A slice's ``condition``, its ``share`` of the training data (None without ``--train``), its
+    ``weight`` (delta x (1 - share) when the interval is above zero, else 0) and ``why``."""
+    r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
+    r["share"] = share_in(train_rows, r["groups"][0], r["condition"]) if r["spec"] is not None and train_rows is not None else None
+    ci = r["delta_ci"]
+    r["significant"] = bool(ci and r["delta"] is not None and ci[0] > 0)
+    if not r["significant"]:
+        r["weight"], r["why"] = 0.0, ("interval includes zero" if ci and ci[0] <= 0 <= ci[1]
+                                      else "no degradation" if ci else "no paired delta")
+    elif r["spec"] is None:
+        r["weight"], r["why"] = 0.0, (f"changes {', '.join(r['groups'])}: only a single noise, room or channel "
+                                      "change can be planned" if r["groups"] else "same config as the reference")
+    else:
+        r["weight"] = r["delta"] * (1.0 - (r["share"] or 0.0))
+        r["why"] = "planned" if r["weight"] > 0 else "already common in the training data"
+
+
+def _merge_groups(rows: list[dict]) -> dict:
+    """group -> (merged spec, what varies, rows kept) for each group with weighted slices; the rows that
+    cannot share the group's spec get their ``why``."""
+    kept_by_group = {}
+    for g in GROUPS:
+        comps = [r for r in rows if r["weight"] > 0 and r["groups"] == [g]]
+        if comps:
+            spec, varies, kept, dropped = merge_group(g, comps)
+            kept_by_group[g] = (spec, varies, kept)
+            for r in dropped:
+                r["why"] = f"cannot share one {g} spec with {kept[0]['slice']}: build it with its own config"
+    return kept_by_group
+
+
+def _gate(g: str, spec: dict, kept: list[dict], p: float, name: str) -> int:
+    """Apply the group's probability ``p`` to its spec: a noise or room spec as a whole; in a channel, the
+    stages the reference's own chain lacks (those it has stay on every item). Returns the stages gated."""
+    if g != "channel":
+        spec["p"] = round(p * float(spec.get("p", 1.0)), 6)
+        return 0
+    gated = 0
+    ref_legs = (kept[0]["ref_spec"] or {}).get("legs") or []
+    for i, leg in enumerate(spec.get("legs") or []):
+        ref_chain = (ref_legs[i].get("chain") or []) if i < len(ref_legs) else []
+        for stage in leg.get("chain") or []:
+            if stage not in ref_chain:
+                stage["p"] = round(p * float(stage.get("p", 1.0)), 6)
+                gated += 1
+    spec["name"] = f"{name}_channel"
+    return gated
 
 
 def _pct(x) -> str:

@@ -133,42 +133,9 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
         raise BadInput(", ".join(map(str, files)), "contain no SPEAKER segments", "pass RTTMs with speech segments")
     st = [realized_stats(segs) for _, segs in convs]
     P = pooled_stats(st)
-    notes = []
-
-    def hist_or_default(key: str, values: list[float], default_key: str):
-        if values:
-            return histogram_block(values, bin_s)
-        notes.append(f"{default_key}: no such intervals in the RTTMs; default kept")
-        return DEFAULTS[default_key]
-
-    block: dict = {
-        "pause_same_s": hist_or_default("pauses_same_s", P["pauses_same_s"], "pause_same_s"),
-        "gap_s": hist_or_default("gaps_s", P["gaps_s"], "gap_s"),
-        "overlap_s": hist_or_default("overlaps_s", P["overlaps_s"], "overlap_s"),
-        "p_overlap": round(P["p_overlap"], 4),
-        "p_switch": round(P["p_switch"], 4) if P["p_switch"] > 0 else 1.0,
-        "backchannel_dur_s": hist_or_default("backchannel_durs_s", P["backchannel_durs_s"], "backchannel_dur_s"),
-    }
-    overlap_time = sum(s["overlap_s"] for s in st)
-    extra = max(overlap_time - sum(P["overlaps_s"]), 0.0)
-    mean_bc = dist_mean(as_dist(block["backchannel_dur_s"]))
-    solo = P["speech_s"] - sum(P["overlaps_s"])
-    block["backchannel_rate_per_min"] = round(60.0 * extra / (mean_bc * solo), 4) if solo > 0 else 0.0
-    if P["turn_durs_s"]:
-        block["turn_dur_s"] = histogram_block(P["turn_durs_s"], bin_s)
-    block["targets"] = {
-        "mean_span_s": round(P["span_s"] / len(st), 3),
-        "overlap_ratio": round(P["overlap_ratio"], 5),
-        "silence_ratio": round(P["silence_ratio"], 5),
-        "p_overlap": round(P["p_overlap"], 5),
-        "p_switch": round(P["p_switch"], 5),
-        "backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
-        "gap_s_quantiles": quantiles(P["gaps_s"]),
-        "overlap_s_quantiles": quantiles(P["overlaps_s"]),
-        "mean_turn_s": round(float(np.mean(P["turn_durs_s"])), 4) if P["turn_durs_s"] else None,
-        "definition": "pooled over recordings: overlap = time with >=2 speakers / speech time; "
-                      "silence = time with no speaker / span (first start to last end)",
-    }
+    notes: list[str] = []
+    block = _interval_block(P, st, bin_s, notes)
+    block["targets"] = _targets(P, len(st))
     block["fitted"] = {
         "method": "Landini et al. 2022 interval histograms (10 ms bins) via synth.scene.turn_stats",
         "files": [str(f) for f in files],
@@ -192,6 +159,51 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
         n_spk = int(round(float(np.median([s["n_speakers"] for s in st]))))
         calibrate(block, max(n_spk, 2), P["span_s"] / len(st))
     return block
+
+
+def _interval_block(P: dict, st: list[dict], bin_s: float, notes: list[str]) -> dict:
+    """The model's distributions from the pooled statistics ``P``: interval histograms (the default where
+    the RTTMs have no such interval, noted in ``notes``), probabilities, and the backchannel rate that puts
+    the overlap time not explained by turn-switch overlaps into backchannels of the fitted durations."""
+    def hist_or_default(values: list[float], default_key: str):
+        if values:
+            return histogram_block(values, bin_s)
+        notes.append(f"{default_key}: no such intervals in the RTTMs; default kept")
+        return DEFAULTS[default_key]
+
+    block: dict = {
+        "pause_same_s": hist_or_default(P["pauses_same_s"], "pause_same_s"),
+        "gap_s": hist_or_default(P["gaps_s"], "gap_s"),
+        "overlap_s": hist_or_default(P["overlaps_s"], "overlap_s"),
+        "p_overlap": round(P["p_overlap"], 4),
+        "p_switch": round(P["p_switch"], 4) if P["p_switch"] > 0 else 1.0,
+        "backchannel_dur_s": hist_or_default(P["backchannel_durs_s"], "backchannel_dur_s"),
+    }
+    overlap_time = sum(s["overlap_s"] for s in st)
+    extra = max(overlap_time - sum(P["overlaps_s"]), 0.0)
+    mean_bc = dist_mean(as_dist(block["backchannel_dur_s"]))
+    solo = P["speech_s"] - sum(P["overlaps_s"])
+    block["backchannel_rate_per_min"] = round(60.0 * extra / (mean_bc * solo), 4) if solo > 0 else 0.0
+    if P["turn_durs_s"]:
+        block["turn_dur_s"] = histogram_block(P["turn_durs_s"], bin_s)
+    return block
+
+
+def _targets(P: dict, n_conversations: int) -> dict:
+    """The realized statistics a build from the block is checked against (``targets``)."""
+    return {
+        "mean_span_s": round(P["span_s"] / n_conversations, 3),
+        "overlap_ratio": round(P["overlap_ratio"], 5),
+        "silence_ratio": round(P["silence_ratio"], 5),
+        "p_overlap": round(P["p_overlap"], 5),
+        "p_switch": round(P["p_switch"], 5),
+        "backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
+        "gap_s_quantiles": quantiles(P["gaps_s"]),
+        "overlap_s_quantiles": quantiles(P["overlaps_s"]),
+        "mean_turn_s": round(float(np.mean(P["turn_durs_s"])), 4) if P["turn_durs_s"] else None,
+        "definition": "pooled over recordings: overlap = time with >=2 speakers / speech time; "
+                      "silence = time with no speaker / span (first start to last end)",
+    }
 
 
 def few_intervals_warning(n_gaps: int, n_overlaps: int) -> str | None:

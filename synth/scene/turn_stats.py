@@ -123,27 +123,8 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
                 "n_speakers": 0, "n_switches": 0, "p_overlap": 0.0, "p_switch": 0.0, "n_backchannels": 0,
                 "backchannel_rate_per_min": 0.0, "gaps_s": [], "overlaps_s": [], "pauses_same_s": [],
                 "backchannel_durs_s": [], "turn_durs_s": []}
-    by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for spk, a, b in segs:
-        by_spk[spk].append((a, b))
-    others = {spk: [ab for s2, spans in by_spk.items() if s2 != spk for ab in spans] for spk in by_spk}
-    turns, backs = [], []
-    for spk, a, b in segs:
-        (backs if _covered(a, b, others[spk]) else turns).append((spk, a, b))
-
-    gaps, overlaps, pauses = [], [], []
-    floor_end, holder = None, None
-    for spk, a, b in turns:
-        if floor_end is None:
-            floor_end, holder = b, spk
-            continue
-        if a >= floor_end:
-            (pauses if spk == holder else gaps).append(a - floor_end)
-        else:
-            overlaps.append(floor_end - a)
-        if b > floor_end:
-            floor_end, holder = b, spk
-
+    turns, backs, n_speakers = _turns_and_backchannels(segs)
+    gaps, overlaps, pauses = _boundaries(turns)
     speech, overlap = speaker_count_profile(segs)
     first = min(a for _, a, _ in segs)
     last = max(b for _, _, b in segs)
@@ -158,7 +139,7 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
         "overlap_s": overlap,
         "silence_s": silence,
         "n_turns": len(turns),
-        "n_speakers": len(by_spk),
+        "n_speakers": n_speakers,
         "n_switches": n_sw,
         "p_overlap": len(overlaps) / n_sw if n_sw else 0.0,
         "p_switch": n_sw / (n_sw + len(pauses)) if n_sw + len(pauses) else 0.0,
@@ -171,6 +152,37 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
         "backchannel_durs_s": [b - a for _, a, b in backs],
         "turn_durs_s": [b - a for _, a, b in turns],
     }
+
+
+def _turns_and_backchannels(segs: list[tuple]) -> tuple[list[tuple], list[tuple], int]:
+    """(turns, backchannels, number of speakers): a segment lying wholly inside other speakers' speech is a
+    backchannel, every other one a turn."""
+    by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for spk, a, b in segs:
+        by_spk[spk].append((a, b))
+    others = {spk: [ab for s2, spans in by_spk.items() if s2 != spk for ab in spans] for spk in by_spk}
+    turns, backs = [], []
+    for spk, a, b in segs:
+        (backs if _covered(a, b, others[spk]) else turns).append((spk, a, b))
+    return turns, backs, len(by_spk)
+
+
+def _boundaries(turns: list[tuple]) -> tuple[list[float], list[float], list[float]]:
+    """(gaps, overlaps, same-speaker pauses) in s at each turn's start, measured against the floor: the
+    latest end so far and the speaker who holds it."""
+    gaps, overlaps, pauses = [], [], []
+    floor_end, holder = None, None
+    for spk, a, b in turns:
+        if floor_end is None:
+            floor_end, holder = b, spk
+            continue
+        if a >= floor_end:
+            (pauses if spk == holder else gaps).append(a - floor_end)
+        else:
+            overlaps.append(floor_end - a)
+        if b > floor_end:
+            floor_end, holder = b, spk
+    return gaps, overlaps, pauses
 
 
 def pooled_stats(stats: Sequence[dict]) -> dict:
