@@ -38,7 +38,7 @@ from ..errors import BadInput, ConfigError
 from ..executor import make_executor
 from ..progress import progress_bar
 from .aligner import DECODER_OPTIONS, Aligner, read_dict
-from .corpus import Job, Source, input_manifest, out_row, read_source
+from .corpus import AlignJob, Source, input_manifest, out_row, read_source
 from . import quality
 
 JOURNAL_VERSION = 1
@@ -51,7 +51,7 @@ def outputs(out: Path) -> tuple[Path, Path]:
     return out.with_name(f"{stem}.align-journal.jsonl"), out.with_name(f"{stem}.align_problems.jsonl")
 
 
-def read_audio(job: Job) -> tuple[np.ndarray, int]:
+def read_audio(job: AlignJob) -> tuple[np.ndarray, int]:
     """The job's audio as mono float32 at its own rate; unreadable, empty or non-finite audio is bad input
     naming the manifest line and the file."""
     try:
@@ -72,10 +72,10 @@ class AlignTask:
     def __init__(self, aligner: Aligner, skip_bad: bool, bank: str | None):
         self.aligner, self.skip_bad, self.bank = aligner, skip_bad, bank
 
-    def __call__(self, chunk: list[Job]) -> list[dict]:
+    def __call__(self, chunk: list[AlignJob]) -> list[dict]:
         return [self.one(job) for job in chunk]
 
-    def one(self, job: Job) -> dict:
+    def one(self, job: AlignJob) -> dict:
         try:
             x, sr = read_audio(job)
         except BadInput as e:

@@ -24,12 +24,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ..audio import Audio
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # what ``sample`` may look at (pools, rate, length) and what ``apply`` may use (cached files)
+    from ..context import ItemContext, RenderContext
 
 REGISTRY: dict[str, type] = {}
 
@@ -49,20 +52,6 @@ class Skipped:
     """Params of an effect that was not applied this time (its ``p`` draw failed)."""
 
     applied: bool = False
-
-
-class ItemContext(Protocol):
-    """What ``sample`` may look at: the pools (to choose files), the working rate, the item length."""
-
-    sr: int
-    duration_s: float
-    pools: Any  # synth.sources.Pools
-
-
-class RenderContext(Protocol):
-    """What ``apply`` may use: cached, validated access to source files at a given rate."""
-
-    def load(self, path: str, sr: int, channel: int | None = None) -> np.ndarray: ...
 
 
 class Effect:

@@ -31,9 +31,6 @@ from typing import Sequence
 import numpy as np
 
 
-MIN_WORD_GAP_S = 0.0  # a cut exactly at a word end is allowed
-
-
 @dataclass(frozen=True)
 class Cut:
     """A permissible truncation: keep source audio [src_start_s, cut_s) and the listed words."""

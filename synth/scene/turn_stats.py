@@ -69,20 +69,6 @@ def merge_same_speaker(segments: Iterable[Any]) -> list[tuple[str, float, float]
     return out
 
 
-def _union_len(spans: Sequence[tuple[float, float]]) -> float:
-    total, cur_a, cur_b = 0.0, None, None
-    for a, b in sorted(spans):
-        if cur_b is None or a > cur_b:
-            if cur_b is not None:
-                total += cur_b - cur_a
-            cur_a, cur_b = a, b
-        else:
-            cur_b = max(cur_b, b)
-    if cur_b is not None:
-        total += cur_b - cur_a
-    return total
-
-
 def _covered(a: float, b: float, spans: Sequence[tuple[float, float]], eps: float = 1e-6) -> bool:
     """True if [a, b] lies inside the union of ``spans``."""
     t = a

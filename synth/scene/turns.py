@@ -205,9 +205,6 @@ class TurnModel:
             info={k: raw[k] for k in INFO_KEYS if k in raw},
         )
 
-    def with_overrides(self, **kw) -> "TurnModel":
-        return replace(self, **kw)
-
 
 def read_turns_file(path: "str | Path", name: str = "scenario.turns") -> dict:
     """The turns block in a YAML file written by ``synth fit-turns --out <file>``."""

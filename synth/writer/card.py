@@ -24,7 +24,7 @@ NUMERIC = {"snr_db": [-5, 0, 5, 10, 15, 20, 25, 30], "rt60_s": [0, 0.2, 0.4, 0.6
            "silence_ratio": [0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]}
 
 
-class Histogram:
+class RunningHistogram:
     """Running histogram of one condition over a set: fixed bins for the numeric ones in ``NUMERIC``
     (exact counts, mean, min, max), counts per value for categorical ones. A key whose values mix kinds
     is left out of the card, as before streaming."""
@@ -96,7 +96,7 @@ class SetSummary:
         self.n_items, self.total_duration = 0, 0.0
         self.sources: set[str] = set()
         self.speakers: set[str] = set()
-        self.histograms: dict[str, Histogram] = {}
+        self.histograms: dict[str, RunningHistogram] = {}
         self.slices: dict[str, Counter] = {}
         self._pick = dict(quantities or {})
         self.quantities = {k: Sketch() for k in self._pick}
@@ -111,7 +111,7 @@ class SetSummary:
         for k, v in cond.items():
             if not (isinstance(v, (dict, list)) or v is None):
                 if k not in self.histograms:
-                    self.histograms[k] = Histogram(k)
+                    self.histograms[k] = RunningHistogram(k)
                 self.histograms[k].add(v)
         for k in it.get("slice", {}):
             if k not in self.slices:  # items before the first with this key count as "None"

@@ -35,7 +35,6 @@ from .manifest import INDEX
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
 CONCAT_LIMIT = 100_000
-CONTAINERS = ("files", "tar")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote
 
 from evalsets import corrupt, ladder_items, write_hyps, write_set
