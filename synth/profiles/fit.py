@@ -280,41 +280,10 @@ def vad_timing(probs: np.ndarray, frame_s: float) -> tuple[list[float], list[flo
 # turn-taking from RTTM
 
 def fit_turn_stats(rttm_paths: list[Path]) -> dict:
-    """Turn-taking statistics from RTTMs via synth.scene.fit_turns (the conversation fitter).
+    """Turn-taking statistics from RTTMs: the ``scenario.turns`` block of :func:`synth.scene.fit_turns.fit_turns`."""
+    from ..scene.fit_turns import fit_turns
 
-    TODO(conversation issue): synth/scene/fit_turns.py provides ``fit_turns(rttm_paths) -> dict``. Until it
-    exists, a minimal fallback (speakers per recording, overlap ratio) is returned and marked as such.
-    """
-    try:
-        from ..scene.fit_turns import fit_turns  # lazy: written in parallel by the conversation work
-    except ImportError:
-        return {"source": "fallback (synth.scene.fit_turns not available yet)", **_rttm_basic(rttm_paths)}
     return fit_turns([str(p) for p in rttm_paths])
-
-
-def _rttm_basic(rttm_paths: list[Path]) -> dict:
-    n_spk, overlap = [], []
-    for p in rttm_paths:
-        segs = []
-        for line in text_lines(p, errors="replace"):
-            f = line.split()
-            if len(f) >= 8 and f[0] == "SPEAKER":
-                try:
-                    segs.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
-                except ValueError:
-                    raise BadInput(p, f"RTTM line has a non-numeric onset/duration: {line.strip()!r}",
-                                   "fix the RTTM (SPEAKER <uri> <chan> <onset> <dur> ...)") from None
-        if not segs:
-            continue
-        n_spk.append(len({s[2] for s in segs}))
-        ev = sorted([(s, 1) for s, _, _ in segs] + [(e, -1) for _, e, _ in segs])
-        act, t0, speech, ov = 0, 0.0, 0.0, 0.0
-        for t, d in ev:
-            speech += (t - t0) * (act >= 1)
-            ov += (t - t0) * (act >= 2)
-            act, t0 = act + d, t
-        overlap.append(ov / speech if speech > 0 else 0.0)
-    return {"n_speakers": fit_choice(n_spk), "overlap_ratio": fit_dist(overlap, 0.05, 0.02, 0.0, 1.0)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -867,9 +836,6 @@ def report_markdown(rows: list[dict], profile: dict, out: Path, pngs: list[Path]
            "detected.",
            "- RT60: blind decay-rate estimate calibrated on simulated rooms; dry speech reads 0.15-0.25 s.",
            "- Multi-channel files are down-mixed to mono before analysis."]
-    if fitted.get("turns", {}).get("source", "").startswith("fallback"):
-        md += ["- Turn-taking: synth.scene.fit_turns was not available; only speaker count and overlap "
-               "ratio were fitted from the RTTMs (TODO: rerun once the conversation fitter lands)."]
     md += notes_markdown(profile)
     if profile.get("skipped"):
         md += ["", "## Skipped inputs", ""] + [f"- `{s['file']}`: {s['reason']}" for s in profile["skipped"]]
