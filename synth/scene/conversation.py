@@ -1,40 +1,6 @@
-"""Conversation (two parties, e.g. agent and customer) and meeting (3-8 talkers) scenarios.
-
-Each item is built from real utterances of **distinct** source speakers, drawn with metadata weights
-(:func:`synth.scene.speakers.sample_speakers`), placed on a timeline by the turn-taking model
-(:mod:`synth.scene.turns`). Sampling only: the recipe's ``talkers`` list, no audio is read.
-
-Choices (documented because they shape the data):
-
-* Each speaker's utterances are used in their pool order (sorted ids) from a random starting point, so
-  a talker's speech reads in sequence; when the turn model asks for an utterance long enough for the
-  overlaps planned at both of its ends, the first such utterance in order is taken and the skipped ones
-  stay available. A talker who runs out starts over (``allow_reuse``; the item records
-  ``reused: true`` on repeated utterances) or the conversation ends early (``allow_reuse: false``).
-* **Turns as runs.** With a fitted block (``utt_dur_s`` from ``synth fit-turns``), each turn's length is
-  drawn from it (at least the length the planned overlaps need) and filled with the talker's next
-  utterances in order, back to back, until the next one would overshoot it by more than it is short: a
-  turn longer than any one utterance of the talker is several of them, each its own labeled segment with
-  its own text. The pause between them is the silence at the ends of the source files (segment labels
-  span whole files, as the RTTM segments the block was fitted on bridge short pauses), so the segments
-  touch and the turn measures as one. A run may be cut at any join between pieces (later pieces dropped
-  whole) as well as at word ends inside a piece. Without ``utt_dur_s`` a turn is one utterance.
-* **Backchannels** are runs too: the listener's utterances up to ``max(backchannel_max_s, drawn length)``
-  long (the fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns),
-  each time the one closest to the time still wanted. A listener with nothing that short uses their
-  shortest utterance: with a fitted target ratio wherever it fits inside the other's solo speech (a
-  short overlapping turn, labeled as what it is), otherwise only if the model's backchannel lengths
-  reach it; else that listener does not backchannel. A listener's longer utterance with word alignments
-  may serve by its opening words, cut at the word end nearest below the wanted length (when that is
-  closer than any short utterance); ``text`` keeps only those whole words (``truncated: true``).
-* Interrupted utterances are cut only at word ends from the source alignment
-  (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
-* Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
-  Meetings: every talker on leg 0, role ``participant``.
-* ``lead_s``/``tail_s`` add silence before the first and after the last word (not part of the
-  turn-taking statistics, which are measured from first start to last end). With ``exact_duration`` the
-  turn model ends the timeline at ``duration_s - lead - tail`` itself (``end_s``), so backchannels and the
-  closed loop see only the speech that is kept.
+"""Conversation (two parties, e.g. agent and customer) and meeting (3-8 talkers) scenarios: real utterances
+of distinct source speakers (drawn with metadata weights, :mod:`synth.scene.speakers`) placed on a timeline
+by the turn-taking model (:mod:`synth.scene.turns`). Sampling only: the recipe's ``talkers``, no audio read.
 """
 
 from __future__ import annotations
@@ -55,7 +21,10 @@ MAX_RUN = 12  # at most this many utterances back to back in one turn or backcha
 
 
 class _SpeakerQueue:
-    """One talker's utterances in order from a random start; ``take(min_s)`` as described above."""
+    """One talker's utterances in their pool order (sorted ids) from a random start, so a talker's speech
+    reads in sequence. ``take(min_s)``: the first utterance in order at least ``min_s`` long (room for the
+    overlaps planned at both of its ends); the skipped ones stay available. A talker who runs out starts
+    over (``allow_reuse``; repeated utterances are flagged ``reused``) or is out of speech."""
 
     def __init__(self, rng: np.random.Generator, utts: list, allow_reuse: bool):
         k = int(rng.integers(len(utts)))
@@ -122,6 +91,11 @@ def run_spec(run: list) -> UttSpec:
 
 @dataclass(frozen=True)
 class _TurnScenario:
+    """What conversations and meetings share. ``lead_s``/``tail_s``: silence before the first and after the
+    last word (not part of the turn-taking statistics, measured from first start to last end). Conversations:
+    role 0 (``agent``) opens the call on leg 0, role 1 (``customer``) is on leg 1; meetings: every talker on
+    leg 0, role ``participant``."""
+
     name: str = "conversation"
     duration_s: Any = (30.0, 90.0)
     lead_s: Any = (0.2, 0.6)
@@ -130,9 +104,10 @@ class _TurnScenario:
     speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
     backchannel_max_s: float = 1.2
     allow_reuse: bool = True
-    # True: the item lasts exactly the drawn duration_s (as fixed-length recordings do): speech past
-    # duration_s - tail is cut at a word end (flagged truncated) or left out. False: the timeline
-    # reaches duration_s and lead/tail silence is added around it.
+    # True: the item lasts exactly the drawn duration_s (as fixed-length recordings do): the turn model ends
+    # the timeline at duration_s - lead - tail (speech past it is cut at a word end, flagged truncated, or
+    # left out), so backchannels and the closed loop see only what is kept. False: the timeline reaches
+    # duration_s and lead/tail silence is added around it.
     exact_duration: bool = False
     # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
     LIMITS = {"duration_s": (1, 3600), "lead_s": (0, 30), "tail_s": (0, 30), "n_speakers": (3, 8)}
@@ -196,8 +171,15 @@ class _TurnScenario:
         return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
 
     def _turn_supplier(self, rng: np.random.Generator, queues: list[_SpeakerQueue], exhausted: list[int]):
-        """The timeline's supplier of turns: talker ``i``'s next utterance (or run of utterances, with a
-        fitted ``utt_dur_s``) at least ``min_s`` long; a talker out of speech is noted in ``exhausted``."""
+        """The timeline's supplier of turns: talker ``i``'s next utterance at least ``min_s`` long; a talker out
+        of speech is noted in ``exhausted``.
+
+        **Turns as runs.** With a fitted block (``utt_dur_s``), a turn's length is drawn from it (at least
+        ``min_s``) and filled with the talker's next utterances back to back (:meth:`_SpeakerQueue.take_run`):
+        a turn longer than any one utterance is several, each its own labeled segment. The pause between them
+        is the silence at the ends of the source files (segment labels span whole files, as the RTTM segments
+        the block was fitted on bridge short pauses), so the turn measures as one. A run may be cut at a join
+        between pieces (later pieces dropped whole) as well as at word ends inside a piece."""
         def supply(i: int, min_s: float) -> UttSpec:
             if self.turn_dur_s is None:
                 got = queues[i].take(min_s)
@@ -212,8 +194,14 @@ class _TurnScenario:
         return supply
 
     def _backchannel_supplier(self, own: list[list], queues: list[_SpeakerQueue]):
-        """The timeline's supplier of backchannels: a run of listener ``i``'s short utterances about ``want_s``
-        long, or the opening words of a longer aligned one, or None (see the module docstring)."""
+        """The timeline's supplier of backchannels: listener ``i``'s utterances up to
+        ``max(backchannel_max_s, want_s)`` long, back to back, each time the one closest to the time still
+        wanted (fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns).
+        A listener's longer utterance with word alignments may serve by its opening words, cut at the word end
+        nearest below ``want_s`` (when closer than any short utterance; ``text`` keeps those words,
+        ``truncated``). A listener with nothing short uses their shortest utterance if it is within
+        ``longest_backchannel_s`` (anywhere in another's solo speech when steering to a fitted overlap ratio),
+        else returns None: that listener does not backchannel."""
         def backchannel(i: int, want_s: float):
             # a backchannel proper uses short utterances; a longer overlapping stretch is a short turn
             # and may use any utterance that fits in it; a talker with nothing that short uses their

@@ -1,30 +1,6 @@
-"""Turn-taking statistics of a speaker timeline, measured the same way on real RTTMs and on synthetic sets.
-
-One measurement serves three users: ``synth fit-turns`` (statistics of real conversations), the
-simulator's tests (realized vs target) and ``synth stats`` / the dataset card. The definitions:
-
-* Segments of one speaker that overlap or touch are merged first (an RTTM may split one talk spurt).
-* **Backchannel-like segment**: a segment that is covered, for its whole length, by other speakers'
-  speech ("a short utterance inside another's turn"). Classification is geometric, never taken from a
-  label, so real and synthetic timelines are measured identically.
-* **Turn segments**: all other segments, in order of start time. ``floor_end`` is the latest end of the
-  turn segments so far and its speaker holds the floor. A turn segment starting at or after
-  ``floor_end`` adds an interval ``start - floor_end``: a **same-speaker pause** when the floor holder
-  speaks again, a **gap** when another speaker takes the floor. A turn segment starting before
-  ``floor_end`` is a **switch with overlap** of duration ``floor_end - start`` (it always ends after
-  ``floor_end``, otherwise it would be backchannel-like, and always belongs to another speaker, since
-  a speaker's own overlapping segments are merged).
-* ``span_s``: from the first start to the last end, unless the caller gives the item duration
-  (``duration_s``), in which case leading/trailing silence counts as silence.
-* **overlap ratio** = time with >= 2 speakers talking / time with >= 1 speaker talking (speech time).
-* **silence ratio** = time with nobody talking / span.
-* ``p_overlap`` = switches with overlap / all switches (p(overlap | speaker change), Landini et al. 2022).
-* ``p_switch`` = switches / (switches + same-speaker pauses).
-* ``backchannel_rate_per_min`` = backchannel-like segments per minute of *speech* time (listeners
-  backchannel while someone talks; the turn model's rate has the same definition);
-  ``backchannels_per_span_min`` per minute of span.
-
-Times are in seconds.
+"""Turn-taking statistics of a speaker timeline (times in s), measured the same way on real RTTMs
+(``synth fit-turns``), on simulated timelines (the turn model's tests) and on built sets (``synth stats``,
+the dataset card). Definitions: :func:`realized_stats`.
 """
 
 from __future__ import annotations
@@ -96,11 +72,23 @@ def speaker_count_profile(segs: Sequence[tuple[str, float, float]]) -> tuple[flo
 
 
 def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> dict:
-    """Turn-taking statistics of one conversation (see the module docstring for every definition).
+    """Turn-taking statistics of one conversation.
 
     ``segments``: (speaker, start_s, end_s[, ...]) tuples, dicts with speaker/start/end, or objects with
     speaker/start_s/end_s (e.g. :class:`synth.scene.turns.Turn`). Returns ratios, counts and the lists of
-    gap, overlap and pause durations and of backchannel-like and turn segment durations.
+    gap, overlap and pause durations and of backchannel-like and turn segment durations:
+
+    * A speaker's overlapping or touching segments are merged first (an RTTM may split one talk spurt).
+    * **Backchannel-like**: a segment covered for its whole length by other speakers' speech; found from
+      the geometry, never from a label, so real and synthetic timelines are measured alike.
+    * **Turns**: the other segments, by start. The latest end so far is the floor, its speaker holds it. A
+      turn starting at or after it adds a **same-speaker pause** (the holder again) or a **gap** (another
+      speaker); one starting before it is a **switch with overlap** of ``floor end - start``.
+    * ``span_s``: first start to last end, or ``duration_s`` when given (lead/tail silence then counts).
+    * overlap ratio = time with >= 2 speakers / time with >= 1 (speech time); silence ratio = time with
+      nobody / span; ``p_overlap`` = overlapping switches / switches (Landini et al. 2022); ``p_switch`` =
+      switches / (switches + pauses); ``backchannel_rate_per_min`` per minute of speech (the turn model's
+      definition), ``backchannels_per_span_min`` per minute of span.
     """
     segs = merge_same_speaker(segments)
     if not segs:

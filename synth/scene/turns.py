@@ -1,56 +1,9 @@
-"""Turn-taking model: who talks when in a conversation or meeting (timeline only, no audio).
+"""Turn-taking model: who talks when in a conversation or meeting (a timeline of turns, no audio).
 
-Modeled after Landini et al. 2022 (BUT simulated conversations): each speaker's utterances are placed
-in order, and at every boundary one of three measured distributions supplies the interval:
-
-* **turn hold** — the same speaker continues after a pause (``pause_same_s``);
-* **switch with a gap** — another speaker starts after a silence (``gap_s``);
-* **switch with overlap** — another speaker starts ``overlap_s`` before the current turn ends; with
-  probability ``p_interrupt`` (when the caller supplies permissible cut points) the current utterance
-  is *interrupted*: it is cut at a word end and the newcomer starts ``overlap_s`` before that cut, so
-  the realized overlap is still exactly the drawn value.
-
-``p_switch`` = P(next turn is by another speaker); ``p_overlap`` = P(overlap | switch). **Backchannels**
-are short utterances of a listener inside another speaker's turn, at ``backchannel_rate_per_min``
-(per minute of *solo* speech, i.e. of time in which one talker holds the floor alone: listeners
-backchannel while another talks, so silence and turn-switch overlaps do not count) with durations
-``backchannel_dur_s``.
-
-Every duration is a distribution in config syntax (:func:`synth.dist.as_dist`), in seconds. Fitted
-histograms come from ``synth fit-turns`` (:mod:`synth.scene.fit_turns`).
-
-**Per-conversation variation** (the dyad effect: conversations differ more than turns do; Cavalcanti &
-Skantze 2025) is drawn once per conversation, in ``dyad``:
-
-* ``timing_icc``: each conversation gets latent normals z_gap, z_pause, z_overlap; every interval is
-  F^-1(Phi(rho z + sqrt(1 - rho^2) e)) with rho^2 = icc (a Gaussian copula). Within a conversation the
-  intervals are correlated (a "fast" or a "slow" dyad) while the pooled distribution over conversations
-  stays *exactly* the configured one, so the KS targets remain meaningful.
-* ``p_overlap_concentration``: per-conversation P(overlap|switch) ~ Beta with the configured mean.
-* ``backchannel_rate_shape``: per-conversation rate = configured rate x Gamma(shape, 1/shape).
-* ``participation_alpha`` (meetings): per-meeting Dirichlet weights for who takes the next turn.
-
-**Keeping the drawn statistics.** A drawn overlap must fit: shorter than the part of the current turn
-that is not already overlapped, and shorter than the new turn, else the timeline would contain a
-3-way overlap or a turn swallowed by another and the *measured* statistics (:mod:`turn_stats`) would
-differ from the drawn ones. A draw that does not fit is kept in a queue and used at the next overlap
-where it fits (instead of being redrawn, which would bias overlaps short); the same for backchannels.
-Backchannels go into the solo part of a turn and never overlap each other. As a result the timeline,
-measured by :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and
-overlap distributions and p_overlap; the overlap and silence *ratios* then follow from these and from
-the length of the speech material (:func:`implied_ratios`).
-
-**Closed loop toward a fitted overlap ratio.** When the block carries ``targets.overlap_ratio`` (written by
-``synth fit-turns``), the ratio is not left to follow: per conversation, once the turns are placed, the
-backchannel time is the overlap still missing, target x speech time - switch-overlap time (scaled by the
-dyad's rate factor, so conversations still differ), instead of rate x solo time x mean duration. Even
-with ideal material the open loop falls ~3 points short for two talkers (backchannels only fit in solo
-stretches, and the last turn-switch overlaps are lost at the end). Backchannels are placed, packed side by
-side where a spot is free, until the missing time is used up (the last one kept if that lands closer).
-What they cannot supply (a listener without short speech, solo stretches full) is made up by
-:func:`_switch_overlaps`: switches with a gap become switches with an overlap drawn from ``overlap_s``
-(never overshooting), which raises that conversation's P(overlap|switch) and lowers its silence. All draws
-come from the conversation's rng. Without targets the open loop above is used unchanged.
+At each boundary a turn hold (``pause_same_s``), a switch with a gap (``gap_s``) or a switch with overlap
+(``overlap_s``, which may interrupt the current utterance at a word end); backchannels go inside another
+talker's solo speech (Landini et al. 2022). Durations are config distributions in seconds (keys and sources:
+``conf/scenario/conversation.yaml``; fitted ones: :mod:`synth.scene.fit_turns`). Entry: :func:`sample_timeline`.
 """
 
 from __future__ import annotations
@@ -151,7 +104,7 @@ BC_MARGIN_S = 0.02  # a backchannel starts/ends at least this far inside the hos
 
 @dataclass(frozen=True)
 class TurnModel:
-    """Parsed turns config block (see module docstring); build with :meth:`from_config`."""
+    """Parsed turns config block (keys: ``conf/scenario/conversation.yaml``); build with :meth:`from_config`."""
 
     pause_same_s: Dist
     gap_s: Dist
@@ -298,7 +251,15 @@ def _spec(x: "UttSpec | float") -> UttSpec:
 
 
 class _Conv:
-    """Per-conversation draws (the dyad effect) and the deferred-draw queues."""
+    """Per-conversation draws and the deferred-draw queues.
+
+    Conversations differ more than turns do (the dyad effect; Cavalcanti & Skantze 2025), so ``dyad`` draws
+    once per conversation: latent normals z_gap, z_pause, z_overlap, and every interval is
+    F^-1(Phi(rho z + sqrt(1 - rho^2) e)) with rho^2 = ``timing_icc`` (a Gaussian copula: a "fast" or "slow"
+    dyad, while the pooled distribution over conversations stays exactly the configured one); P(overlap|switch)
+    ~ Beta(``p_overlap_concentration``) around the configured mean; the backchannel rate x
+    Gamma(``backchannel_rate_shape``, 1/shape); meetings: Dirichlet(``participation_alpha``) weights for who
+    takes the next turn."""
 
     def __init__(self, rng: np.random.Generator, m: TurnModel, n_speakers: int):
         self.rng, self.m = rng, m
@@ -390,7 +351,15 @@ def _place_turns(rng: np.random.Generator, m: TurnModel, cv: _Conv, supply: Supp
     """The turns, one after another from 0 s, as dicts (speaker, start, end, transition, spec, in_ov, out_ov,
     cut). The boundary after a turn is planned before its utterance is asked for (:func:`_plan_boundary`);
     an utterance too short for a planned overlap turns that boundary into a gap (:func:`_drop_overlap_into`)
-    or takes a shorter overlap that fits. The overlap draw left unused at the end is queued."""
+    or takes a shorter overlap that fits. The overlap draw left unused at the end is queued.
+
+    A drawn overlap must fit (shorter than the part of the current turn not already overlapped and than the
+    new turn), else the timeline would hold a 3-way overlap or a swallowed turn and the *measured* statistics
+    would differ from the drawn ones. A draw that does not fit waits in a queue for the next overlap where
+    it fits (redrawing would bias overlaps short); backchannels likewise. So the timeline, measured by
+    :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and overlap
+    distributions and p_overlap; the overlap and silence ratios follow from these and from the length of the
+    speech material (:func:`implied_ratios`)."""
     turns: list[dict] = []
     start, in_ov, how = 0.0, 0.0, "first"
     while True:
@@ -446,7 +415,8 @@ def _long_enough(turns: list[dict], target_duration_s: float, n_speakers: int, a
 
 
 def _next_start(rng: np.random.Generator, m: TurnModel, cv: _Conv, t: dict, kind: str, o: float) -> float:
-    """Start of the turn after ``t``. An overlap may interrupt ``t`` (cut at a word end, ``p_interrupt``)."""
+    """Start of the turn after ``t``. An overlap may interrupt ``t`` (``p_interrupt``, when it has cut points):
+    ``t`` stops at a word end and the newcomer starts ``o`` before that cut, so the overlap is still ``o``."""
     if kind == "overlap":
         cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
         if cut is not None:
@@ -535,7 +505,10 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
 def _backchannel_budget(m: TurnModel, cv: _Conv, turns: list[dict]) -> tuple[float, float | None]:
     """(backchannel time to place in s, overlap ratio aimed at or None). Open loop: the expected time,
     rate x solo time x mean duration. With ``targets.overlap_ratio``: the overlap time still missing for the
-    target after the switch overlaps, scaled by the dyad's rate factor."""
+    target after the switch overlaps, scaled by the dyad's rate factor (conversations still differ). Even with
+    ideal material the open loop falls ~3 points short for two talkers (backchannels only fit in solo
+    stretches, and the last switch overlaps are lost at the end); what backchannels cannot supply,
+    :func:`_switch_overlaps` makes up."""
     solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
     budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
     target = (m.info.get("targets") or {}).get("overlap_ratio")
