@@ -51,7 +51,9 @@ def _tr(n: int, min_items: int) -> str:
 
 
 def _n(n: int, min_items: int) -> str:
-    return f'{n}<span class="few-mark" title="fewer than {min_items} items">†</span>' if _few(n, min_items) else str(n)
+    if not _few(n, min_items):
+        return str(n)
+    return f'{n}<span class="few-mark" title="fewer than {min_items} items">†</span>'
 
 
 def _few_note(rows: list[int], min_items: int) -> str:
@@ -245,7 +247,8 @@ def _header_html(results: dict, set_dir: Path) -> str:
 
 
 def _ratio(r, ci) -> str:
-    return ("–" if r is None else f"{r:.2f}") + ("" if not ci else f" <span class=ci>[{ci[0]:.2f}, {ci[1]:.2f}]</span>")
+    ci_s = "" if not ci else f" <span class=ci>[{ci[0]:.2f}, {ci[1]:.2f}]</span>"
+    return ("–" if r is None else f"{r:.2f}") + ci_s
 
 
 def real_vs_synthetic_html(results: dict, min_items: int = MIN_ITEMS) -> list[str]:
@@ -265,9 +268,10 @@ def real_vs_synthetic_html(results: dict, min_items: int = MIN_ITEMS) -> list[st
         for value, v in vals.items():
             n = min(v["n_real"], v["n_synthetic"])
             counts.append(n)
-            rows.append(f"{_tr(n, min_items)}<td class=l>{ESC(key)}={ESC(value)}</td><td>{_n(v['n_real'], min_items)}"
-                        f"</td><td>{_pct(v['real_wer'])}{_ci(v['real_wer_ci'])}</td><td>{_n(v['n_synthetic'], min_items)}"
-                        f"</td><td>{_pct(v['synthetic_wer'])}{_ci(v['synthetic_wer_ci'])}</td>"
+            rows.append(f"{_tr(n, min_items)}<td class=l>{ESC(key)}={ESC(value)}</td>"
+                        f"<td>{_n(v['n_real'], min_items)}</td><td>{_pct(v['real_wer'])}{_ci(v['real_wer_ci'])}</td>"
+                        f"<td>{_n(v['n_synthetic'], min_items)}</td>"
+                        f"<td>{_pct(v['synthetic_wer'])}{_ci(v['synthetic_wer_ci'])}</td>"
                         f"<td>{_ratio(v['ratio'], v['ratio_ci'])}</td></tr>")
     if rows:
         parts.append("<h3>Real vs synthetic per slice</h3><table><tr><th class=l>slice</th><th>REAL items</th>"
