@@ -1,18 +1,5 @@
-"""Codec: one pass through a real speech/audio codec (encode + decode), as on one hop of a call path.
-
-Models what a codec does to speech: G.711 companding, G.726/G.722 ADPCM, GSM-FR and AMR-NB CELP-family
-coding, Opus, and the MP3/AAC re-encode a call recorder applies for storage. A transcoding chain
-(e.g. customer AMR-NB -> PSTN G.711 -> recorder MP3) is several ``codec`` effects in one leg chain.
-
-The signal is resampled (soxr, no time shift) to the codec's native rate -- 8 kHz for narrowband
-codecs, 16 kHz for G.722 and wideband Opus, ``sample_rate_hz`` for MP3/AAC -- and the output stays at
-that rate (``Audio.sr`` changes), so a narrowband chain produces 8 kHz audio. The codec's delay is
-measured by cross-correlation on a calibration signal (see :mod:`synth.channel.codecs`), recorded in
-the params (``delay_samples``, ``delay_s``) and removed, so the output lines up with the input and has
-the same duration.
-
-Requesting a codec this install cannot run raises :class:`ConfigError` when the effect is built,
-naming the codec and how to get it (``synth codecs`` lists what is available).
+"""Codec: one pass through a real speech/audio codec (encode + decode), as on one hop of a call path;
+a transcoding chain (customer AMR-NB -> PSTN G.711 -> recorder MP3) is several ``codec`` effects in one leg.
 """
 
 from __future__ import annotations
@@ -96,6 +83,12 @@ def _check_rates(n: str, br: Dist | None, srd: Dist | None) -> None:
 @dataclass(frozen=True)
 class Codec(Effect):
     """Encode and decode with a real codec (``codec``: a name or a distribution over names).
+
+    The signal is resampled (soxr, no time shift) to the codec's rate (8 kHz narrowband, 16 kHz G.722 and
+    wideband Opus, ``sample_rate_hz`` for MP3/AAC) and stays at that rate (``Audio.sr`` changes). The codec's
+    measured delay (:func:`synth.channel.codecs.measure_delay`; ``delay_samples``, ``delay_s`` in the params)
+    is removed, so the output lines up with the input and has its duration. A codec this install cannot run
+    is a :class:`ConfigError` when the effect is built, naming how to get it (``synth codecs`` lists them).
 
     ``bitrate_bps``: the bitrate/mode (None = the codec's default: AMR-NB 12200, G.726 32000,
     Opus 16000, MP3 16000, AAC 32000; fixed for G.711/G.722/GSM-FR), or a mapping per codec when
