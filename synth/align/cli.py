@@ -1,21 +1,7 @@
-"""``synth align <corpus folder | NeMo manifest | LibriSpeech tree> --out <new manifest.jsonl>``
-
-Word alignments for a transcribed corpus with pocketsphinx's offline forced alignment (see
-:mod:`synth.align.aligner`), written as ``words: [{word, start, end}]`` (seconds from the file start) into
-a new manifest (see :mod:`synth.align.corpus`; the input is never written). Each alignment passes the
-quality check of :mod:`synth.align.quality` or its row is written without ``words`` and listed in
-``<out stem>.align_problems.jsonl`` beside ``--out``, with the reason.
-
-Options: ``--text-key K`` aligns row field ``K`` (e.g. ``text_verbatim``, so fillers and fragments get
-times; see :mod:`synth.align.text` for its markup); ``--dict FILE`` adds pronunciations for words the
-dictionary lacks; ``--workers N`` processes, one decoder each; ``--fillers DIR`` also cuts a filler bank
-(:mod:`synth.align.fillers`); ``--on-bad-input skip`` lists an unreadable audio file as a problem instead
-of stopping.
-
-Resumable: finished utterances are appended to ``<out stem>.align-journal.jsonl`` beside ``--out`` as they
-come; a rerun of the same command skips them, and the journal is removed once the manifest is written.
-Each alignment depends only on its own audio and transcript, so the output is byte-identical whether the
-run was interrupted or not and whatever the worker count.
+"""``synth align <corpus folder | NeMo manifest | LibriSpeech tree> --out <new manifest.jsonl>``: word
+alignments from pocketsphinx's offline forced alignment, each passing the quality check
+(:mod:`synth.align.quality`) or listed in ``<out stem>.align_problems.jsonl``; resumable through
+``<out stem>.align-journal.jsonl`` and byte-identical whatever the worker count (README, "synth align").
 """
 
 from __future__ import annotations
@@ -178,7 +164,10 @@ def _chunks(jobs, size: int):
 
 def run(spec: str, out: str, text_key: str | None = None, dict_file: str | None = None, workers: int = 1,
         fillers: str | None = None, on_bad_input: str = "error") -> dict:
-    """Align ``spec`` into ``out`` (see the module docstring); returns the summary counts."""
+    """Align ``spec`` into ``out``, a new manifest (the input is never written), with ``words: [{word, start,
+    end}]`` (s from the file start) per row that passed the check; returns the summary counts. Finished
+    utterances go to the journal as they come and a rerun skips them; each alignment depends only on its own
+    audio and transcript, so the output is the same whether the run was interrupted or not."""
     if on_bad_input not in ("error", "skip"):
         raise ConfigError(f"--on-bad-input {on_bad_input}: allowed values are error and skip")
     out_p = Path(os.path.abspath(os.path.expanduser(out)))
