@@ -1,14 +1,7 @@
-"""Where a build's items run: one small interface, an ordered map of a task over chunks of items.
-
-* ``executor=local`` (default): in this process (``workers=1``) or a pool of ``workers`` processes.
-* ``executor=ray``: one actor per CPU (``executor.num_cpus`` of them; default: every CPU of the cluster)
-  on a Ray cluster (which one, and Ray's own output: :mod:`synth.ray_cluster`). A lost worker or node
-  costs one warning line: its chunks run again elsewhere (:class:`RayActors`).
-
-Only the task (the plan, ~30 KB, once per worker) and chunks of item ids travel. Workers read the sources
-and write their items into ``out_dir`` themselves, so the sources and ``out_dir`` must be at the same path
-on every node (a shared filesystem). Results come back in input order whichever executor ran them and
-every random draw is keyed on (seed, item id, stage), so a set is byte-identical whatever built it.
+"""Where a build's items run: one small interface (:class:`Executor`), an ordered map of a task over chunks of
+items, in this process, a local process pool, or Ray actors (:class:`RayActors`). Only the plan (once per
+worker) and item ids travel; workers read sources and write into ``out_dir`` themselves, so on a cluster both
+sit on a shared filesystem. Every draw is keyed on (seed, item id, stage): a set is byte-identical whatever built it.
 """
 
 from __future__ import annotations
