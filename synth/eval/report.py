@@ -69,7 +69,7 @@ _UNIT = r"\s*(?:[a-zA-Z]+|%)?"
 
 def bin_range(label: str) -> tuple[float, float] | None:
     """The numeric range a bin label stands for: '10-15' -> (10, 15), '<0.3s' -> (-inf, 0.3),
-    '>=30' -> (30, inf), '0.3-0.6 s' -> (0.3, 0.6), 'snr_5' -> (5, 5); None when it holds no number."""
+    '>=30' -> (30, inf), '0.3-0.6 s' -> (0.3, 0.6), '10 dB' -> (10, 10); None for anything else."""
     s = label.strip()
     m = re.fullmatch(rf"({_NUM}){_UNIT}\s*(?:-|to|\.\.)\s*({_NUM}){_UNIT}", s)
     if m:
@@ -78,8 +78,19 @@ def bin_range(label: str) -> tuple[float, float] | None:
     if m:
         x = float(m.group(2))
         return (-math.inf, x) if m.group(1).startswith("<") else (x, math.inf)
-    m = re.search(_NUM, s)
-    return (float(m.group()), float(m.group())) if m else None
+    m = re.fullmatch(rf"({_NUM}){_UNIT}", s)
+    return (float(m.group(1)),) * 2 if m else None
+
+
+def _ranges(values: list[str]) -> dict[str, tuple[float, float]]:
+    """The values that are numeric bins, with their ranges: bin labels (:func:`bin_range`), and names around
+    one number when every such name has the same shape ('snr_20', 'snr_5', 'snr_-5'), not 'g711_ulaw', 'g722'."""
+    out = {v: r for v in values if (r := bin_range(v)) is not None}
+    named = {v: m for v in values if v not in out and v.strip().lower() not in CLEAN_WORDS
+             and (m := re.search(_NUM, v))}
+    if len({v[:m.start()] + "#" + v[m.end():] for v, m in named.items()}) == 1:
+        out.update({v: (float(m.group()),) * 2 for v, m in named.items()})
+    return out
 
 
 CLEAN_WORDS = {"clean", "none", "off", "no", "reference", "ref", "false", "dry"}
@@ -89,16 +100,18 @@ def severity_order(dim: str, values: list[str]) -> list[str]:
     """A dimension's values from mild to severe: 'clean'/'dry'/'none' first, then the numeric bins by
     range (descending for SNR-like dimensions, where lower is worse: clean, >=30, 20-30, ..., <0;
     ascending otherwise: dry, <0.3s, 0.3-0.6s, ...), then the rest sorted."""
+    ranges = _ranges(values)
     clean = [v for v in values if v.strip().lower() in CLEAN_WORDS]
-    numeric = [v for v in values if v not in clean and bin_range(v) is not None]
+    numeric = [v for v in values if v not in clean and v in ranges]
     other = sorted(v for v in values if v not in clean and v not in numeric)
     descending = "snr" in dim.lower() or "bitrate" in dim.lower()
-    numeric.sort(key=lambda v: bin_range(v), reverse=descending)
+    numeric.sort(key=lambda v: ranges[v], reverse=descending)
     return clean + numeric + other
 
 
 def _is_severity(values: list[str]) -> bool:
-    return all(v.strip().lower() in CLEAN_WORDS or bin_range(v) is not None for v in values)
+    ranges = _ranges(values)
+    return all(v.strip().lower() in CLEAN_WORDS or v in ranges for v in values)
 
 
 def _safe(name: str) -> str:

@@ -106,7 +106,7 @@ def test_a_one_item_slice_is_marked_and_plotted_faint(tmp_path):
 
 
 def test_severity_bins_are_ordered_mild_to_severe():
-    from synth.eval.report import severity_order
+    from synth.eval.report import _is_severity, severity_order
     from synth.writer.slices import bin_label
 
     rt60 = ["dry"] + [bin_label(x, [0.3, 0.6, 0.9], "s") for x in (0.1, 0.4, 0.7, 1.2)]
@@ -117,6 +117,9 @@ def test_severity_bins_are_ordered_mild_to_severe():
     loss = [bin_label(x, [0.5, 2, 5, 10], "%") for x in (0.1, 1, 3, 7, 20)]
     assert severity_order("slice.loss_bin", loss[::-1]) == loss
     assert severity_order("x", ["0.3-0.6 s", "<0.3 s", "10 dB", "none"]) == ["none", "<0.3 s", "0.3-0.6 s", "10 dB"]
+    assert severity_order("slice.snr", ["snr_0", "snr_20", "clean", "snr_-5"]) == ["clean", "snr_20", "snr_0", "snr_-5"]
+    # names that merely contain digits are categories, not a severity axis
+    assert not _is_severity(["g711_ulaw", "g722", "amr_nb_12k2"])
 
 
 def test_slice_names_are_never_cut_to_look_alike(tmp_path, monkeypatch):
