@@ -310,8 +310,8 @@ def corrected_shares(called: dict, model: dict | None = None) -> list[float]:
     """Family shares (in FAMILIES order) of a population whose recordings were called ``called`` ({family or
     "unknown": count}), corrected for the detector's confusion: the shares pi >= 0, sum 1, whose expected
     called distribution (pi @ P(called | family), cross-validated on the tuning sets) is nearest to the
-    observed one (least squares). A g711_only population whose recordings are sometimes called opus_nb is so
-    fitted as mostly g711_only."""
+    observed one (least squares); families no recording was called get no share. A g711_only population whose
+    recordings are sometimes called opus_nb is so fitted as mostly g711_only."""
     from scipy.optimize import nnls
 
     model = _model(model)
@@ -321,9 +321,14 @@ def corrected_shares(called: dict, model: dict | None = None) -> list[float]:
     if n == 0:
         return [0.0] * len(FAMILIES)
     q = np.array([called.get(c, 0) / n for c in cols])
+    seen = [i for i, f in enumerate(FAMILIES) if called.get(f, 0) > 0]  # a family never called gets no share
+    if not seen:
+        return [0.0] * len(FAMILIES)
     big = 10.0  # weight of the sum-to-one row
-    pi, _ = nnls(np.vstack([conf.T, big * np.ones(len(FAMILIES))]), np.concatenate([q, [big]]))
-    return [float(v) for v in pi / max(pi.sum(), 1e-12)]
+    sol, _ = nnls(np.vstack([conf[seen].T, big * np.ones(len(seen))]), np.concatenate([q, [big]]))
+    pi = np.zeros(len(FAMILIES))
+    pi[seen] = sol / max(sol.sum(), 1e-12)
+    return [float(v) for v in pi]
 
 
 def vocoded_share(spec: dict | None) -> float:
