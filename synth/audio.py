@@ -279,7 +279,27 @@ def text_lines(path: str | Path, errors: str = "strict") -> Iterator[str]:
     and split at line ends only (``\\n``, ``\\r\\n``, ``\\r``). ``str.splitlines()`` also splits at U+0085,
     U+2028, U+2029 and ``\\x1c``-``\\x1e``, which a transcript may contain (text that went through cp1252
     holds U+0085) and JSON keeps unescaped, so one manifest line would read as two broken ones. A leading
-    byte-order mark (Windows editors write one) is dropped rather than read as part of the first line."""
-    with open(path, encoding="utf-8-sig", errors=errors) as f:
-        for line in f:
-            yield line.rstrip("\n")
+    byte-order mark (Windows editors write one) is dropped rather than read as part of the first line.
+    A file that is not UTF-8 (saved as Latin-1 or cp1252) is a :class:`BadInput` naming ``file:line``."""
+    try:
+        with open(path, encoding="utf-8-sig", errors=errors) as f:
+            for line in f:
+                yield line.rstrip("\n")
+    except UnicodeDecodeError:
+        n, byte = undecodable_line(path)
+        raise BadInput(f"{path}:{n}", f"is not UTF-8 text (byte 0x{byte:02x} cannot be decoded)",
+                       "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 old > new)") from None
+
+
+def undecodable_line(path: str | Path) -> tuple[int, int]:
+    """(line number, byte value) of a file's first byte that is not UTF-8, counting lines as
+    :func:`text_lines` does (a lone ``\\r`` ends a line too). Reads one line at a time."""
+    n = 1
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                return n + raw[:e.start].replace(b"\r\n", b"\n").count(b"\r"), raw[e.start]
+            n += 1 + raw.replace(b"\r\n", b"\n").count(b"\r")
+    return n, 0

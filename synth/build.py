@@ -24,7 +24,7 @@ import yaml
 from .audio import atomic_open, atomic_write_text, sha256_file
 from .context import RenderContext
 from .executor import make_executor
-from .outdir import claim
+from .outdir import STAMP, claim, remove_partial_writes
 from .plan import Plan, make_plan, plain, sample_recipe
 from .progress import progress_bar
 from .suite import plan_suite
@@ -45,8 +45,8 @@ def make_item(plan: Plan, out_dir: Path, job: Job, ctx: RenderContext | None = N
 @dataclass
 class ItemTask:
     """What a worker runs on each chunk: sample, render and write the chunk's items (a list of jobs, or
-    one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice to its plan (a
-    plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
+    one ``(index, jobs)`` shard when ``layout`` is set). ``plans`` maps a job's slice (suites) or part
+    (mixture profiles) to its plan (a plain set has one plan, under None). Returns (id, duration, manifest line as JSON text or None for a
     shard, which keeps its own manifest) per item. The decoded-file cache lives as long as the task does
     in a worker: a whole build's share of chunks (synth.executor installs the task once per worker)."""
 
@@ -65,10 +65,10 @@ class ItemTask:
         return [(item_id, duration, None) for item_id, duration in done]
 
     def _info(self, job: Job) -> SetInfo:
-        return SetInfo.of(self.plans[job.slice])
+        return SetInfo.of(self.plans[job.plan_key])
 
     def _recipe(self, job: Job) -> dict:
-        return sample_recipe(self.plans[job.slice], job.item_id, job.pair_id)
+        return sample_recipe(self.plans[job.plan_key], job.item_id, job.pair_id)
 
     def __getstate__(self) -> dict:  # the cache stays with the process that filled it
         return {k: v for k, v in self.__dict__.items() if k != "_ctx"}
@@ -127,6 +127,7 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     one manifest line at a time; a sharded set bigger than ``CONCAT_LIMIT`` items gets only its index."""
     layout = ShardLayout.of(plan.cfg)
     summary = SetSummary(quantities(plan.cfg), speaker_keys(plan.cfg))
+    skipped = {s["path"]: s for s in plan.pools.skipped}
     whole = layout is None or len(jobs) <= CONCAT_LIMIT
     with ExitStack() as stack:
         manifest = stack.enter_context(atomic_open(out_dir / "manifest.jsonl")) if whole else None
@@ -134,12 +135,14 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
         for text in _lines(out_dir, jobs, layout):
             item = json.loads(text)
             summary.add(item)
+            for s in item["recipe"].get("unusable_sources") or []:  # found when an item drew them
+                skipped.setdefault(s["path"], s)
             if whole:
                 manifest.write(text + "\n")
                 labels.add(item)
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(plan.cfg, sort_keys=False))
     extra = dict(extra_card or {})
-    if not plan.cfg.get("suite"):
+    if not plan.cfg.get("suite") and not (plan.cfg.get("profile") or {}).get("mixture"):  # one config to compare
         extra.setdefault("targets", targets_vs_realized(plan.cfg, summary))
         mix = speaker_mix(plan.cfg, summary)
         if mix:
@@ -149,18 +152,24 @@ def finish(plan: Plan, out_dir: Path, jobs: list[Job], extra_card: dict | None =
     if plan.cfg.get("profile"):
         extra.setdefault("profile", {k: v for k, v in plan.cfg["profile"].items() if k != "targets"})
     write_card(out_dir, summary, {"generator": plan.generator(), "sources": plan.pools.licenses(),
-                                  "skipped": plan.pools.skipped, "extra": extra})
+                                  "skipped": list(skipped.values()), "extra": extra})
     shutil.rmtree(out_dir / journal.PARTS, ignore_errors=True)
+    summary.skipped = len(skipped)
     return summary
 
 
 def build(cfg) -> Path:
     """Build the set ``cfg`` describes (a suite when it has ``suite``) into its ``out_dir``."""
     c = plain(cfg)
+    resuming = (Path(c.get("out_dir", ".")).expanduser().resolve() / STAMP).exists()
     if c.get("suite"):
-        whole, plans, jobs, extra_card = plan_suite(c)
+        whole, plans, jobs, extra_card = plan_suite(c, verify_sources=resuming)
+    elif (c.get("profile") or {}).get("mixture"):
+        from .profiles.mixture import plan_mixture
+
+        whole, plans, jobs, extra_card = plan_mixture(c, verify_sources=resuming)
     else:
-        whole = make_plan(c)
+        whole = make_plan(c, verify_sources=resuming)
         plans, jobs, extra_card = {None: whole}, jobs_for(whole), None
     out_dir = Path(whole.cfg["out_dir"]).expanduser().resolve()
     layout = ShardLayout.of(whole.cfg)
@@ -168,9 +177,11 @@ def build(cfg) -> Path:
         start_layout(out_dir, layout, len(jobs))
         with make_executor(whole.cfg) as executor:
             run_jobs(plans, out_dir, jobs, executor, layout)
+        if executor.lost_workers:  # a worker killed mid-write (a lost Ray node) left its temp file
+            remove_partial_writes(out_dir)
         summary = finish(whole, out_dir, jobs, extra_card)
     name = f"suite {c['suite'].get('name')}: {len(plans)} slices x {len(jobs) // len(plans)} paired items = " \
         if c.get("suite") else ""
     print(f"built {name}{summary.n_items} items ({summary.total_duration / 60:.1f} min of audio) in {out_dir}; "
-          f"{len(whole.pools.skipped)} inputs skipped")
+          f"{summary.skipped} inputs skipped")
     return out_dir

@@ -26,11 +26,12 @@ COMMANDS = {
     "stats": ("synth.stats", "realized turn-taking statistics of a set next to the targets"),
     "fit-turns": ("synth.scene.fit_turns", "fit turn-taking histograms from RTTM files"),
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
-    "fit": ("synth.profiles.fit", "fit a production profile from a folder of real recordings"),
+    "fit": ("synth.profiles.fit", "fit a production profile from real recordings (a folder or a NeMo manifest; --by <key>: one per slice)"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
     "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
     "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
     "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
+    "align": ("synth.align.cli", "word alignments for a transcribed corpus (pocketsphinx), checked, into a new manifest"),
     "roundtrip": ("synth.profiles.roundtrip", "fit real recordings, build from the fit, refit: per-feature pass/fail"),
 }
 
@@ -51,6 +52,23 @@ def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
     return rest, path
 
 
+def profile_key_overrides(overrides: list[str], profile_file: str) -> list[str]:
+    """A plain ``key=value`` for a key the profile file sets (or one under it) becomes ``++key=value``, so it
+    overrides the profile even where the composed defaults lack the key (``scenario.duration_s=[1,20]`` next
+    to a fitted profile; the single_talker defaults have no ``duration_s``). Group selections stay as given."""
+    from .profiles.apply import profile_keys
+
+    keys = profile_keys(profile_file)
+    out = []
+    for o in overrides:
+        key, eq, _ = o.partition("=")
+        if eq and "." in key and not key.startswith(("+", "~", "-")) and (
+                key in keys or any(key.startswith(k + ".") or k.startswith(key + ".") for k in keys)):
+            o = "++" + o
+        out.append(o)
+    return out
+
+
 def compose_config(overrides: list[str]):
     """Compose the build config with Hydra's compose API (used for validation, tests and scripts).
 
@@ -65,6 +83,8 @@ def compose_config(overrides: list[str]):
     from .overrides import override_keys
 
     overrides, profile_file = split_profile_file(overrides)
+    if profile_file:
+        overrides = profile_key_overrides(overrides, profile_file)
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):

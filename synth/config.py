@@ -21,6 +21,8 @@ class SourcesConfig:
     rir: Optional[str] = None           # folder of RIRs or .jsonl; default: root's rir
     exclude: Optional[list] = None      # built sets (or manifests) whose speakers, utterances, noise and RIRs
                                         # are left out of the pools (leakage guard for augmentation)
+    check: str = "auto"                 # speech sample checks: all (before the first item) | used (when an
+                                        # item first draws a file) | auto (all up to 5,000 speech files)
 
 
 @dataclass
@@ -36,8 +38,10 @@ class OutputConfig:
 @dataclass
 class ExecutorConfig:
     name: str = "local"                 # local: this machine (`workers` processes) | ray: a Ray cluster
-    address: Optional[str] = None       # ray: auto (the cluster on this machine) | ray://<head>:10001 | local
+    address: Optional[str] = None       # ray: auto (join this machine's cluster, else start one) | <head>:6379
+                                        # | ray://<head>:10001 | local (a private cluster for the build)
     num_cpus: Optional[int] = None      # ray: actors (one CPU each); default: every CPU of the cluster
+    verbose: bool = False               # ray: show Ray's own log lines and warnings and what it prints for workers
 
 
 @dataclass

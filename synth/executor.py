@@ -2,8 +2,8 @@
 
 * ``executor=local`` (default): in this process (``workers=1``) or a pool of ``workers`` processes.
 * ``executor=ray``: one actor per CPU (``executor.num_cpus`` of them; default: every CPU of the cluster)
-  on a Ray cluster. ``executor.address=auto`` joins the cluster running on this machine (``ray start``),
-  ``ray://<head>:10001`` a remote one through Ray Client, ``local`` starts a private one for this build.
+  on a Ray cluster (which one, and Ray's own output: :mod:`synth.ray_cluster`). A lost worker or node
+  costs one warning line: its chunks run again elsewhere (:class:`RayActors`).
 
 Only the task (the plan, ~30 KB, once per worker) and chunks of item ids travel. Workers read the sources
 and write their items into ``out_dir`` themselves, so the sources and ``out_dir`` must be at the same path
@@ -13,11 +13,15 @@ every random draw is keyed on (seed, item id, stage), so a set is byte-identical
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+import os
+import sys
+from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
-from itertools import islice
+from itertools import count, islice
 from typing import Callable, Iterable, Iterator
 
+from . import ray_cluster
 from .errors import ConfigError, SynthError
 from .stops import worker_init
 
@@ -30,6 +34,7 @@ class Executor:
     workers at once instead of letting queued chunks run to the end."""
 
     workers = 1
+    lost_workers = 0  # workers lost (and replaced) while running: they may have left partial writes
 
     def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
         raise NotImplementedError
@@ -123,7 +128,8 @@ class TaskRunner:
         self._ref, self._task = None, None
         # A Ray worker is a fresh interpreter (a local pool's workers fork from an importing parent):
         # import what rendering needs now, so actor start-up, not the first chunk, pays for it.
-        import synth.build  # noqa: F401  (imported for its side effect: modules loaded)
+        import synth.plan  # noqa: F401  (imported for their side effect: sampling and rendering modules loaded)
+        import synth.writer.item  # noqa: F401
 
     def run(self, task_ref: list, chunk):
         import ray
@@ -131,35 +137,54 @@ class TaskRunner:
             self._task, self._ref = ray.get(task_ref[0]), task_ref[0].hex()
         return self._task(chunk)
 
+    def where(self) -> str:
+        """``pid <N> on <node IP>``, for the line that reports this worker lost."""
+        import ray
+        return f"pid {os.getpid()} on {ray.util.get_node_ip_address()}"
+
+
+# A chunk whose worker is lost this many times stops the build: a chunk that kills every worker it runs on
+# (e.g. by running out of memory) must not take the cluster down one worker at a time.
+MAX_LOSSES = 4
+# With every worker lost, how long a replacement may take to start (a node to join) before the build stops.
+START_TIMEOUT_S = 300.0
+
 
 class RayActors(Executor):
-    """``num_cpus`` actors of one CPU each on a Ray cluster, each kept two chunks ahead; results in order."""
+    """``num_cpus`` actors of one CPU each on a Ray cluster, each kept two chunks ahead; results in order.
 
-    def __init__(self, address: str = "auto", num_cpus: int | None = None):
+    A lost worker (its process or node died: a preempted or OOM-killed node) costs one line on stderr: its
+    unfinished chunks run again on the other workers and a replacement actor starts wherever the cluster
+    has a free CPU. Every draw is keyed on (seed, item id, stage) and items are written atomically, so a
+    chunk run again writes the same bytes. A chunk whose worker is lost ``MAX_LOSSES`` times stops the
+    build with one line (its finished items stay journaled for a resume); a worker's own error (bad
+    input) is not retried."""
+
+    def __init__(self, address: str = "auto", num_cpus: int | None = None, verbose: bool = False):
         try:
             import ray
         except ImportError:
             raise ConfigError(RAY_EXTRA) from None
         self._ray = ray
+        self._actors: dict[int, object] = {}  # worker number -> actor taking chunks
+        self._starting: dict = {}              # where ref of a replacement -> (worker number, actor)
+        self._where: dict[int, str] = {}       # worker number -> pid and node
+        self._numbers = count()
         self._started = not ray.is_initialized()
         if self._started:
-            try:
-                if address == "local":
-                    ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="warning")
-                else:
-                    ray.init(address=address, logging_level="warning")
-            except ConnectionError as e:
-                raise ConfigError(f"executor.address={address}: no Ray cluster there ({str(e).splitlines()[0]}); "
-                                  "start one with `ray start --head` or use executor.address=local") from None
+            print(ray_cluster.connect(ray, address, num_cpus, verbose), file=sys.stderr)
+        self._unquiet = ray_cluster.quiet_worker_logs(ray, not verbose)
+        self._lost = ray_cluster.lost_errors(ray)
         cpus = int(ray.cluster_resources().get("CPU", 0))
         if num_cpus is not None and not 1 <= int(num_cpus) <= cpus:
             self.close()
             raise ConfigError(f"executor.num_cpus={num_cpus}: the Ray cluster has {cpus} CPUs; "
                               f"ask for 1..{cpus} or leave it unset (null) to use them all")
         self.workers = int(num_cpus or cpus)
-        actor = ray.remote(num_cpus=1)(TaskRunner)
-        self._actors = [actor.remote() for _ in range(self.workers)]
-        ray.get([a.__ray_ready__.remote() for a in self._actors])  # started (or failed) before the first chunk
+        self._actor = ray.remote(num_cpus=1)(TaskRunner)
+        self._actors = {next(self._numbers): self._actor.remote() for _ in range(self.workers)}
+        # started (or failed) before the first chunk
+        self._where = dict(zip(self._actors, ray.get([a.where.remote() for a in self._actors.values()])))
 
     def map_ordered(self, task: Callable, chunks: Iterable) -> Iterator:
         ray = self._ray
@@ -174,38 +199,138 @@ class RayActors(Executor):
     def _ordered(self, task_ref, chunks: list) -> Iterator:
         """Results of ``chunks`` in order. Each actor has two chunks queued (it runs them in turn), so it
         starts its next chunk without waiting for this process to notice the last one and send another,
-        which on a busy machine took a few ms per chunk; a free slot goes to the next chunk in line."""
+        which on a busy machine took a few ms per chunk. A free slot goes to the first chunk in line; a
+        lost worker's chunks go back in line at their place, so the results in order wait least.
+
+        Which of a lost worker's chunks was running is not known (the reply of the one before may be lost
+        with it), so each of them runs alone from then on, on an idle worker with nothing queued behind:
+        a chunk that kills its workers is then the one lost ``MAX_LOSSES`` times, not its neighbour."""
         ray = self._ray
-        slots = deque(a for a in self._actors for _ in range(2))
-        running: dict = {}   # object ref -> (chunk index, actor)
-        finished: dict = {}  # chunk index -> object ref
-        sent = 0
+        todo = list(range(len(chunks)))  # a heap of chunk indices waiting for a slot
+        slots = deque(n for n in self._actors for _ in range(2))
+        running: dict = {}   # object ref -> (chunk index, worker number)
+        queued: dict[int, deque] = {n: deque() for n in self._actors}  # worker -> its chunks, in order
+        alone: set = set()   # workers running a chunk that was on a lost worker, and nothing else
+        finished: dict = {}  # chunk index -> result
+        losses = Counter()   # chunk index -> workers lost while it was on them
         for want in range(len(chunks)):
             while want not in finished:
-                while slots and sent < len(chunks):
-                    actor = slots.popleft()
-                    running[actor.run.remote([task_ref], chunks[sent])] = (sent, actor)
-                    sent += 1
-                [ready], _ = ray.wait(list(running), num_returns=1)
-                index, actor = running.pop(ready)
-                finished[index] = ready
-                slots.append(actor)
-            yield ray.get(finished.pop(want))
+                held = []
+                while slots and todo:
+                    i = heapq.heappop(todo)
+                    if losses[i]:  # both slots of an idle worker, or it waits
+                        n = next((m for m in self._actors if not queued[m]), None)
+                        if n is None:
+                            held.append(i)
+                            continue
+                        slots = deque(m for m in slots if m != n)
+                        alone.add(n)
+                    else:
+                        n = slots.popleft()
+                    running[self._actors[n].run.remote([task_ref], chunks[i])] = (i, n)
+                    queued[n].append(i)
+                for i in held:
+                    heapq.heappush(todo, i)
+                lost = []
+                for ref in self._ready(list(running), len(chunks) - len(finished), len(chunks)):
+                    if ref in self._starting:  # a replacement is up: it takes chunks from now on
+                        n, self._actors[n] = self._starting.pop(ref)
+                        self._where[n], queued[n] = ray.get(ref), deque()
+                        slots.extend([n, n])
+                        continue
+                    i, n = running.pop(ref)
+                    try:
+                        finished[i] = ray.get(ref)
+                    except self._lost as e:  # (a worker's own error is not one of these: see map_ordered)
+                        lost.append((i, n, e))
+                        continue
+                    queued[n].remove(i)
+                    if n in self._actors:
+                        slots.extend([n, n] if n in alone else [n])
+                        alone.discard(n)
+                for i, n, e in lost:  # after the chunks that finished, whose replies came before the loss
+                    if n in self._actors:  # the first of its chunks to fail: one line per lost worker
+                        self._lose(n, e, len(queued[n]))
+                        slots = deque(m for m in slots if m != n)
+                        alone.discard(n)
+                    queued[n].remove(i)
+                    heapq.heappush(todo, i)
+                    losses[i] += 1
+                    if losses[i] >= MAX_LOSSES:
+                        raise SynthError(f"ray: the chunk starting at item {_first_item(chunks[i])} lost its worker "
+                                         f"{losses[i]} times (last: {self._where.get(n, 'a worker')}: "
+                                         f"{ray_cluster.describe_loss(e)}); stopping. Finished items are kept: rerun "
+                                         "the same command to resume")
+            yield finished.pop(want)
+
+    def _ready(self, running: list, unfinished: int, total: int) -> list:
+        """Every chunk and started replacement that is ready now, once one is. With every worker lost, a
+        replacement has ``START_TIMEOUT_S`` to start (on a node that joins, or once the cluster frees a CPU);
+        one that dies while starting is not replaced again."""
+        ray = self._ray
+        while True:
+            waiting = running + list(self._starting)
+            if not waiting or not ray.wait(waiting, num_returns=1, timeout=None if running else START_TIMEOUT_S)[0]:
+                free = int(ray.available_resources().get("CPU", 0))
+                raise SynthError(f"ray: every worker was lost and none restarted within {START_TIMEOUT_S:.0f} s (the "
+                                 f"cluster has {free} free CPUs); {unfinished} of {total} chunks unfinished. Finished "
+                                 "items are kept: rerun the same command once the cluster is back")
+            ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0)
+            for ref in [r for r in ready if r in self._starting]:
+                try:
+                    ray.get(ref)
+                except self._lost as e:
+                    if isinstance(e, ray.exceptions.RayActorError) and e.actor_init_failed:
+                        raise
+                    self._starting.pop(ref)
+                    ready.remove(ref)
+                    print(f"ray: a replacement worker could not start ({ray_cluster.describe_loss(e)}); going on "
+                          f"with {len(self._actors)} workers", file=sys.stderr)
+            if ready:
+                return ready
+
+    def _lose(self, n: int, error: BaseException, unfinished: int) -> None:
+        """Worker ``n`` is lost: say so in one line, make sure it is gone, start a replacement (it takes
+        chunks once it has started, see :meth:`_ordered`)."""
+        ray = self._ray
+        self.lost_workers += 1
+        try:
+            ray.kill(self._actors.pop(n), no_restart=True)  # one that is unreachable, not dead, must stop writing
+        except Exception:  # noqa: BLE001  (it is gone already)
+            pass
+        replacement = self._actor.remote()
+        self._starting[replacement.where.remote()] = (next(self._numbers), replacement)
+        print(f"ray: lost a worker ({self._where.get(n, 'a worker')}: {ray_cluster.describe_loss(error)}); running "
+              f"its {unfinished} unfinished chunk{'s' if unfinished != 1 else ''} again on the other workers and "
+              "starting a replacement", file=sys.stderr)
 
     def close(self, error: BaseException | None = None) -> None:
-        for a in getattr(self, "_actors", []):
-            self._ray.kill(a)
-        self._actors = []
+        for a in [*self._actors.values(), *(a for _, a in self._starting.values())]:
+            try:
+                self._ray.kill(a)
+            except Exception:  # noqa: BLE001  (a lost worker's actor may be gone already)
+                pass
+        self._actors, self._starting = {}, {}
         if self._started:
             self._ray.shutdown()
+        if self._unquiet is not None:  # after the shutdown, which prints the last lines it held
+            self._unquiet()
+            self._unquiet = None
 
+
+def _first_item(chunk) -> str:
+    """The first item id of a build's chunk (a list of jobs, or an ``(index, jobs)`` shard)."""
+    if isinstance(chunk, tuple) and len(chunk) == 2 and isinstance(chunk[1], (list, tuple)):
+        chunk = chunk[1]
+    first = chunk[0] if isinstance(chunk, (list, tuple)) and chunk else chunk
+    return str(getattr(first, "item_id", first))
 
 def make_executor(cfg: dict) -> Executor:
     """The executor ``cfg`` asks for (``executor.name``, ``workers``); use it in a ``with`` block."""
     ex = dict(cfg.get("executor") or {"name": "local"})
     name = ex.get("name", "local")
     if name == "ray":
-        return RayActors(str(ex.get("address") or "auto"), ex.get("num_cpus"))
+        return RayActors(str(ex.get("address") or "auto"), ex.get("num_cpus"), bool(ex.get("verbose")))
     if name != "local":
         raise ConfigError(f"executor={name!r}: known executors are 'local' and 'ray'")
     workers = int(cfg.get("workers", 1))

@@ -12,7 +12,8 @@
   lies inside out_dir (:func:`inside`).
 * **Leftovers.** Temp files of writes cut off by a kill are swept; a finished set's items are made
   resumable again from its manifest.
-* **Write failures** (disk full, no permission, out_dir a file) are one line naming the path.
+* **Write failures** (disk full, no permission, out_dir a file, an out_dir that cannot be created
+  anywhere: under /proc, /sys, on a read-only mount) are one line naming the path.
 """
 
 from __future__ import annotations
@@ -61,41 +62,46 @@ def check_ids(ids: Iterable[object], source: str, fix: str) -> None:
             raise ConfigError(f"{source}: item id {item_id!r} {problem}; {fix}")
 
 
-def inside(out_dir: Path, rel: str) -> Path:
-    """``out_dir / rel``, refused if ``rel`` would lead out of out_dir."""
-    norm = os.path.normpath(rel)
-    if os.path.isabs(norm) or norm == ".." or norm.startswith(".." + os.sep):
-        raise SynthError(f"refusing to write {rel!r}: it lies outside out_dir={out_dir}; item ids, channel leg "
-                         "and talker names must be plain names (letters, digits and _ . + -)")
-    return out_dir / rel
-
-
 def sources_identity(pools) -> dict:
-    """Where the sources are and a fingerprint of what they are (independent of file times)."""
-    rows = [["speech", u.rel_path, round(u.duration_s, 4), u.speaker, u.text] for u in pools.speech.utterances]
-    rows += [[kind, f.rel_path, round(f.duration_s, 4)] for kind, files in (("noise", pools.noise), ("rir", pools.rirs))
-             for f in files]
-    digest = hashlib.blake2b(json.dumps(sorted(rows), ensure_ascii=False).encode(), digest_size=8).hexdigest()
+    """Where the sources are and a fingerprint of what they are (independent of file times): each speech
+    file's path, length, speaker and transcript (digested once per speech source, see
+    ``SpeechPool.digest``), each noise and RIR file's path and length."""
+    files = sorted([kind, f.rel_path, round(f.duration_s, 4)] for kind, files in (("noise", pools.noise),
+                                                                                  ("rir", pools.rirs)) for f in files)
+    digest = hashlib.blake2b(json.dumps([pools.speech.digest(), files], ensure_ascii=False).encode(),
+                             digest_size=8).hexdigest()
     return {"sources_root": str(pools.root), "sources_fingerprint": digest}
 
 
 @contextmanager
-def write_errors(out_dir: Path):
-    """Disk full, permissions, a file where a folder should be: one line naming the path."""
+def write_errors(out_dir: Path, key: str = "out_dir"):
+    """Disk full, permissions, a file where a folder should be: one line naming the path (and ``key``, the
+    setting that chose it)."""
     try:
         yield
     except OSError as e:
-        where = f"{e.filename} (out_dir={out_dir})" if e.filename else f"out_dir={out_dir}"
+        where = f"{e.filename} ({key}={out_dir})" if e.filename else f"{key}={out_dir}"
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise SynthError(f"no space left on the device while writing {where}; free some space or choose "
-                             "another out_dir, then rerun the same command to resume") from None
+                             f"another {key}, then rerun the same command to resume") from None
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise SynthError(f"cannot write {where}: {e.strerror}; choose an out_dir you can write to "
+            raise SynthError(f"cannot write {where}: {e.strerror}; choose an {key} you can write to "
                              "or fix its permissions") from None
         if e.errno in (errno.ENOTDIR, errno.EEXIST):
-            raise SynthError(f"cannot create {where}: {e.strerror}; out_dir must be a folder path "
+            raise SynthError(f"cannot create {where}: {e.strerror}; {key} must be a folder path "
                              "(no part of it an existing file)") from None
         raise
+
+
+def make_folder(path: Path, key: str = "out_dir") -> None:
+    """``mkdir -p``, or one line naming ``key`` when the folder cannot be made anywhere: under /proc
+    (ENOENT: procfs takes no new folders), /sys (EPERM), on a read-only mount (EROFS), through a file."""
+    try:
+        with write_errors(path, key):
+            path.mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError as e:
+        raise SynthError(f"cannot create {e.filename or path} ({key}={path}): {e.strerror}; this file system "
+                         f"takes no new folders (/proc, /sys): choose an {key} on a disk you can write to") from None
 
 
 @contextmanager
@@ -103,7 +109,7 @@ def lock(out_dir: Path):
     """Hold ``out_dir``'s lock for the block (creating out_dir); refuse if another process holds it."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"out_dir={out_dir} is a file, not a folder; choose a folder path for out_dir")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     path = out_dir / LOCK
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -36,9 +36,12 @@ def plain(cfg: Any) -> Any:
 
 def config_hash(cfg: dict) -> str:
     c = {k: v for k, v in cfg.items() if k not in NON_OUTPUT_KEYS}
-    c["sources"] = {k: v for k, v in (c.get("sources") or {}).items() if k != "root"}  # where, not what
+    # where the sources are is not what they are; sources.check at its default keeps older sets' hashes
+    c["sources"] = {k: v for k, v in (c.get("sources") or {}).items()
+                    if k != "root" and not (k == "check" and v == "auto")}
     if isinstance(c.get("profile"), dict):  # provenance for the card, not a setting
-        c["profile"] = {k: v for k, v in c["profile"].items() if k != "set_on_command_line"}
+        c["profile"] = {k: v for k, v in c["profile"].items()
+                        if k not in ("set_on_command_line", "replaced_on_command_line")}
     c["output"] = {k: v for k, v in (c.get("output") or {}).items() if k not in ("shard_size", "container")}  # how stored
     return hashlib.blake2b(json.dumps(c, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
 
@@ -124,7 +127,7 @@ class Plan:
     recorder: list[Step]
     config_hash: str
     id_prefix: str
-    extra_slices: dict = field(default_factory=dict)
+    extra_slices: dict = field(default_factory=dict)   # labels every item of this plan carries (mixtures)
 
     @property
     def seed(self) -> int:
@@ -138,8 +141,15 @@ class Plan:
         return {"name": "synth", "version": __version__, "config_hash": self.config_hash, "seed": self.seed}
 
 
-def make_plan(cfg: DictConfig | dict) -> Plan:
+def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech: bool = True) -> Plan:
+    """``verify_sources``: ask the filesystem about every source file (a resumed build must not finish a
+    set from sources that changed since it started), rather than trust the source index until first use.
+    ``need_speech=False`` for a plan whose speech comes from elsewhere (the Augmenter): no speech pool."""
     c = plain(cfg)
+    if (c.get("profile") or {}).get("mixture"):
+        raise ConfigError(f"profile {c['profile'].get('name')!r} is a mixture of profiles: `synth build` builds it "
+                          "(one component per item); elsewhere use one of its component profiles "
+                          f"({', '.join(str(x.get('profile')) for x in c['profile']['mixture']['components'])})")
     out = c.get("output") or {}
     if out.get("format", "flac") not in ("flac", "wav"):
         raise ConfigError(f"output.format={out.get('format')!r}: allowed values are 'flac' and 'wav'")
@@ -165,7 +175,8 @@ def make_plan(cfg: DictConfig | dict) -> Plan:
     src = c.get("sources") or {}
     pools = build_pools(src.get("root", "."), src.get("speech"), src.get("noise"), src.get("rir"),
                         on_bad_input=c.get("on_bad_input", "error"), need_noise=noise_kind != "none" or noise_in_chain,
-                        need_rir=room.get("kind") == "measured", exclude=src.get("exclude"))
+                        need_rir=room.get("kind") == "measured", exclude=src.get("exclude"),
+                        check=src.get("check") or "auto", verify=verify_sources, need_speech=need_speech)
     rooms = None
     room_step = next((s for s in t_steps if s.effect.name == "room"), None)
     if room_step is not None:
@@ -184,11 +195,33 @@ def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
     return {"name": step.effect.name, "config": step.config, "params": params_to_dict(params)}
 
 
+MAX_REDRAWS = 20
+
+
+def sample_scene(plan: Plan, key: str) -> tuple[dict, list[dict]]:
+    """The item's scene, and the speech files it passed over: a file first checked when an item draws it
+    (``sources.check=used``) and found unusable is skipped (``on_bad_input=skip``) by drawing the scene
+    again from the next stage key. Whether a file is usable depends on the file alone, so every worker
+    makes the same draws."""
+    pool = plan.pools.speech
+    passed_over: list[dict] = []
+    for attempt in range(MAX_REDRAWS + 1):
+        stage = "scene" if attempt == 0 else f"scene/redraw-{attempt}"
+        scene = plan.scenario.sample(item_rng(plan.seed, key, stage), pool, plan.sr)
+        bad = pool.unusable(scene)
+        if not bad:
+            return scene, passed_over
+        passed_over += [{"path": e.path, "problem": e.problem} for e in bad]
+    raise ConfigError(f"item {key}: {MAX_REDRAWS + 1} draws in a row used unusable speech files (e.g. "
+                      f"{passed_over[-1]['path']}: {passed_over[-1]['problem']}); fix the corpus or check it whole "
+                      "with sources.check=all")
+
+
 def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     """Every random decision for one item. ``pair_id`` (suites) makes slices share their source speech."""
     seed = plan.seed
     key = pair_id or item_id  # every draw keyed on the pair id, so paired slices differ only by their change
-    scene = plan.scenario.sample(item_rng(seed, key, "scene"), plan.pools.speech, plan.sr)
+    scene, passed_over = sample_scene(plan, key)
     ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
     for t in scene["talkers"]:
         t["effects"] = [sample_step(s, item_rng(seed, key, f"talker-{t['label']}/{k}:{s.effect.name}"), ctx)
@@ -211,6 +244,8 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
             "duration_s": scene["duration_s"],
             **({"target_duration_s": scene["target_duration_s"]} if "target_duration_s" in scene else {}),
             "talkers": scene["talkers"], "legs": legs, "recorder": recorder,
+            **({"labels": dict(plan.extra_slices)} if plan.extra_slices else {}),
             "sources_root": str(plan.pools.root),
             "output": {"layout": out.get("layout", "mono"), "sample_rate": out.get("sample_rate")},
-            **({"pair_id": pair_id} if pair_id else {})}
+            **({"pair_id": pair_id} if pair_id else {}),
+            **({"unusable_sources": passed_over} if passed_over else {})}

@@ -52,7 +52,7 @@ def slice_config(base_cfg: dict, changes: dict, conf_dir: Path) -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def plan_suite(c: dict) -> tuple[Plan, dict[str, Plan], list[Job], dict]:
+def plan_suite(c: dict, verify_sources: bool = False) -> tuple[Plan, dict[str, Plan], list[Job], dict]:
     """A suite's plans: the whole set's (its config and card), one per slice, the jobs in slice order and
     the card's suite block. :func:`synth.build.build` builds them like any set."""
     suite = c["suite"]
@@ -65,7 +65,8 @@ def plan_suite(c: dict) -> tuple[Plan, dict[str, Plan], list[Job], dict]:
         raise ConfigError(f"suite slice names {bad} may only use letters, digits and _ . + -")
     n = int(suite.get("n_sources", c.get("n_items", 20)))
     base = slice_config(c, suite.get("base") or {}, conf_dir())
-    plans = {name: make_plan(slice_config(base, changes, conf_dir())) for name, changes in slices.items()}
+    plans = {name: make_plan(slice_config(base, changes, conf_dir()), verify_sources)
+             for name, changes in slices.items()}
     # one set, one provenance hash: every slice's items are tagged with the hash of all slice configs
     suite_hash = hashlib.blake2b(json.dumps(sorted((k, p.config_hash) for k, p in plans.items())).encode(),
                                  digest_size=8).hexdigest()

@@ -17,7 +17,8 @@ the input. A chain that ends at another rate (a narrowband leg ends at 8 kHz) is
 rate with soxr (linear phase, no shift) and cut or padded to the input length; ``conditions`` record the
 rate the channel ended at (``channel_sr_hz``).
 
-Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made). A pickled
+Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made); no speech is
+read (your utterances are the speech), so ``sources.noise`` and ``sources.rir`` folders suffice. A pickled
 Augmenter (a DataLoader worker's copy) carries the pool lists and the bank, not the audio: its file cache
 (:class:`synth.context.RenderContext`) starts empty in each process and fills on first use.
 """
@@ -35,13 +36,15 @@ from ..errors import BadInput, ConfigError, SynthError
 from ..plan import Plan, make_plan, sample_step
 from ..render import calibrates, fit_length, merge_conditions, record, run_effects
 from ..rng import item_rng
+from .inputs import Layout, check_epoch, check_rate, check_samples
 
 TALKER = "A"  # the label render gives a single talker; stems are named after it
 
 
 @dataclass
 class Augmented:
-    """One augmented utterance: ``samples`` shaped like the input, at ``sample_rate`` (the input's rate)."""
+    """One augmented utterance: float32 ``samples`` shaped like the input (in its layout), at ``sample_rate``
+    (the input's rate)."""
 
     samples: np.ndarray
     sample_rate: int
@@ -52,11 +55,11 @@ class Augmented:
 
 
 def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
-                     exclude: Sequence[str] | None = None) -> Plan:
+                     exclude: Sequence[str] | None = None, need_speech: bool = True) -> Plan:
     """The build plan of ``synth build <overrides>``: ``overrides`` are its ``key=value`` arguments,
     ``profile`` a built-in profile name or a profile file (``synth fit`` output), ``exclude`` the built sets
-    whose sources the pools leave out (``sources.exclude``). ``sources.root`` must hold transcribed speech
-    (the pools are validated whole) even where only its noise and RIRs are used."""
+    whose sources the pools leave out (``sources.exclude``). With ``need_speech=False`` (the Augmenter) no
+    speech is read: noise and RIRs may come from ``sources.noise`` / ``sources.rir`` folders alone."""
     from ..cli import _config_error_line, compose_config
 
     o = [f"seed={int(seed)}", *overrides]
@@ -71,7 +74,7 @@ def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, 
         raise
     except Exception as e:  # Hydra's composition errors, as one line naming the key
         raise ConfigError(_config_error_line(e)) from None
-    return make_plan(cfg)
+    return make_plan(cfg, need_speech=need_speech)
 
 
 class Augmenter:
@@ -96,8 +99,9 @@ class Augmenter:
     @classmethod
     def from_config(cls, overrides: Sequence[str] = (), profile: str | None = None, seed: int = 0,
                     exclude: Sequence[str] | None = None, p: float = 1.0, leg: str | None = None) -> "Augmenter":
-        """Compose the config as ``synth build`` does (see :func:`plan_from_config`)."""
-        return cls(plan_from_config(overrides, profile, seed, exclude), p=p, leg=leg)
+        """Compose the config as ``synth build`` does (see :func:`plan_from_config`), without a speech corpus:
+        ``sources.noise`` / ``sources.rir`` folders (or a corpus root's noise and RIRs) are all it reads."""
+        return cls(plan_from_config(overrides, profile, seed, exclude, need_speech=False), p=p, leg=leg)
 
     # ------------------------------------------------------------------------------------- pickling
     @property
@@ -120,6 +124,7 @@ class Augmenter:
 
     def sample(self, key: Any, epoch: int, sample_rate: int, duration_s: float) -> dict:
         """Every draw for one utterance (JSON): the steps of the talker, the leg and the recorder."""
+        sample_rate, epoch = check_rate(sample_rate), check_epoch(epoch)
         item = f"{key}@{int(epoch)}"
         recipe = {"kind": "augment", "key": str(key), "epoch": int(epoch), "seed": self.seed,
                   "sample_rate": int(sample_rate), "p": self.p, "generator": self.plan.generator()}
@@ -144,20 +149,25 @@ class Augmenter:
     def apply(self, samples: np.ndarray, recipe: dict) -> Augmented:
         """Apply a recipe from :meth:`sample` (pure: the same recipe and input give identical samples).
 
-        ``samples`` is ``(T,)`` or ``(C, T)`` float at ``recipe["sample_rate"]``; every channel gets the same
-        draw (as render's recorder does for stereo calls)."""
-        return self._apply(check_samples(samples), recipe)
+        ``samples`` at ``recipe["sample_rate"]``, in any layout and format :mod:`synth.augment.inputs` takes;
+        every channel gets the same draw (as render's recorder does for stereo calls)."""
+        if not isinstance(recipe, dict) or recipe.get("kind") != "augment" or "applied" not in recipe:
+            raise BadInput("Augmenter recipe", f"is not an Augmenter recipe ({type(recipe).__name__})",
+                           "pass the .recipe of an Augmented (or Augmenter.sample's result)")
+        sr = check_rate(recipe.get("sample_rate"), "Augmenter recipe sample_rate")
+        x, lay = check_samples(samples)
+        return self._apply(x, lay, {**recipe, "sample_rate": sr})
 
-    def _apply(self, x: np.ndarray, recipe: dict) -> Augmented:
+    def _apply(self, x: np.ndarray, lay: Layout, recipe: dict) -> Augmented:
         sr = int(recipe["sample_rate"])
         if not recipe["applied"]:
-            return Augmented(x.copy(), sr, {"augmented": False}, recipe)
+            return Augmented(lay.restore(x.copy()), sr, {"augmented": False}, recipe)
         channels = [self._apply_channel(ch, sr, recipe) for ch in np.atleast_2d(x)]
         out = [c[0] for c in channels]
         _, cond, stems, lost = channels[0]  # measured values (clipped fraction...) of the first channel
         profile = (self.plan.cfg.get("profile") or {}).get("name")
         conditions = {"augmented": True, **({"profile": profile} if profile else {}), **cond}
-        return Augmented(np.stack(out) if x.ndim == 2 else out[0], sr, conditions, recipe, stems, lost)
+        return Augmented(lay.restore(np.stack(out)) if x.ndim == 2 else out[0], sr, conditions, recipe, stems, lost)
 
     def _effects(self, recipe: dict) -> tuple:
         """The plan's built effects for a recipe this plan drew (else None: run_effects builds them)."""
@@ -194,15 +204,10 @@ class Augmenter:
         return y.astype(np.float32), conditions, stems, lost
 
     def __call__(self, samples: np.ndarray, sample_rate: int, key: Any, epoch: int = 0) -> Augmented:
-        x = check_samples(samples)
-        return self._apply(x, self.sample(key, epoch, sample_rate, x.shape[-1] / int(sample_rate)))
-
-
-def check_samples(samples) -> np.ndarray:
-    """float32 ``(T,)`` or ``(C, T)`` with finite values and at least one sample, or a one-line error."""
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim not in (1, 2) or x.shape[-1] == 0:
-        raise BadInput("augment samples", f"have shape {x.shape}", "pass a non-empty (T,) or (C, T) float array")
-    if not np.isfinite(x).all():
-        raise BadInput("augment samples", "contain NaN or infinite values", "drop or clean the utterance first")
-    return x
+        """Augment one utterance: ``samples`` as :mod:`synth.augment.inputs` takes them (``(T,)``, ``(C, T)``,
+        soundfile's ``(T, C)``; float or int16/int32 PCM) at ``sample_rate`` Hz. The result is float32 in the
+        caller's layout."""
+        sr = check_rate(sample_rate)
+        epoch = check_epoch(epoch)
+        x, lay = check_samples(samples)
+        return self._apply(x, lay, self.sample(key, epoch, sr, x.shape[-1] / sr))

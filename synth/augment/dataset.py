@@ -19,6 +19,7 @@ Each item is a dict: ``id``, ``audio`` (float32 tensor, ``(T,)`` or ``(C, T)`` f
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Sequence
 
@@ -52,9 +53,10 @@ class RenderedDataset(torch.utils.data.IterableDataset):
 
     def __init__(self, plan: Plan, n_items: int | None = None):
         self.plan = plan
-        self.n_items = int(plan.cfg["n_items"] if n_items is None else n_items)
-        if self.n_items < 0:
-            raise ConfigError(f"n_items={self.n_items}: must be >= 0")
+        n = plan.cfg["n_items"] if n_items is None else n_items
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ConfigError(f"n_items={n!r}: must be a whole number >= 0, e.g. n_items=10_000")
+        self.n_items = int(n)
         self.epoch = 0
 
     @classmethod

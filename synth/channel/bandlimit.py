@@ -58,6 +58,7 @@ class Bandlimit(Effect):
     low_hz: Any = None      # drawn low edge, Hz (None: the band's own)
     p: float = 1.0
     params_type = BandlimitParams
+    LIMITS = {"high_hz": (20, 24000), "low_hz": (20, 24000)}  # allowed ranges (see synth.profiles.limits)
 
     def __post_init__(self):
         d = dist_field("bandlimit.band", self.band)
@@ -68,7 +69,7 @@ class Bandlimit(Effect):
         for name in ("high_hz", "low_hz"):
             v = getattr(self, name)
             if v is not None:
-                object.__setattr__(self, name, dist_field(f"bandlimit.{name}", v, 20, 24000))
+                object.__setattr__(self, name, dist_field(f"bandlimit.{name}", v, *self.LIMITS[name]))
 
     def sample_params(self, rng, ctx) -> BandlimitParams:
         band = self.band.sample(rng)

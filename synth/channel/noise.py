@@ -22,7 +22,7 @@ import numpy as np
 from ..audio import Audio
 from ..dist import dist_field
 from ..errors import BadInput, ConfigError
-from ..sources.pools import MIN_NOISE_DBOV
+from ..sources.checks import MIN_NOISE_DBOV
 from .base import Effect, register
 
 CONTROL_S = 0.1  # resolution of the level envelope
@@ -115,10 +115,12 @@ class AddNoise(Effect):
     p: float = 1.0
     params_type = AddNoiseParams
     additive = True
+    # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
+    LIMITS = {"snr_db": (-20, 80), "walk_sd_db": (0, 20), "bursts_per_min": (0, 60), "burst_db": (0, 40),
+              "burst_dur_s": (0, 10)}
 
     def __post_init__(self):
-        for name, lo, hi in (("snr_db", -20, 80), ("walk_sd_db", 0, 20), ("bursts_per_min", 0, 60),
-                             ("burst_db", 0, 40), ("burst_dur_s", 0, 10)):
+        for name, (lo, hi) in self.LIMITS.items():
             v = getattr(self, name)
             object.__setattr__(self, name, dist_field(f"add_noise.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
         if self.shape_db is not None:

@@ -59,15 +59,18 @@ class Room(Effect):
     pool_size: int = 24
     p: float = 1.0
     params_type = RoomParams
+    # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
+    LIMITS = {"rt60_s": (0.05, 3.0), "room_x_m": (1.0, 50), "room_y_m": (1.0, 50), "room_z_m": (1.0, 20),
+              "distance_m": (0.1, 20)}
 
     def __post_init__(self):
         if self.kind not in ("simulated", "measured"):
             raise ConfigError(f"room.kind={self.kind!r}: allowed values are 'simulated', 'measured' (or room=none)")
         rt60 = self.rt60_s if self.rt60_s is not None or self.kind == "measured" else (0.2, 0.8)
         rt60 = list(rt60) if isinstance(rt60, tuple) else rt60
-        object.__setattr__(self, "rt60_s", None if rt60 is None else dist_field("room.rt60_s", rt60, 0.05, 3.0))
-        for name, lo, hi in (("room_x_m", 1.0, 50), ("room_y_m", 1.0, 50), ("room_z_m", 1.0, 20), ("distance_m", 0.1, 20)):
-            v = getattr(self, name)
+        object.__setattr__(self, "rt60_s", None if rt60 is None else dist_field("room.rt60_s", rt60, *self.LIMITS["rt60_s"]))
+        for name in ("room_x_m", "room_y_m", "room_z_m", "distance_m"):
+            v, (lo, hi) = getattr(self, name), self.LIMITS[name]
             object.__setattr__(self, name, dist_field(f"room.{name}", list(v) if isinstance(v, tuple) else v, lo, hi))
         n = self.pool_size
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:

@@ -29,9 +29,11 @@ class SpeechLevel(Effect):
     target_dbov: Any = -26.0
     p: float = 1.0
     params_type = SpeechLevelParams
+    LIMITS = {"target_dbov": (-70, 0)}  # allowed range (a fitted profile is clamped to it: synth.profiles.limits)
 
     def __post_init__(self):
-        object.__setattr__(self, "target_dbov", dist_field(f"{self.name}.target_dbov", self.target_dbov, -70, 0))
+        object.__setattr__(self, "target_dbov", dist_field(f"{self.name}.target_dbov", self.target_dbov,
+                                                           *self.LIMITS["target_dbov"]))
 
     def sample_params(self, rng, ctx):
         return SpeechLevelParams(target_dbov=float(self.target_dbov.sample(rng)))

@@ -24,7 +24,9 @@ Keys (defaults in brackets):
   under ``summary.terms`` and in the report.
 
 ``--real <manifest.jsonl | file.stm>``: real recordings with references, scored with the same engine and
-normalizer; the report shows REAL and synthetic WER and their ratio (see :mod:`synth.eval.real`).
+normalizer; the report shows REAL and synthetic WER and their ratio, per value of every manifest key the
+synthetic items carry as a slice label (e.g. ``device`` for a set built from a ``synth fit --by device``
+mixture), and with ``terms=`` term recall / TER of the real recordings too (see :mod:`synth.eval.real`).
 
 Exit codes: 0 success (gate passed or no gate), 1 gate failed, 2 bad input or config (one-line error).
 """
@@ -208,14 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         scfg = SummaryConfig(seed=cfg.seed, n_boot=cfg.n_boot)
         results = evaluate(set_dir, cfg.asr, workers=cfg.workers, cache_dir=cfg.cache_dir, out_dir=cfg.out,
                            normalizer=cfg.normalize, summary=scfg, ref_slice=cfg.ref_slice)
-        if args.real:
-            from .real import add_real, side_by_side_lines
-
-            add_real(results, args.real, cfg.asr, Path(cfg.cache_dir) if cfg.cache_dir else set_dir / "eval",
-                     cfg.workers, cfg.normalize, scfg)
         out = Path(results["out_dir"])
         if terms:
             results["summary"]["terms"] = summarize_terms(results["items"], terms, scfg, cfg.ref_slice)
+        if args.real:  # the real side (and its terms) next to the set; writes results.json with both
+            from .real import add_real, side_by_side_lines
+
+            add_real(results, args.real, cfg.asr, Path(cfg.cache_dir) if cfg.cache_dir else set_dir / "eval",
+                     cfg.workers, cfg.normalize, scfg, terms)
+        elif terms:
             atomic_write_text(out / "results.json", json.dumps({k: v for k, v in results.items() if k != "out_dir"},
                                                                ensure_ascii=False, indent=1))
         _print_table(results)

@@ -11,6 +11,12 @@
 The real items are transcribed (cached under ``<cache>/real/<engine key>``) and scored exactly like the
 synthetic ones; the result block is marked ``"real": true`` and the report labels it REAL. The ratio
 real WER / synthetic WER gets a 95% interval from independent bootstrap resamples of the two item sets.
+
+Per slice: a NeMo manifest's other keys (``device``, ``gender``, ...) are kept as each real item's metadata;
+for every key that is also a slice label of the synthetic items (a set built from a ``synth fit --by device``
+mixture carries ``slice.device``), real and synthetic WER and their ratio are reported per value
+(``real_vs_synthetic.by.<key>.<value>``). With ``terms=``, term recall and TER are computed on the real
+recordings too (``real.summary.terms``, and per value of those keys next to the synthetic side).
 """
 
 from __future__ import annotations
@@ -38,9 +44,13 @@ def read_nemo(path: Path) -> list[dict]:
             raise BadInput(where, "has no audio_filepath and text", "give a NeMo manifest (audio_filepath, text)")
         audio = Path(row["audio_filepath"])
         audio = audio if audio.is_absolute() else path.parent / audio
+        meta = {k: v for k, v in row.items() if k not in NEMO_KEYS and isinstance(v, (str, int, float, bool))}
         items.append({"id": str(row.get("id") or audio.stem), "audio_filepath": str(audio), "text": str(row["text"]),
-                      "duration": row.get("duration")})
+                      "duration": row.get("duration"), "meta": meta})
     return items
+
+
+NEMO_KEYS = ("audio_filepath", "text", "duration", "id", "offset", "text_verbatim")  # not slice metadata
 
 
 def read_stm(path: Path) -> list[dict]:
@@ -97,7 +107,7 @@ def evaluate_real(path: str | Path, engine: EngineSpec, cache_dir: Path, workers
     hyps, _ = transcribe_all(audio, items, engine, Path(cache_dir) / "real" / engine_key(engine) / "hyps",
                              workers, show_progress)
     norm = normalizer or NormalizerConfig()
-    scored = [score_item(it, hyps[it["id"]], norm) for it in items]
+    scored = [{**score_item(it, hyps[it["id"]], norm), "meta": it.get("meta") or {}} for it in items]
     return {"real": True, "source": str(Path(path).resolve()), "n_items": len(items),
             "summary": summarize_group("REAL", scored, summary or SummaryConfig()), "items": scored}
 
@@ -121,8 +131,67 @@ def side_by_side(real_items: list[dict], synth_items: list[dict], cfg: SummaryCo
             "note": "ratio = real WER / synthetic WER; intervals from independent bootstrap resamples of items"}
 
 
+def shared_keys(real_items: list[dict], synth_items: list[dict]) -> list[str]:
+    """Metadata keys of the real recordings that are also slice labels of the synthetic items."""
+    real = {k for it in real_items for k in (it.get("meta") or {})}
+    syn = {k for it in synth_items for k in (it.get("slice_labels") or {})}
+    return sorted(real & syn)
+
+
+def by_slice(real_items: list[dict], synth_items: list[dict], cfg: SummaryConfig) -> dict:
+    """{key: {value: side_by_side(...) + item counts}} for every shared key (``shared_keys``) and every value
+    both sides have."""
+    out: dict = {}
+    for key in shared_keys(real_items, synth_items):
+        real_v: dict[str, list] = {}
+        syn_v: dict[str, list] = {}
+        for it in real_items:
+            if key in (it.get("meta") or {}):
+                real_v.setdefault(str(it["meta"][key]), []).append(it)
+        for it in synth_items:
+            if key in (it.get("slice_labels") or {}):
+                syn_v.setdefault(str(it["slice_labels"][key]), []).append(it)
+        sub = {}
+        for value in sorted(set(real_v) & set(syn_v)):
+            sub[value] = {"n_real": len(real_v[value]), "n_synthetic": len(syn_v[value]),
+                          **side_by_side(real_v[value], syn_v[value], SummaryConfig(
+                              cfg.seed + hash_value(f"{key}={value}"), cfg.n_boot, cfg.level))}
+        if sub:
+            out[key] = sub
+    return out
+
+
+def hash_value(text: str) -> int:
+    """A small stable offset for per-slice bootstrap seeds (so slices do not share resamples)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
+
+
+def add_terms(results: dict, terms: list, cfg: SummaryConfig) -> None:
+    """Term recall / TER on the real recordings (``real.summary.terms``) and, per value of the shared slice
+    keys, real next to synthetic (``real_vs_synthetic.terms_by``)."""
+    from .metrics import summarize_terms
+
+    real = results["real"]
+    real["summary"]["terms"] = summarize_terms(real["items"], terms, cfg)
+    keys = shared_keys(real["items"], results["items"])
+    if not keys:
+        return
+    if not all("terms" in it for it in results["items"]):
+        summarize_terms(results["items"], terms, cfg)
+    out: dict = {}
+    for key in keys:
+        for value in (results["real_vs_synthetic"].get("by") or {}).get(key, {}):
+            r = [it for it in real["items"] if str((it.get("meta") or {}).get(key)) == value]
+            s_ = [it for it in results["items"] if str((it.get("slice_labels") or {}).get(key)) == value]
+            out.setdefault(key, {})[value] = {"real": summarize_terms(r, terms, cfg)["overall"],
+                                              "synthetic": summarize_terms(s_, terms, cfg)["overall"]}
+    results["real_vs_synthetic"]["terms_by"] = out
+
+
 def add_real(results: dict, path: str | Path, engine: EngineSpec, cache_dir: Path, workers: int,
-             normalizer: NormalizerConfig, summary: SummaryConfig) -> dict:
+             normalizer: NormalizerConfig, summary: SummaryConfig, terms: list | None = None) -> dict:
     """``results`` of a synthetic set with the REAL block and the side-by-side comparison added, and
     results.json rewritten with them."""
     from ..audio import atomic_write_text
@@ -130,6 +199,11 @@ def add_real(results: dict, path: str | Path, engine: EngineSpec, cache_dir: Pat
     real = evaluate_real(path, engine, cache_dir, workers, normalizer, summary)
     results["real"] = real
     results["real_vs_synthetic"] = side_by_side(real["items"], results["items"], summary)
+    per = by_slice(real["items"], results["items"], summary)
+    if per:
+        results["real_vs_synthetic"]["by"] = per
+    if terms:
+        add_terms(results, terms, summary)
     out = Path(results["out_dir"])
     atomic_write_text(out / "results.json", json.dumps({k: v for k, v in results.items() if k != "out_dir"},
                                                        ensure_ascii=False, indent=1))
@@ -141,8 +215,24 @@ def side_by_side_lines(results: dict) -> list[str]:
     pct = lambda x: "-" if x is None else f"{100 * x:.1f}%"  # noqa: E731
     ci = lambda v, f=pct: "" if not v else f" [{f(v[0])}, {f(v[1])}]"  # noqa: E731
     num = lambda x: f"{x:.2f}"  # noqa: E731
-    return [f"REAL recordings ({results['real']['n_items']}, {results['real']['source']}): WER {pct(c['real_wer'])}"
-            f"{ci(c['real_wer_ci'])}",
-            f"SYNTHETIC set ({len(results['items'])} items): WER {pct(c['synthetic_wer'])}{ci(c['synthetic_wer_ci'])}",
-            "real / synthetic WER ratio: " + ("-" if c["ratio"] is None else num(c["ratio"]))
-            + ci(c["ratio_ci"], num)]
+    lines = [f"REAL recordings ({results['real']['n_items']}, {results['real']['source']}): WER {pct(c['real_wer'])}"
+             f"{ci(c['real_wer_ci'])}",
+             f"SYNTHETIC set ({len(results['items'])} items): WER {pct(c['synthetic_wer'])}{ci(c['synthetic_wer_ci'])}",
+             "real / synthetic WER ratio: " + ("-" if c["ratio"] is None else num(c["ratio"]))
+             + ci(c["ratio_ci"], num)]
+    for key, vals in (c.get("by") or {}).items():
+        for value, v in vals.items():
+            lines.append(f"  {key}={value}: REAL {pct(v['real_wer'])} ({v['n_real']} items), SYNTHETIC "
+                         f"{pct(v['synthetic_wer'])} ({v['n_synthetic']} items), ratio "
+                         + ("-" if v["ratio"] is None else num(v["ratio"])) + ci(v["ratio_ci"], num))
+    t = (results["real"]["summary"] or {}).get("terms")
+    if t:
+        o = t["overall"]
+        lines.append(f"REAL terms: recall {pct(o['recall'])}, TER {pct(o['ter'])}{ci(o['ter_ci'])} "
+                     f"({o['ref']} term occurrences)")
+    for key, vals in (c.get("terms_by") or {}).items():
+        for value, v in vals.items():
+            lines.append(f"  {key}={value}: term recall REAL {pct(v['real']['recall'])} / SYNTHETIC "
+                         f"{pct(v['synthetic']['recall'])}, TER REAL {pct(v['real']['ter'])} / SYNTHETIC "
+                         f"{pct(v['synthetic']['ter'])}")
+    return lines

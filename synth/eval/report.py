@@ -144,6 +144,39 @@ def _short_value(v) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
+def real_by_slice_html(results: dict) -> list[str]:
+    """Real vs synthetic per value of the shared slice keys (WER and ratio), and term recall / TER of the real
+    recordings next to the synthetic set's (overall and per value)."""
+    c, real = results["real_vs_synthetic"], results["real"]
+    parts = []
+    rows = []
+    for key, vals in (c.get("by") or {}).items():
+        for value, v in vals.items():
+            ratio = "–" if v["ratio"] is None else f"{v['ratio']:.2f}"
+            rci = "" if not v["ratio_ci"] else f" <span class=ci>[{v['ratio_ci'][0]:.2f}, {v['ratio_ci'][1]:.2f}]</span>"
+            rows.append(f"<tr><td class=l>{ESC(key)}={ESC(value)}</td><td>{v['n_real']}</td>"
+                        f"<td>{_pct(v['real_wer'])}{_ci(v['real_wer_ci'])}</td><td>{v['n_synthetic']}</td>"
+                        f"<td>{_pct(v['synthetic_wer'])}{_ci(v['synthetic_wer_ci'])}</td><td>{ratio}{rci}</td></tr>")
+    if rows:
+        parts.append("<h3>Real vs synthetic per slice</h3><table><tr><th class=l>slice</th><th>REAL items</th>"
+                     "<th>REAL WER [95% CI]</th><th>synthetic items</th><th>synthetic WER [95% CI]</th>"
+                     "<th>ratio [95% CI]</th></tr>" + "".join(rows) + "</table>")
+    rt = (real.get("summary") or {}).get("terms")
+    st = (results.get("summary") or {}).get("terms")
+    if rt:
+        trow = lambda name, r, s: (f"<tr><td class=l>{ESC(name)}</td><td>{r['ref']}</td><td>{_pct(r['recall'])}</td>"  # noqa: E731
+                                   f"<td>{_pct(r['ter'])}{_ci(r['ter_ci'])}</td><td>{s['ref'] if s else '–'}</td>"
+                                   f"<td>{_pct(s['recall']) if s else '–'}</td>"
+                                   f"<td>{(_pct(s['ter']) + _ci(s['ter_ci'])) if s else '–'}</td></tr>")
+        body = [trow("all", rt["overall"], (st or {}).get("overall"))]
+        for key, vals in (c.get("terms_by") or {}).items():
+            body += [trow(f"{key}={value}", v["real"], v["synthetic"]) for value, v in vals.items()]
+        parts.append("<h3>Domain terms, real vs synthetic</h3><table><tr><th class=l>slice</th><th>REAL term "
+                     "occurrences</th><th>REAL recall</th><th>REAL TER [95% CI]</th><th>synthetic term occurrences"
+                     "</th><th>synthetic recall</th><th>synthetic TER [95% CI]</th></tr>" + "".join(body) + "</table>")
+    return parts
+
+
 def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n: int = 5,
                 copy_audio: bool = True) -> Path:
     """Write the report folder; returns the path of index.html."""
@@ -172,6 +205,7 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
                      f"<td>{_pct(c['synthetic_wer'])}{_ci(c['synthetic_wer_ci'])}</td></tr></table>"
                      f"<p>real / synthetic WER ratio <b>{ratio}</b>{rci}; same engine and normalizer on both; "
                      "intervals from independent bootstrap resamples of items.</p>")
+        parts += real_by_slice_html(results)
 
     ov = summ["overall"]
     parts.append(f"<h2>Overall</h2><p>WER <b>{_pct(ov['wer'])}</b>{_ci(ov['wer_ci'])}, CER {_pct(ov['cer'])}"

@@ -23,11 +23,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from ..audio import atomic_write_text
 from ..errors import ConfigError, SynthError
+from ..progress import progress_bar
 from ..writer.manifest import audio_files, read_manifest
 from .engines import EngineSpec, build_engine, engine_key, preflight
 from .metrics import SummaryConfig, score_item, summarize
@@ -99,14 +97,13 @@ def transcribe_all(audio: dict[str, Path], items: list[dict], spec: EngineSpec, 
         preflight(spec)
         if workers <= 1:
             engine = build_engine(spec)
-    console = Console(stderr=True)
-    cols = [TextColumn("[bold]eval[/] {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-    with Progress(*cols, console=console, disable=not show_progress or not todo, transient=False) as progress:
-        task = progress.add_task(f"{spec.name} ({len(hyps)} cached)", total=len(items), completed=len(hyps))
+    dur = lambda it: float(it.get("duration") or 0.0)  # noqa: E731
+    with progress_bar(len(items), done=len(hyps), label=f"eval {spec.name} ({len(hyps)} cached)", stderr=True,
+                      show=show_progress and bool(todo)) as bar:
         if engine is not None:
             for it in todo:
                 store(it, engine.transcribe(audio[str(it["id"])], it))
-                progress.advance(task)
+                bar.advance(dur(it))
         elif todo:
             # spawn: workers start clean (no copied locks/threads); each builds the engine once.
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
@@ -115,7 +112,7 @@ def transcribe_all(audio: dict[str, Path], items: list[dict], spec: EngineSpec, 
                 try:
                     for fut in as_completed(futs):
                         store(futs[fut], fut.result())
-                        progress.advance(task)
+                        bar.advance(dur(futs[fut]))
                 except BaseException:
                     pool.shutdown(wait=True, cancel_futures=True)  # finished items stay cached
                     raise

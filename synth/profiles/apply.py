@@ -29,7 +29,19 @@ sample_rate          ``output.sample_rate``: the most common measured rate
 clipping.p           ``level.clipping.p``
 reverb.p, rt60_s     ``room``: simulated rooms with that probability and RT60 distribution
 turns                ``scenario.turns`` when the profile's scenario is a conversation or meeting
+scenario, n_speakers the scenario built (fitted from RTTMs: conversation for 2 speakers, meeting for 3+ with
+                     those meeting sizes) unless ``scenario=`` is given on the command line
+noise_p              ``add_noise.p``: the share of recordings with a noise floor (the rest were digitally
+                     silent between the words)
 ===================  ========================================================================
+
+The command line wins (``apply_profile_file``): a group selected there replaces the fitted stages of that
+group, not only its config section. ``noise=<option>`` (``noise=none`` too) removes the fitted recorder noise
+and the harvested noise bank; ``noise.<field>=`` (e.g. ``noise.snr_db=[5,10]``) changes the fitted noise;
+``channel=<option>`` replaces the fitted band limit and codec (the fitted noise and level calibration are
+kept, ahead of the option's own recorder steps); ``level=<option>`` removes the fitted level calibration and
+``level.speech_dbov=`` sets it; ``room=<option>`` replaces the fitted room. The profile block lists what was
+replaced (``replaced_on_command_line``) and the dataset card shows it.
 
 The profile's own distributions are kept in ``profile.targets`` so the dataset card can put the realized
 values next to them.
@@ -145,6 +157,26 @@ def _clip_dist(spec: dict, lo: float, hi: float) -> dict:
     return {**spec, "clip": [max(lo, float(clip[0])), min(hi, max(lo + 1.0, float(clip[1])))]}
 
 
+def scenario_of(fitted: dict) -> str:
+    """The scenario a fitted profile builds: its ``scenario`` key, else from its RTTM turns (conversation for
+    2 speakers, meeting for 3+, the median over the recordings), else single_talker."""
+    if fitted.get("scenario"):
+        return str(fitted["scenario"])
+    turns = fitted.get("turns")
+    if not turns:
+        return "single_talker"
+    n = (turns.get("fitted") or {}).get("n_speakers") or (turns.get("n_speakers") or {}).get("choice") or [2]
+    return "meeting" if float(np.median([float(x) for x in n])) >= 2.5 else "conversation"
+
+
+def _fitted_duration(spec, kind: str):
+    """The fitted durations inside the range scenario ``kind`` accepts (a profile fitted for one scenario
+    may be built as another: conversations need >= 1 s)."""
+    from .limits import clamp_spec, scenario_limits
+
+    return clamp_spec(spec, *scenario_limits(kind, "duration_s"))[0]
+
+
 def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None) -> dict:
     """Build overrides that reproduce the fitted conditions *where they were measured*, on the recording.
 
@@ -167,9 +199,11 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         t["bandwidth"] = fitted.get("bandwidth") or {}
         if "high_hz" in band:
             t["effective_bandwidth_hz"] = fitted["effective_bandwidth_hz"]
+    o["noise"] = {"kind": "none"}  # the fitted noise is added by the recorder stage; none measured: none added
     if fitted.get("snr_db") is not None:
-        o["noise"] = {"kind": "none"}  # the noise is added by the recorder stage
         noise = {"name": "add_noise", "snr_db": fitted["snr_db"], "walk_sd_db": 0.0, "bursts_per_min": 0.0}
+        if fitted.get("noise_p") is not None and float(fitted["noise_p"]) < 1.0:
+            noise["p"] = float(fitted["noise_p"])
         t["snr_db"] = fitted["snr_db"]
         bank_s = float(fitted.get("noise_bank_s") or 0.0)
         if fitted.get("noise_bank") and Path(fitted["noise_bank"]).is_dir() and bank_s > 0:
@@ -206,16 +240,20 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
     kind = (scenario or {}).get("name", "single_talker")
     o["scenario"] = {}
     if fitted.get("duration_s") is not None:
-        o["scenario"]["duration_s"] = fitted["duration_s"]
+        o["scenario"]["duration_s"] = _fitted_duration(fitted["duration_s"], kind)
         t["duration_s"] = fitted["duration_s"]
         if kind in ("conversation", "meeting"):
             o["scenario"]["exact_duration"] = True
     if fitted.get("turns") and kind in ("conversation", "meeting"):
         o["scenario"]["turns"] = fitted["turns"]
+    if fitted.get("n_speakers") and kind == "meeting":
+        o["scenario"]["n_speakers"] = fitted["n_speakers"]
     return o
 
 
 def profile_overrides(path: str | Path, scenario: dict | None = None) -> dict:
+    """The config overrides a profile file stands for (``scenario``: the composed scenario section; a fitted
+    profile's scenario keys are made for it)."""
     data = load_profile(path)
     name = Path(path).stem
     if "fitted" in data:
@@ -260,17 +298,114 @@ def get_dotted(cfg: dict, key: str, missing=None):
     return node
 
 
+def scenario_config(name: str) -> dict:
+    """The shipped scenario option ``conf/scenario/<name>.yaml`` as a plain dict."""
+    from ..confdir import conf_dir
+
+    return yaml.safe_load((conf_dir() / "scenario" / f"{name}.yaml").read_text()) or {}
+
+
+def profile_keys(path: str | Path) -> set[str]:
+    """Every dotted config key a profile file sets a value of (``scenario.duration_s``; not the sections
+    holding them): a plain ``key=value`` on the command line for one of them, a key under one or a section
+    holding one overrides the profile (see synth.cli)."""
+    data = load_profile(path)
+    if "mixture" in data:
+        from .mixture import mixture_keys
+
+        return mixture_keys(path, data)
+    if "fitted" in data:
+        fitted = data["fitted"] or {}
+        data = overrides_from_fitted(fitted, Path(path).stem, {"name": scenario_of(fitted)})
+    out: set[str] = set()
+
+    def walk(node, prefix: str) -> None:
+        for k, v in node.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict) and v and not is_dist(v):
+                walk(v, key + ".")
+            else:
+                out.add(key)
+    walk({k: v for k, v in data.items() if k != "defaults"}, "")
+    return out
+
+
+# fields of the add_noise effect a `noise.<field>=` override may set on the fitted recorder noise
+NOISE_FIELDS = ("snr_db", "walk_sd_db", "bursts_per_min", "burst_db", "burst_dur_s", "crossfade_s", "shape_db", "p")
+
+
+def command_line_stages(extra: dict, cfg: dict, cli: dict, gone) -> dict:
+    """Make the command line win over the fitted recorder stages of ``extra`` (profile overrides): returns
+    {group: what was replaced} for the card. ``cli``: the command line's keys and values (``gone``: deleted)."""
+    channel = extra.get("channel") or {}
+    recorder = list(channel.get("recorder") or [])
+    if not recorder:
+        return {}
+    replaced: dict[str, str] = {}
+    step = lambda n: next((s for s in recorder if s.get("name") == n), None)  # noqa: E731
+    noise = step("add_noise")
+    if noise is not None and ("noise" in cli or (cli.get("noise.kind") not in (None, gone)
+                                                  and cli["noise.kind"] == "none")):
+        recorder.remove(noise)
+        (extra.get("sources") or {}).pop("noise", None)
+        sel = (cfg.get("noise") or {}).get("kind", "none")
+        replaced["noise"] = (f"noise={sel}: the fitted recorder noise (add_noise at the fitted SNR, harvested noise "
+                             "bank) was removed" + ("" if sel == "none" else "; the noise option's own noise is added"))
+    elif noise is not None:
+        changed = [f for f in NOISE_FIELDS if f"noise.{f}" in cli and cli[f"noise.{f}"] is not gone]
+        for f in changed:
+            noise[f] = copy.deepcopy(cli[f"noise.{f}"])
+        if changed:
+            replaced["noise"] = "the fitted recorder noise takes " + ", ".join(f"noise.{f}" for f in changed)
+    cal = step("calibrate_level")
+    if cal is not None and "level" in cli:
+        recorder.remove(cal)
+        extra.pop("level", None)
+        replaced["level"] = "level=<option>: the fitted level (talker level and recorder calibration) was removed"
+    elif cal is not None and cli.get("level.speech_dbov") not in (None, gone):
+        cal["target_dbov"] = copy.deepcopy(cli["level.speech_dbov"])
+        replaced["level"] = "level.speech_dbov sets the fitted recorder's level calibration too"
+    if "channel" in cli:
+        fitted_channel = [s["name"] for s in recorder if s.get("name") in ("bandlimit", "codec")]
+        kept = [s for s in recorder if s.get("name") not in ("bandlimit", "codec")]
+        option = copy.deepcopy(cfg.get("channel") or {})
+        option["recorder"] = kept + list(option.get("recorder") or [])
+        extra["channel"] = option
+        replaced["channel"] = (f"channel={option.get('name', '?')}: its legs and recorder replace the fitted "
+                               f"{' and '.join(fitted_channel) or 'channel'}"
+                               + (f"; the fitted {' and '.join(s['name'] for s in kept)} are kept" if kept else ""))
+    else:
+        channel["recorder"] = recorder
+    return replaced
+
+
 def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict:
     """``cfg`` (composed with the command line) with the profile applied, then every key in ``cli_keys``
     (the keys the command line set) put back as the command line had it: the command line wins over the
-    profile, group selections (``noise=none``) included. The profile block lists those keys
-    (``set_on_command_line``) for the dataset card."""
+    profile, group selections (``noise=none``) included, and over the fitted recorder stages of those groups
+    (``command_line_stages``). The profile block lists those keys (``set_on_command_line``) and what they
+    replaced (``replaced_on_command_line``) for the dataset card. A mixture profile (``mixture:``) applies each
+    of its component profiles this way (synth.profiles.mixture)."""
     from ..config import check_keys
 
-    extra = profile_overrides(path, cfg.get("scenario"))
-    check_keys(extra, f"profile file {path}")
+    data = load_profile(path)
+    if "mixture" in data:
+        from .mixture import apply_mixture
+
+        return apply_mixture(cfg, path, data, cli_keys)
     gone = object()
     cli = {k: copy.deepcopy(get_dotted(cfg, k, gone)) for k in cli_keys if k != "profile"}
+    if "fitted" in data and "scenario" not in cli:  # the fitted scenario (RTTMs of calls or meetings)
+        kind = scenario_of(data["fitted"] or {})
+        if kind != (cfg.get("scenario") or {}).get("name", "single_talker"):
+            cfg["scenario"] = scenario_config(kind)
+    extra = profile_overrides(path, cfg.get("scenario"))
+    check_keys(extra, f"profile file {path}")
+    replaced = command_line_stages(extra, cfg, cli, gone) if "fitted" in data else {}
+    if "channel" in replaced:  # the option, with the fitted stages it keeps, is what the command line asked for
+        cli["channel"] = copy.deepcopy(extra["channel"])
+    if "room" in cli and "room" in extra and "fitted" in data and (extra["room"] or {}).get("kind") != "none":
+        replaced["room"] = f"room={(cfg.get('room') or {}).get('kind', '?')}: replaces the fitted room"
     for key in ("channel", "room"):  # a profile's channel and room replace the defaults whole
         if key in extra:
             cfg[key] = extra.pop(key)
@@ -291,4 +426,6 @@ def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict
             if key.startswith("scenario.") and value is not gone:
                 set_dotted(cfg, key, value)
     cfg["profile"] = {**(cfg.get("profile") or {}), "set_on_command_line": sorted(cli)}
+    if replaced:
+        cfg["profile"]["replaced_on_command_line"] = replaced
     return cfg

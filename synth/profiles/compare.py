@@ -1,26 +1,35 @@
-"""``synth compare``: how close is a synthetic set to a sample of real production audio?
+"""``synth compare``: is a synthetic set as close to real production audio as another real sample is?
 
-The same blind estimators (estimate.py) run on both sides; per feature, the two distributions of
-per-recording values are compared with the two-sample Kolmogorov-Smirnov statistic (shape, scale-free)
-and the Wasserstein-1 distance (in the feature's own unit: "the SNRs differ by 3 dB on average"), each
-with a 95% bootstrap interval (resampling recordings on both sides; seeded, so reruns agree).
+The same blind estimators (estimate.py) run on both sides. Per feature, the per-recording values are
+compared with the Wasserstein-1 distance (W1, in the feature's own unit: "the SNRs differ by 3 dB on
+average"; categorical features: total variation, TV). Two samples of the same real population differ
+too, so the verdict is judged against **real-vs-real**, never a fixed tolerance:
 
-A feature *matches* when W1 is within its tolerance (``TOLERANCES``: a practical difference, e.g. 2 dB
-of SNR, 0.1 s of RT60, the §8 figures of shared/research/profiles.md, an assumption). KS p-values are
-reported too, but with a few dozen recordings per side they mostly measure sample size, so they are
-not the verdict. Categorical features (bandwidth class, sample rate) use the total variation distance.
+* Split the real recordings at random into halves A (floor(n/2) recordings) and B, ``N_SPLITS`` times
+  (seeded). With m = min(|B|, synthetic items): real-vs-real d_rr = W1(A, m recordings of B drawn at
+  random), real-vs-synthetic d_rs = W1(A, m synthetic items drawn at random): the same A and the same
+  sizes on both sides, so sample size moves both alike.
+* Verdict **"as close as another sample of real recordings"** when the median of d_rs over the splits is
+  at most the 95th percentile of d_rr; otherwise **"farther than sampling explains"**. Reported next to it:
+  d_rs (median, [2.5, 97.5] percentiles over the splits), d_rr (median, 95th percentile) and the share of
+  splits whose real-vs-real distance reaches the median real-vs-synthetic one (a p-value, "how often two
+  real samples are this far apart"). Fewer than ``MIN_REAL`` real recordings (or 2 synthetic items): no
+  reference, "insufficient data".
 
-A handful of real calls gives a handful of per-recording values, too few for a distribution. So the
-same comparison also runs on finer units: per ``WINDOW_S`` window (the estimators on each 3 s stretch,
-with the recording's speech activity) and per speech segment (P.56 level, SNR against the recording's
-noise floor, band edge of the segment's spectrum). One 30 s call gives ~10 windows and a dozen or more
-segments. Windows and segments of one recording are not independent, so their bootstrap intervals
-(resampling windows/segments) are narrower than the truth; they say how uncertain the distance is given
-those windows. A unit is "insufficient data" only with fewer than 2 values on a side.
+The full-sample distances are reported too (KS statistic and p-value, W1 or TV, 95% bootstrap intervals
+resampling recordings on both sides); they are descriptive: at full sample sizes they are not comparable
+with the half-sample reference.
+
+A handful of real calls gives a handful of per-recording values. So the same comparison also runs on finer
+units: per ``WINDOW_S`` window (the estimators on each 3 s stretch, with the recording's speech activity)
+and per speech segment (P.56 level, SNR against the recording's noise floor, band edge of the segment's
+spectrum). For those the halves are halves of the *recordings* (their windows/segments go together, and m
+counts recordings); with fewer than ``MIN_REAL`` real recordings the units themselves are split, which
+ignores that units of one recording are alike: that reference is too narrow and its verdict strict.
 
 Outputs (default folder ``<synthetic set>/compare``): compare.md, compare.json (``features``: per
 recording; ``windows``, ``segments``: the finer units), one overlaid histogram PNG per feature; the
-summary tables are also printed.
+verdict tables are also printed.
 """
 
 from __future__ import annotations
@@ -28,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import tempfile
 from pathlib import Path
 
@@ -36,28 +44,35 @@ import numpy as np
 from scipy.stats import ks_2samp, wasserstein_distance
 
 from ..audio import active_speech_level, atomic_write_text
-from ..errors import BadInput, SynthError
+from ..errors import BadInput, ConfigError
+from ..progress import progress_bar
 from ..rng import item_rng
 from ..writer.manifest import audio_files, manifest_files, read_manifest
 from .estimate import bandwidth, estimate_recording, long_term_spectrum
 from .fit import find_audio, read_recording, rttm_segments, rttm_vad
 from .vad import VadResult, detect_speech, mask_to_segments
 
-# feature -> (unit, W1 tolerance, histogram bin width)
-TOLERANCES = {
-    "speech_level_dbov": ("dB", 2.0, 2.0),
-    "snr_db": ("dB", 2.0, 2.5),
-    "noise_level_dbov": ("dB", 3.0, 3.0),
-    "noise_sd_db": ("dB", 1.0, 0.5),
-    "noise_tilt_db_per_oct": ("dB/oct", 2.0, 1.0),
-    "effective_bandwidth_hz": ("Hz", 500.0, 500.0),
-    "rt60_s": ("s", 0.1, 0.05),
-    "clipped_fraction": ("", 0.002, 0.001),
-    "dc_offset": ("", 0.005, 0.002),
-    "speech_activity": ("", 0.1, 0.05),
+# feature -> (unit, histogram bin width)
+FEATURES = {
+    "speech_level_dbov": ("dB", 2.0),
+    "snr_db": ("dB", 2.5),
+    "noise_level_dbov": ("dB", 3.0),
+    "noise_sd_db": ("dB", 0.5),
+    "noise_tilt_db_per_oct": ("dB/oct", 1.0),
+    "effective_bandwidth_hz": ("Hz", 500.0),
+    "rt60_s": ("s", 0.05),
+    "clipped_fraction": ("", 0.001),
+    "dc_offset": ("", 0.002),
+    "speech_activity": ("", 0.05),
+    "duration_s": ("s", 1.0),
 }
-CATEGORICAL = {"bandwidth_class": 0.1, "sample_rate": 0.1}   # total variation tolerance
+CATEGORICAL = ("bandwidth_class", "sample_rate")
 N_BOOT = 1000
+N_SPLITS = 200
+TRIM = 0.05                 # the verdict's distance leaves out the outer 5% of each sample (trimmed_w1)
+MIN_REAL = 4                # real recordings needed for a real-vs-real reference (2 per half)
+CLOSE = "as close as another sample of real recordings"
+FAR = "farther than sampling explains"
 WINDOW_S = 3.0
 MIN_SEGMENT_S = 0.5
 UNIT_FEATURES = ("speech_level_dbov", "snr_db", "noise_level_dbov", "effective_bandwidth_hz", "speech_activity")
@@ -95,7 +110,8 @@ def _merge(units: list[dict]) -> dict[str, list[dict]]:
     return {u: [r for d in units for r in d[u]] for u in ("recording", "window", "segment")}
 
 
-def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> dict[str, list[dict]]:
+def analyse_real(folder: Path, rttm_folder: Path | None = None, progress: bool = False) -> dict[str, list[dict]]:
+    """Rows for every audio file under ``folder`` (``progress``: a progress bar on stderr)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(folder, "is not a folder", "pass a folder of real recordings")
@@ -104,34 +120,48 @@ def analyse_real(folder: Path, rttm_folder: Path | None = None, log=None) -> dic
         raise BadInput(folder, "contains no audio files", "pass a folder of real recordings")
     rttms = {p.stem: p for p in Path(rttm_folder).rglob("*.rttm")} if rttm_folder else {}
     units = []
-    for i, p in enumerate(files):
-        if log:
-            log(f"real [{i + 1}/{len(files)}] {p.name}")
-        units.append(analyse_units(p, p.relative_to(folder).as_posix(), rttms.get(p.stem)))
+    with progress_bar(len(files), label=f"measuring {folder.name}", stderr=True, show=progress) as bar:
+        for p in files:
+            units.append(analyse_units(p, p.relative_to(folder).as_posix(), rttms.get(p.stem)))
+            bar.advance(units[-1]["recording"][0]["duration_s"])
     return _merge(units)
 
 
-def analyse_set(set_dir: Path, log=None) -> dict[str, list[dict]]:
+def analyse_set(set_dir: Path, progress: bool = False) -> dict[str, list[dict]]:
     """Rows for a synthetic set: every item of its manifest (a tar-sharded set's audio unpacked to a
     scratch folder for the length of the analysis)."""
     set_dir = Path(set_dir)
     items = read_manifest(set_dir, need=("audio_filepath",))
     units = []
-    with tempfile.TemporaryDirectory(prefix="synth-compare-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="synth-compare-") as scratch, \
+            progress_bar(len(items), label=f"measuring {set_dir.name}", stderr=True, show=progress) as bar:
         audio = audio_files(set_dir, items, Path(scratch))
-        for i, item in enumerate(items):
-            rel = item["audio_filepath"]
-            if log:
-                log(f"synthetic [{i + 1}/{len(items)}] {rel}")
-            u = analyse_units(audio[str(item["id"])], rel)
+        for item in items:
+            u = analyse_units(audio[str(item["id"])], item["audio_filepath"])
             u["recording"][0]["id"] = item.get("id")
             units.append(u)
+            bar.advance(u["recording"][0]["duration_s"])
     return _merge(units)
 
 
+def _finite(x) -> bool:
+    return isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
 def _values(rows: list[dict], key: str) -> np.ndarray:
-    v = [r.get(key) for r in rows]
-    return np.array([x for x in v if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)], float)
+    return np.array([r[key] for r in rows if _finite(r.get(key))], float)
+
+
+def _by_recording(rows: list[dict], key: str, categorical: bool = False) -> list[list]:
+    """The values of ``key`` grouped by the recording (``file``) they come from, in first-seen order."""
+    groups: dict = {}
+    for r in rows:
+        v = r.get(key)
+        if categorical and v is not None:
+            groups.setdefault(r.get("file"), []).append(str(v))
+        elif not categorical and _finite(v):
+            groups.setdefault(r.get("file"), []).append(float(v))
+    return list(groups.values())
 
 
 def ks_stat(a: np.ndarray, b: np.ndarray) -> float:
@@ -142,6 +172,26 @@ def ks_stat(a: np.ndarray, b: np.ndarray) -> float:
                                - np.searchsorted(b, grid, side="right") / b.size)))
 
 
+def trimmed_w1(a: np.ndarray, b: np.ndarray, trim: float = None) -> float:
+    """Wasserstein-1 distance between the central ``1 - 2 trim`` of two samples: the mean gap between their
+    quantile functions over quantiles ``trim`` .. ``1 - trim`` (exact for the empirical step functions; with
+    trim 0, scipy's wasserstein_distance). In the values' unit; one outlying recording cannot decide it."""
+    trim = TRIM if trim is None else trim
+    a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
+    q = np.concatenate([np.arange(1, a.size) / a.size, np.arange(1, b.size) / b.size, [trim, 1.0 - trim]])
+    q = np.unique(q[(q >= trim) & (q <= 1.0 - trim)])
+    mid = (q[:-1] + q[1:]) / 2
+    qa = a[np.minimum((mid * a.size).astype(int), a.size - 1)]
+    qb = b[np.minimum((mid * b.size).astype(int), b.size - 1)]
+    return float(np.sum(np.abs(qa - qb) * np.diff(q)) / (1.0 - 2 * trim))
+
+
+def tv_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Total variation distance between the category shares of two integer-coded samples."""
+    k = int(max(a.max(), b.max())) + 1
+    return float(0.5 * np.abs(np.bincount(a, minlength=k) / a.size - np.bincount(b, minlength=k) / b.size).sum())
+
+
 def _ci(stat, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> list[float]:
     boots = np.empty(N_BOOT)
     for k in range(N_BOOT):
@@ -149,43 +199,89 @@ def _ci(stat, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> list[fl
     return [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))]
 
 
-def compare_rows(real: list[dict], synth: list[dict], seed: int = 0, level: str = "recording") -> list[dict]:
-    """One result per feature: n, medians, KS (stat, p, CI), W1 (value, CI), tolerance and verdict.
-    ``level``: the unit the rows are (recording, window, segment); finer units compare the numeric
-    features they carry and no categories."""
+def real_vs_real(real: list, synth: list, dist, rng: np.random.Generator, n_splits: int = N_SPLITS) -> dict | None:
+    """The module docstring's rule on groups of values (one group per recording): ``real`` split into halves
+    A / B ``n_splits`` times, d_rr = dist(A, m groups of B), d_rs = dist(A, m synthetic groups), m =
+    min(|B|, len(synth)). None without enough groups (``MIN_REAL`` real, 2 synthetic)."""
+    if len(real) < MIN_REAL or len(synth) < 2:
+        return None
+    rv, rg = np.concatenate([np.asarray(g) for g in real]), np.repeat(np.arange(len(real)), [len(g) for g in real])
+    sv, sg = np.concatenate([np.asarray(g) for g in synth]), np.repeat(np.arange(len(synth)), [len(g) for g in synth])
+    half = len(real) // 2
+    m = min(len(real) - half, len(synth))
+    rr, rs = np.empty(n_splits), np.empty(n_splits)
+    for k in range(n_splits):
+        order = rng.permutation(len(real))
+        in_a, in_b, in_s = np.zeros(len(real), bool), np.zeros(len(real), bool), np.zeros(len(synth), bool)
+        in_a[order[:half]] = True
+        in_b[rng.choice(order[half:], size=m, replace=False)] = True
+        in_s[rng.choice(len(synth), size=m, replace=False)] = True
+        a = rv[in_a[rg]]
+        rr[k], rs[k] = dist(a, rv[in_b[rg]]), dist(a, sv[in_s[sg]])
+    d_rs, p95 = float(np.median(rs)), float(np.percentile(rr, 95))
+    return {"n_half": half, "n_matched": m, "splits": n_splits,
+            "real_vs_synthetic": d_rs, "real_vs_synthetic_interval": [float(np.percentile(rs, 2.5)),
+                                                                       float(np.percentile(rs, 97.5))],
+            "real_vs_real_median": float(np.median(rr)), "real_vs_real_p95": p95,
+            "p_real_vs_real": float(np.mean(rr >= d_rs)),
+            "verdict": CLOSE if d_rs <= p95 else FAR}
+
+
+def _judge(res: dict, real_groups: list, synth_groups: list, dist, rng, n_splits: int, level: str) -> dict:
+    """Add the real-vs-real reference and verdict to one feature's result. Finer units are split by recording;
+    with fewer than MIN_REAL real recordings, by unit (flagged in ``split_by``)."""
+    split_by = "recording"
+    if level != "recording" and len(real_groups) < MIN_REAL:
+        real_groups, synth_groups = [[v] for g in real_groups for v in g], [[v] for g in synth_groups for v in g]
+        split_by = f"{level} (fewer than {MIN_REAL} recordings: units of a recording are not independent)"
+    ref = real_vs_real(real_groups, synth_groups, dist, rng, n_splits)
+    if ref is None:
+        return res | {"verdict": f"insufficient data (a real-vs-real reference needs {MIN_REAL} real recordings "
+                                 "and 2 synthetic)"}
+    return res | {"reference": ref | {"split_by": split_by}, "verdict": ref["verdict"]}
+
+
+def compare_rows(real: list[dict], synth: list[dict], seed: int = 0, level: str = "recording",
+                 n_splits: int = N_SPLITS) -> list[dict]:
+    """One result per feature: n, medians, full-sample KS (stat, p, CI) and W1 (value, CI), the real-vs-real
+    reference and the verdict (module docstring). ``level``: the unit the rows are (recording, window,
+    segment); finer units compare the numeric features they carry and no categories."""
     out = []
-    for key, (unit, tol, _) in TOLERANCES.items():
+    for key, (unit, _) in FEATURES.items():
         if level != "recording" and key not in UNIT_FEATURES:
             continue
         a, b = _values(real, key), _values(synth, key)
-        res = {"feature": key, "unit": unit, "tolerance": tol, "n_real": int(a.size), "n_synthetic": int(b.size),
-               "level": level}
+        res = {"feature": key, "unit": unit, "n_real": int(a.size), "n_synthetic": int(b.size), "level": level}
         if a.size < 2 or b.size < 2:
             if level != "recording" and a.size + b.size == 0:
                 continue
             out.append(res | {"verdict": f"insufficient data (fewer than 2 {level}s on a side)"})
             continue
         ks = ks_2samp(a, b)
-        w1 = float(wasserstein_distance(a, b))
-        rng = item_rng(seed, key if level == "recording" else f"{key}/{level}", "compare/bootstrap")
+        tag = key if level == "recording" else f"{key}/{level}"
+        rng = item_rng(seed, tag, "compare/bootstrap")
         res |= {"median_real": float(np.median(a)), "median_synthetic": float(np.median(b)),
-                "ks": float(ks.statistic), "ks_p": float(ks.pvalue),
-                "ks_ci": _ci(ks_stat, a, b, rng),
-                "w1": w1, "w1_ci": _ci(wasserstein_distance, a, b, rng),
-                "verdict": "match" if w1 <= tol else "differs"}
-        out.append(res)
-    for key, tol in CATEGORICAL.items():
-        a = [str(r.get(key)) for r in real if r.get(key) is not None]
-        b = [str(r.get(key)) for r in synth if r.get(key) is not None]
+                "ks": float(ks.statistic), "ks_p": float(ks.pvalue), "ks_ci": _ci(ks_stat, a, b, rng),
+                "w1": float(wasserstein_distance(a, b)), "w1_ci": _ci(wasserstein_distance, a, b, rng)}
+        out.append(_judge(res, _by_recording(real, key), _by_recording(synth, key), trimmed_w1,
+                          item_rng(seed, tag, "compare/split"), n_splits, level))
+    if level != "recording":
+        return out
+    for key in CATEGORICAL:
+        ga, gb = _by_recording(real, key, True), _by_recording(synth, key, True)
+        a, b = [v for g in ga for v in g], [v for g in gb for v in g]
         if not a or not b:
             continue
         cats = sorted(set(a) | set(b))
-        pa = np.array([a.count(c) / len(a) for c in cats])
-        pb = np.array([b.count(c) / len(b) for c in cats])
-        tv = float(0.5 * np.abs(pa - pb).sum())
-        out.append({"feature": key, "unit": "", "tolerance": tol, "n_real": len(a), "n_synthetic": len(b),
-                    "categories": cats, "p_real": pa.round(3).tolist(), "p_synthetic": pb.round(3).tolist(),
-                    "tv": tv, "verdict": "match" if tv <= tol else "differs"})
+        code = {c: i for i, c in enumerate(cats)}
+        ca, cb = np.array([code[v] for v in a]), np.array([code[v] for v in b])
+        rng = item_rng(seed, key, "compare/bootstrap")
+        res = {"feature": key, "unit": "", "n_real": len(a), "n_synthetic": len(b), "level": level,
+               "categories": cats, "p_real": (np.bincount(ca, minlength=len(cats)) / len(a)).round(3).tolist(),
+               "p_synthetic": (np.bincount(cb, minlength=len(cats)) / len(b)).round(3).tolist(),
+               "tv": tv_distance(ca, cb), "tv_ci": _ci(tv_distance, ca, cb, rng)}
+        out.append(_judge(res, [[code[v] for v in g] for g in ga], [[code[v] for v in g] for g in gb], tv_distance,
+                          item_rng(seed, key, "compare/split"), n_splits, level))
     return out
 
 
@@ -193,22 +289,41 @@ def _f(x, nd=2):
     return "–" if x is None else f"{x:.{nd}g}" if abs(x) < 0.01 and x != 0 else f"{x:.{nd}f}"
 
 
+def _medians(r: dict) -> str:
+    if "tv" in r:
+        return ", ".join(f"{c}: {p:.2f}/{q:.2f}" for c, p, q in zip(r["categories"], r["p_real"], r["p_synthetic"]))
+    return f"{_f(r['median_real'])} / {_f(r['median_synthetic'])}" if "median_real" in r else ""
+
+
 def summary_table(results: list[dict]) -> str:
-    lines = ["| feature | n real / synth | median real | median synth | KS [95% CI] | KS p | W1 [95% CI] | "
-             "tolerance | verdict |", "|---|---|---|---|---|---|---|---|---|"]
+    """The verdict table: real-vs-synthetic distance at matched sizes next to the real-vs-real reference."""
+    lines = ["| feature | n real / synth | median real / synth | real–synthetic [95%] | real–real median, 95th pct | "
+             "real–real ≥ | halves | verdict |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        ref, unit = r.get("reference"), (" " + r["unit"]) if r["unit"] else ""
+        if ref is None:
+            lines.append(f"| {r['feature']} | {r['n_real']} / {r['n_synthetic']} | {_medians(r)} | | | | | "
+                         f"{r['verdict']} |")
+            continue
+        d = "TV " if "tv" in r else "W1 "
+        lo, hi = ref["real_vs_synthetic_interval"]
+        lines.append(f"| {r['feature']} | {r['n_real']} / {r['n_synthetic']} | {_medians(r)} | "
+                     f"{d}{_f(ref['real_vs_synthetic'])} [{_f(lo)}, {_f(hi)}]{unit} | "
+                     f"{_f(ref['real_vs_real_median'])}, {_f(ref['real_vs_real_p95'])}{unit} | "
+                     f"{ref['p_real_vs_real']:.2f} | {ref['n_half']} vs {ref['n_matched']} | {r['verdict']} |")
+    return "\n".join(lines)
+
+
+def full_sample_table(results: list[dict]) -> str:
+    """Descriptive distances between all real and all synthetic values, with 95% bootstrap intervals."""
+    lines = ["| feature | n real / synth | KS [95% CI] | KS p | W1 or TV [95% CI] |", "|---|---|---|---|---|"]
     for r in results:
         n = f"{r['n_real']} / {r['n_synthetic']}"
         if "tv" in r:
-            dist = ", ".join(f"{c}: {p:.2f}/{q:.2f}" for c, p, q in zip(r["categories"], r["p_real"], r["p_synthetic"]))
-            lines.append(f"| {r['feature']} | {n} | {dist} | | | | TV {r['tv']:.2f} | TV <= {r['tolerance']} | "
-                         f"{r['verdict']} |")
+            lines.append(f"| {r['feature']} | {n} | | | TV {r['tv']:.2f} [{r['tv_ci'][0]:.2f}, {r['tv_ci'][1]:.2f}] |")
         elif "ks" in r:
-            lines.append(f"| {r['feature']} | {n} | {_f(r['median_real'])} | {_f(r['median_synthetic'])} | "
-                         f"{r['ks']:.2f} [{r['ks_ci'][0]:.2f}, {r['ks_ci'][1]:.2f}] | {r['ks_p']:.3f} | "
-                         f"{_f(r['w1'])} [{_f(r['w1_ci'][0])}, {_f(r['w1_ci'][1])}] {r['unit']} | "
-                         f"<= {r['tolerance']} {r['unit']} | {r['verdict']} |")
-        else:
-            lines.append(f"| {r['feature']} | {n} | | | | | | | {r['verdict']} |")
+            lines.append(f"| {r['feature']} | {n} | {r['ks']:.2f} [{r['ks_ci'][0]:.2f}, {r['ks_ci'][1]:.2f}] | "
+                         f"{r['ks_p']:.3f} | {_f(r['w1'])} [{_f(r['w1_ci'][0])}, {_f(r['w1_ci'][1])}] {r['unit']} |")
     return "\n".join(lines)
 
 
@@ -220,7 +335,7 @@ def plot_overlays(real: list[dict], synth: list[dict], folder: Path) -> list[Pat
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for key, (unit, _, width) in TOLERANCES.items():
+    for key, (unit, width) in FEATURES.items():
         a, b = _values(real, key), _values(synth, key)
         if a.size == 0 and b.size == 0:
             continue
@@ -245,57 +360,68 @@ def plot_overlays(real: list[dict], synth: list[dict], folder: Path) -> list[Pat
     return paths
 
 
-def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0, log=None) -> dict:
-    """Run the estimators on both sides, compare per recording, per window and per segment, write
-    compare.md/json and plots into ``out_dir``."""
-    real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, log)
+def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0, progress: bool = False,
+            n_splits: int = N_SPLITS) -> dict:
+    """Run the estimators on both sides, compare per recording, per window and per segment against the
+    real-vs-real reference, write compare.md/json and plots into ``out_dir``."""
+    real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress)
     set_dir = Path(set_dir)
-    synth = analyse_set(set_dir, log) if manifest_files(set_dir) else analyse_real(set_dir, None, log)
-    results = compare_rows(real["recording"], synth["recording"], seed)
-    finer = {u: compare_rows(real[u], synth[u], seed, level=u) for u in ("window", "segment")}
+    synth = analyse_set(set_dir, progress) if manifest_files(set_dir) else analyse_real(set_dir, None, progress)
+    results = compare_rows(real["recording"], synth["recording"], seed, n_splits=n_splits)
+    finer = {u: compare_rows(real[u], synth[u], seed, level=u, n_splits=n_splits) for u in ("window", "segment")}
     out = Path(out_dir) if out_dir else set_dir / "compare"
     out.mkdir(parents=True, exist_ok=True)
     pngs = plot_overlays(real["recording"], synth["recording"], out / "plots")
     table = summary_table(results)
     tables = {u: summary_table(r) for u, r in finer.items()}
-    n_match = sum(r["verdict"] == "match" for r in results)
-    n_judged = sum(r["verdict"] in ("match", "differs") for r in results)
+    n_close = sum(r["verdict"] == CLOSE for r in results)
+    n_judged = sum(r["verdict"] in (CLOSE, FAR) for r in results)
     counts = {u: (len(real[u]), len(synth[u])) for u in ("recording", "window", "segment")}
     md = [f"# Real vs synthetic: {Path(real_folder).name} vs {set_dir.name}", "",
-          f"{len(real['recording'])} real recordings, {len(synth['recording'])} synthetic items; {n_match} of "
-          f"{n_judged} per-recording features match.", "",
-          "Match rule: Wasserstein-1 distance within the feature's tolerance (categorical: total variation). "
-          f"Intervals: {N_BOOT} bootstrap resamples of the unit compared, seed {seed}.", "",
-          "## Per recording", "", table, ""]
+          f"{len(real['recording'])} real recordings, {len(synth['recording'])} synthetic items; {n_close} of "
+          f"{n_judged} per-recording features {CLOSE}.", "",
+          f"Rule: the real recordings are split at random into halves, {n_splits} times (seed {seed}). Real–real: "
+          "the distance between one half and m recordings of the other; real–synthetic: between the same half and "
+          "m synthetic items (m = the smaller of the other half and the synthetic set; `halves` shows the sizes). "
+          f"\"{CLOSE}\" when the median real–synthetic distance is at most the 95th percentile of the real–real "
+          f"ones, else \"{FAR}\". Distance: Wasserstein-1 in the feature's unit (categories: total variation). "
+          "[95%]: 2.5th-97.5th percentile over the splits; real–real ≥: share of splits whose real–real distance "
+          "reaches the median real–synthetic one.", "",
+          "## Per recording", "", table, "",
+          "Full samples (descriptive; all real vs all synthetic values, "
+          f"{N_BOOT} bootstrap resamples):", "", full_sample_table(results), ""]
     for u, t in tables.items():
         md += [f"## Per {u} ({counts[u][0]} real / {counts[u][1]} synthetic)", "",
                f"{WINDOW_S:g} s windows" if u == "window" else f"VAD/RTTM speech segments >= {MIN_SEGMENT_S:g} s",
-               "(not independent within a recording: intervals are optimistic)", "", t, ""]
+               "(halves are halves of the recordings; sizes count recordings)", "", t, ""]
     md += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in pngs]
     atomic_write_text(out / "compare.md", "\n".join(md) + "\n")
     payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": len(real["recording"]),
                "n_synthetic": len(synth["recording"]), "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
-               "seed": seed, "features": results, "windows": finer["window"], "segments": finer["segment"]}
+               "seed": seed, "splits": n_splits, "rule": {"close": CLOSE, "far": FAR, "min_real": MIN_REAL},
+               "features": results, "windows": finer["window"], "segments": finer["segment"]}
     atomic_write_text(out / "compare.json", json.dumps(payload, indent=1) + "\n")
-    return {"results": results, "finer": finer, "table": table, "tables": tables, "out": out, "n_match": n_match,
+    return {"results": results, "finer": finer, "table": table, "tables": tables, "out": out, "n_close": n_close,
             "n_judged": n_judged}
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="synth compare",
-                                 description="Compare condition distributions of real recordings and a synthetic set.")
+                                 description="Compare condition distributions of real recordings and a synthetic "
+                                             "set, judged against two samples of the real recordings.")
     ap.add_argument("real", help="folder of real recordings")
     ap.add_argument("synthetic", help="synthetic set folder (with manifest.jsonl) or a folder of audio")
     ap.add_argument("--out", help="output folder (default: <synthetic>/compare)")
     ap.add_argument("--rttm", help="RTTM folder for the real recordings (reference speech activity)")
-    ap.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the splits and bootstrap resamples")
+    ap.add_argument("--splits", type=int, default=N_SPLITS, help=f"real-vs-real splits (default {N_SPLITS})")
     args = ap.parse_args(argv)
-    try:
-        res = compare(args.real, args.synthetic, args.out, args.rttm, args.seed, log=lambda m: print(m, file=sys.stderr))
-    except SynthError:
-        raise
+    if args.splits < 20:
+        raise ConfigError(f"--splits {args.splits}: too few for a 95th percentile; pass 20 or more (default {N_SPLITS})")
+    res = compare(args.real, args.synthetic, args.out, args.rttm, args.seed, progress=True, n_splits=args.splits)
     print("per recording:\n" + res["table"])
     for u, t in res["tables"].items():
         print(f"\nper {u}:\n{t}")
-    print(f"\n{res['n_match']} of {res['n_judged']} per-recording features match; report: {res['out'] / 'compare.md'}")
+    print(f"\n{res['n_close']} of {res['n_judged']} per-recording features {CLOSE}; "
+          f"report: {res['out'] / 'compare.md'}")
     return 0

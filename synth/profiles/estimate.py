@@ -3,7 +3,8 @@
 ``estimate_recording(x, sr)`` returns a flat dict of scalars (units in the key names). Every quantity is
 defined so that it can be compared with, or turned into, the corresponding build setting of synth:
 
-speech_level_dbov   active speech level (ITU-T P.56 method B, dBov) of the *speech component*: at
+speech_level_dbov   active speech level (ITU-T P.56 method B, dBov) of the *speech component* (NaN when the
+                    speech frames are no louder than the noise frames): at
                     high SNR the P.56 level of the recording itself (synth.audio.active_speech_level);
                     when noise biases P.56 (SNR below 20 dB) the noise power is subtracted from the
                     mean power of the VAD speech frames and a P.56/VAD activity offset measured on the
@@ -32,6 +33,8 @@ dc_offset           mean sample value (full scale = 1).
 rt60_s              blind reverberation time from the decay rates of speech offsets (see ``blind_rt60``);
                     held-out error on simulated rooms 0.17-1.24 s: median 0.07 s.
 speech_activity     fraction of frames the VAD marks as speech.
+speech_s, noise_s   seconds of VAD speech frames and of noise frames (0 when the noise floor came from
+                    the quietest frames because no frame is far enough from speech).
 
 Measured accuracy (``python tests/profiles/groundtruth.py 120 --rt60``: 120 items from real corpus
 speech + the 5 real corpus noises, SNR 0-30 dB, level -40..-15 dBov, half narrowband, 24 hard-clipped):
@@ -144,7 +147,9 @@ def _speech_level(x16: np.ndarray, speech: np.ndarray, noise: np.ndarray, pw: np
                   p_noise: float) -> tuple[float, float, dict]:
     """Active speech level of the speech component (dBov) and P.56 level of the mixture.
 
-    P.56 on the recording is exact without noise but counts noise as speech at low SNR. The VAD
+    P.56 on the recording is exact without noise but counts noise as speech at low SNR. NaN when the VAD's
+    speech frames are on average no louder than its noise frames (loud bursts between the words): the speech
+    component cannot be separated from the noise. The VAD
     estimate (mean speech-frame power minus mean noise power) is robust to noise but measures over
     VAD frames rather than P.56's active samples; the offset between the two is taken from the
     recording itself where it is clean enough to trust P.56 (estimated SNR >= 20 dB), otherwise
@@ -153,6 +158,8 @@ def _speech_level(x16: np.ndarray, speech: np.ndarray, noise: np.ndarray, pw: np
     p56 = active_speech_level(x16, VAD_SR)
     p_sf = float(np.nanmean(pw[speech])) if speech.any() else float("nan")
     p_clean = p_sf - p_noise if np.isfinite(p_noise) else p_sf
+    if np.isfinite(p_clean) and p_clean <= 0:  # speech frames no louder than the noise: no level to measure
+        return float("nan"), float(p56.level_dbov), {"vad_speech_power_dbov": float("nan")}
     vad_level = 10 * np.log10(max(p_clean, EPS)) if np.isfinite(p_clean) else float("nan")
     info = {"vad_speech_power_dbov": vad_level}
     if not np.isfinite(vad_level):
@@ -405,6 +412,8 @@ def estimate_recording(x: np.ndarray, sr: int, vad: VadResult | None = None, raw
         "sample_rate": int(sr),
         "vad_backend": v.backend,
         "speech_activity": activity,
+        "speech_s": float(speech.sum() * v.frame_s),
+        "noise_s": float(noise.sum() * v.frame_s) if noise_src == "vad" else 0.0,
         "speech_level_dbov": level,
         "p56_level_dbov": p56,
         "noise_level_dbov": noise_db,

@@ -134,10 +134,12 @@ class _TurnScenario:
     # duration_s - tail is cut at a word end (flagged truncated) or left out. False: the timeline
     # reaches duration_s and lead/tail silence is added around it.
     exact_duration: bool = False
+    # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
+    LIMITS = {"duration_s": (1, 3600), "lead_s": (0, 30), "tail_s": (0, 30), "n_speakers": (3, 8)}
 
     def __post_init__(self):
-        for k, lo, hi in (("duration_s", 1, 3600), ("lead_s", 0, 30), ("tail_s", 0, 30)):
-            v = getattr(self, k)
+        for k in ("duration_s", "lead_s", "tail_s"):
+            v, (lo, hi) = getattr(self, k), self.LIMITS[k]
             object.__setattr__(self, k, dist_field(f"scenario.{k}", list(v) if isinstance(v, tuple) else v, lo, hi))
         object.__setattr__(self, "backchannel_max_s",
                            number_field("scenario.backchannel_max_s", self.backchannel_max_s, 0.0, 60.0))
@@ -276,7 +278,8 @@ class MeetingScenario(_TurnScenario):
     def __post_init__(self):
         super().__post_init__()
         v = self.n_speakers
-        object.__setattr__(self, "n_speakers", dist_field("scenario.n_speakers", list(v) if isinstance(v, tuple) else v, 3, 8))
+        object.__setattr__(self, "n_speakers", dist_field("scenario.n_speakers", list(v) if isinstance(v, tuple) else v,
+                                                              *self.LIMITS["n_speakers"]))
 
     def _cast(self, rng):
         n = int(round(float(self.n_speakers.sample(rng))))

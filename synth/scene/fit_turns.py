@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -50,6 +51,7 @@ from .turns import DEFAULTS, dist_mean
 from ..dist import as_dist
 
 BIN_S = 0.01
+FEW_INTERVALS = 20   # fewer gaps or overlaps than this: their histograms are rough (fit_turns warns)
 
 
 def read_rttm(path: Path) -> dict[str, list[tuple[str, float, float]]]:
@@ -180,6 +182,9 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
         "bin_s": bin_s,
         "notes": notes,
     }
+    few = few_intervals_warning(len(P["gaps_s"]), len(P["overlaps_s"]))
+    if few:
+        block["fitted"]["warnings"] = [few]
     block["dyad"] = {"backchannel_rate_shape": None}
     notes.append("dyad.backchannel_rate_shape=null: per-conversation backchannel variation is not estimated "
                  "from these files; other dyad settings keep their defaults")
@@ -187,6 +192,15 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
         n_spk = int(round(float(np.median([s["n_speakers"] for s in st]))))
         calibrate(block, max(n_spk, 2), P["span_s"] / len(st))
     return block
+
+
+def few_intervals_warning(n_gaps: int, n_overlaps: int) -> str | None:
+    """One line when the gap or overlap histogram rests on fewer than ``FEW_INTERVALS`` intervals."""
+    few = [f"{n} {what}" for n, what in ((n_gaps, "gaps"), (n_overlaps, "overlaps")) if n < FEW_INTERVALS]
+    if not few:
+        return None
+    return (f"turn timing fitted from only {' and '.join(few)} (fewer than {FEW_INTERVALS}): the histograms are "
+            "rough and a build repeats those few values; fit from more conversations")
 
 
 def calibrate(block: dict, n_speakers: int, span_s: float, seed: int = 0, n_conv: int = 200,
@@ -258,6 +272,8 @@ def main(argv: list[str]) -> int:
     block = fit_turns(a.paths, a.bin_s)
     write_yaml(block, Path(a.out))
     t, f = block["targets"], block["fitted"]
+    for w in f.get("warnings") or []:
+        print(f"warning: {w}", file=sys.stderr)
     print(f"fitted {f['n_conversations']} conversation(s), {f['n_turns']} turns, {f['n_gaps']} gaps, "
           f"{f['n_overlaps']} overlaps, {f['n_pauses']} same-speaker pauses, {f['n_backchannels']} backchannels")
     print(f"overlap ratio {t['overlap_ratio']:.3f}  silence ratio {t['silence_ratio']:.3f}  "

@@ -50,8 +50,11 @@ def speaker_probabilities(speakers: list[str], meta: dict[str, dict], weights: d
     return p / p.sum()
 
 
-def sample_speakers(rng: np.random.Generator, pool, n: int, weights: dict | None = None) -> list[str]:
-    """``n`` distinct speakers drawn with metadata weights (without replacement)."""
+def sample_speakers(rng: np.random.Generator, pool, n: int, weights: dict | None = None,
+                    prefer: np.ndarray | None = None) -> list[str]:
+    """``n`` distinct speakers drawn with metadata weights (without replacement). ``prefer``: a boolean mask
+    over ``pool.speakers``; the draw is restricted to it (weights renormalized) when it leaves ``n`` speakers
+    with a non-zero weight, else ignored."""
     speakers = pool.speakers
     if n > len(speakers):
         raise ConfigError(f"scenario needs {n} distinct speakers but the speech pool has {len(speakers)}; "
@@ -62,5 +65,7 @@ def sample_speakers(rng: np.random.Generator, pool, n: int, weights: dict | None
     p = pool.derived[key]
     if np.count_nonzero(p) < n:
         raise ConfigError(f"speakers.weights leave {np.count_nonzero(p)} eligible speakers, need {n}")
+    if prefer is not None and np.count_nonzero(p * prefer) >= n:
+        p = p * prefer / (p * prefer).sum()
     idx = rng.choice(len(speakers), size=n, replace=False, p=p)
     return [speakers[i] for i in idx]

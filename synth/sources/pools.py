@@ -5,32 +5,33 @@
 RIRs come from ``sources.noise`` / ``sources.rir`` (a folder of audio, or a JSONL manifest), else from
 the root's manifest (``kind: noise`` / ``kind: rir``) or its ``noise/`` and ``rir/`` folders.
 
-Every manifest row is type-checked (:mod:`synth.sources.schema`) and every file is read once when the
-pool is built: readable, non-empty, finite samples; speech >= 0.1 s with active speech (P.56) and a
-transcript; noise >= 0.1 s and not digital silence; RIRs with energy; and each file's real duration (and
-word alignment) against what its manifest row claims. A bad row or file raises :class:`BadInput`, or
-with ``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
+Every manifest row is type-checked (:mod:`synth.sources.schema`) and every file checked
+(:mod:`synth.sources.checks`) through the source index (:mod:`synth.sources.index`), so a start reads
+each file's header once and its samples once, not on every build. Noise and RIRs are checked whole
+before the first item; speech too when ``sources.check=all`` (``auto``: corpora of at most
+``CHECK_ALL_UP_TO`` speech files), else on first use (``used``): an item that draws a bad file is drawn
+again (:meth:`SpeechPool.unusable`). A bad row or file raises :class:`BadInput`, or with
+``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
 """
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
-
-from ..audio import active_speech_level, power_db
 from ..errors import BadInput, ConfigError
+from .checks import digital_silence, header_problem, sample_problem  # noqa: F401 (digital_silence: fit)
 from .files import SourceFile, audio_files
+from .index import SourceIndex, file_stat, no_gc
 from .schema import check_claims, file_row, read_rows, row_kind
-from .speech import SpeechPool, Utterance, _rel, from_corpus_manifest, from_librispeech, from_nemo_manifest
+from . import snapshot
+from .speech import (FirstUse, MetaTable, SpeechPool, _rel, corpus_row, from_librispeech, from_nemo_manifest,
+                     utterance_id)
 
-MIN_NOISE_S = 0.1
-MIN_SPEECH_S = 0.1          # shorter "speech" cannot hold a word: its transcript would be a false label
-MIN_SPEECH_DBOV = -70.0     # P.56 active level below this: the file holds no speech
-MIN_NOISE_DBOV = -100.0     # noise power below this (or peak < SILENT_PEAK) is digital silence
-SILENT_PEAK = 1e-6
+CHECK_MODES = ("auto", "all", "used")
+CHECK_ALL_UP_TO = 5000      # sources.check=auto: smaller corpora have every speech file checked up front
 
 
 @dataclass
@@ -45,54 +46,18 @@ class Pools:
     def licenses(self) -> list[dict]:
         """Source corpora with their licenses, for the dataset card."""
         rows: dict[tuple, dict] = {}
-        for kind, items in (("speech", self.speech.utterances), ("noise", self.noise), ("rir", self.rirs)):
-            for x in items:
-                lic = x.meta.get("license") or "unknown (not stated in the source manifest)"
-                group = x.meta.get("corpus") or (x.speaker if kind == "speech" else Path(x.rel_path).parent.as_posix())
-                key = (kind, group, lic)
-                rows.setdefault(key, {"kind": kind, "source": group, "license": lic, "files": 0})["files"] += 1
+
+        def count(kind: str, meta: dict, group: str, n: int) -> None:
+            lic = meta.get("license") or "unknown (not stated in the source manifest)"
+            group = meta.get("corpus") or group
+            rows.setdefault((kind, group, lic), {"kind": kind, "source": group, "license": lic, "files": 0})["files"] += n
+
+        for (code, speaker), n in self.speech.groups().items():
+            count("speech", self.speech.meta_of(code), speaker, n)
+        for kind, files in (("noise", self.noise), ("rir", self.rirs)):
+            for f in files:
+                count(kind, f.meta, Path(f.rel_path).parent.as_posix(), 1)
         return sorted(rows.values(), key=lambda r: (r["kind"], r["source"]))
-
-
-def _check_audio(path: Path, kind: str) -> tuple[float, int, int]:
-    """Read the whole file once and measure it; return (duration_s, sr, channels) or raise BadInput.
-
-    Speech must last >= ``MIN_SPEECH_S`` and hold active speech (ITU-T P.56 level >= ``MIN_SPEECH_DBOV``);
-    noise must last >= ``MIN_NOISE_S`` and not be digital silence; an RIR must have energy.
-    """
-    if not path.exists():
-        raise BadInput(path, "does not exist", "fix the path in the manifest or restore the file")
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as e:
-        raise BadInput(path, f"cannot be read as audio ({str(e).splitlines()[0]})") from None
-    if data.size == 0:
-        raise BadInput(path, "contains no samples")
-    if not np.isfinite(data).all():
-        raise BadInput(path, "contains NaN or infinite samples")
-    duration = data.shape[0] / sr
-    peak = float(np.max(np.abs(data)))
-    if kind == "noise":
-        if duration < MIN_NOISE_S:
-            raise BadInput(path, f"is {duration:.3f} s long; noise files must be at least {MIN_NOISE_S} s")
-        power = power_db(data.mean(axis=1))
-        if peak < SILENT_PEAK or power < MIN_NOISE_DBOV:
-            raise BadInput(path, f"is digital silence (peak {peak:.1e}, power {power:.0f} dBov): items would be "
-                           "labeled with an SNR they do not have", "remove it from the noise sources or set "
-                           "on_bad_input=skip")
-    if kind == "rir" and float(np.max(np.abs(data[:, 0]))) < SILENT_PEAK:
-        raise BadInput(path, "is an impulse response with no energy (all zeros)")
-    if kind == "speech":
-        if duration < MIN_SPEECH_S:
-            raise BadInput(path, f"is {duration:.3f} s long; speech files must be at least {MIN_SPEECH_S} s "
-                           "to hold a transcript")
-        if peak < SILENT_PEAK:
-            raise BadInput(path, "is silent (all zeros)")
-        lvl = active_speech_level(data.mean(axis=1), sr)
-        if not lvl.level_dbov >= MIN_SPEECH_DBOV or lvl.activity <= 0:
-            raise BadInput(path, f"holds no active speech (P.56 active level {lvl.level_dbov:.0f} dBov, below "
-                           f"{MIN_SPEECH_DBOV:.0f}): its transcript would label silence")
-    return duration, int(sr), int(data.shape[1])
 
 
 class _Collector:
@@ -118,11 +83,14 @@ class _Rows:
     def corpus(self, folder: Path, kind: str) -> list[tuple[str, dict]]:
         """Rows of ``kind`` in ``folder/manifest.jsonl``; a row with an unknown ``kind`` is reported."""
         m = folder / "manifest.jsonl"
-        if m not in self.corpora:
-            by_kind: dict[str, list] = {}
+        if m not in self.corpora:  # one pass; speech rows are checked as they are read, so a large
+            by_kind: dict[str, list] = {}  # manifest's raw rows are not all held at once
+            metas = MetaTable()
             for where, row in read_rows(m, self.bad):
                 try:
-                    by_kind.setdefault(row_kind(row, where), []).append((where, row))
+                    k = row_kind(row, where)
+                    by_kind.setdefault(k, []).append((where, corpus_row(row, where, folder, metas)
+                                                      if k == "speech" else row))
                 except BadInput as e:
                     self.bad(e)
             self.corpora[m] = by_kind
@@ -130,7 +98,7 @@ class _Rows:
 
     def speech(self, spec: Path) -> list[dict]:
         if spec.is_dir() and (spec / "manifest.jsonl").exists():
-            return from_corpus_manifest(self.corpus(spec, "speech"), spec, self.bad)
+            return [row for _, row in self.corpus(spec, "speech")]
         if spec.is_file() and spec.suffix == ".jsonl":
             return from_nemo_manifest(spec, self.bad)
         if spec.is_dir() and any(spec.rglob("*.trans.txt")):
@@ -173,72 +141,171 @@ def drop_excluded(pools: Pools, exclude: list, need_noise: bool, need_rir: bool)
 
     ex = merge([read_sources(x) for x in exclude])
     ex_ids = {i for i in ex.utterances.values() if i}
-    utts = [u for u in pools.speech.utterances if u.speaker not in ex.speakers
-            and str(u.path.resolve()) not in ex.utterances and u.id not in ex_ids]
+    keep = [i for i, u in enumerate(pools.speech.utterances) if u.speaker not in ex.speakers
+            and os.path.realpath(u.path) not in ex.utterances and u.id not in ex_ids]
     noise = [f for f in pools.noise if str(f.path.resolve()) not in ex.noise]
     rirs = [f for f in pools.rirs if str(f.path.resolve()) not in ex.rirs]
     fix = "drop sources.exclude or add sources the excluded sets did not use"
-    if not utts:
+    if not keep and len(pools.speech):
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no speech (every speaker was used by them); {fix}")
     if need_noise and not noise:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no noise files; {fix} (sources.noise=...)")
     if need_rir and not rirs:
         raise ConfigError(f"sources.exclude={list(exclude)} leaves no RIR files; {fix} (sources.rir=...)")
     record = {"sets": [str(x) for x in exclude], "speakers": len(ex.speakers),
-              "utterances": len(pools.speech.utterances) - len(utts), "noise": len(pools.noise) - len(noise),
+              "utterances": len(pools.speech) - len(keep), "noise": len(pools.noise) - len(noise),
               "rirs": len(pools.rirs) - len(rirs), "simulated_rooms_not_excludable": ex.simulated_rooms}
-    return Pools(root=pools.root, speech=SpeechPool(utts), noise=noise, rirs=rirs, skipped=pools.skipped,
+    return Pools(root=pools.root, speech=pools.speech.subset(keep), noise=noise, rirs=rirs, skipped=pools.skipped,
                  excluded=record)
+
+
+class _Indexes:
+    """One :class:`SourceIndex` per source folder and kind, opened once per pool build, saved at its end."""
+
+    def __init__(self):
+        self.open: dict[tuple, SourceIndex] = {}
+
+    def __call__(self, base: Path, kind: str) -> SourceIndex:
+        if (base, kind) not in self.open:
+            self.open[(base, kind)] = SourceIndex.open(base, kind)
+        return self.open[(base, kind)]
+
+    def save(self) -> None:
+        for index in self.open.values():
+            index.save()
+
+
+@contextmanager
+def _saving(indexes: _Indexes):
+    try:
+        yield
+    finally:
+        indexes.save()
+
+
+def _checked(rows: list[dict], kind: str, index: SourceIndex, whole: bool, bad,
+             trust: bool = False) -> list[tuple[dict, object]]:
+    """``(row, header)`` of the rows whose file passes the header checks and its row's claims, and, with
+    ``whole``, the sample checks too (every file decoded once, then known from the index). ``trust``:
+    indexed files are taken as unchanged until first use (:class:`FirstUse`)."""
+    paths = [str(r["path"]) for r in rows]
+    ok = []
+    for row, h in zip(rows, index.headers(paths, trust=trust, label=f"indexing {kind}")):
+        try:
+            problem = header_problem(row["path"], kind, h)
+            if problem:
+                raise problem
+            check_claims(row, h.duration_s)
+        except BadInput as e:
+            bad(e)
+            continue
+        ok.append((row, h))
+    if not whole:
+        return ok
+    kept = []
+    measures = index.measures([str(r["path"]) for r, _ in ok], [h for _, h in ok], kind == "speech",
+                              label=f"checking {kind}")
+    for (row, h), m in zip(ok, measures):
+        problem = sample_problem(row["path"], kind, h.duration_s, m)
+        if problem:
+            bad(problem)
+        else:
+            kept.append((row, h))
+    return kept
+
+
+def _base(spec: Path | None, root: Path) -> Path:
+    return root if spec is None else (spec if spec.is_dir() else spec.parent)
+
+
+class _Recorder:
+    """Passes problems on to the collector and keeps them, so a saved speech source can replay them."""
+
+    def __init__(self, col: _Collector):
+        self.col, self.seen = col, []
+
+    def __call__(self, err: BadInput) -> None:
+        self.seen.append(err)
+        self.col.bad(err)
+
+
+def _speech(rows: _Rows, spec: Path, root: Path, index: SourceIndex, check: str, col: _Collector,
+            verify: bool) -> SpeechPool:
+    """The speech pool: every file checked whole (``check=all``, or ``auto`` up to ``CHECK_ALL_UP_TO``
+    files), else checked on first use, its rows saved whole for the next start (:mod:`.snapshot`).
+    ``verify``: every file's size and mtime are asked of the filesystem, not trusted from the index."""
+    prefix = os.path.join(str(root), "")
+    saved = snapshot.load(index, root, spec, FirstUse(col.skip, index)) if check != "all" else None
+    if saved is not None and verify and saved[0].changed_files():
+        saved = None  # a file changed since it was indexed: read the source again
+    if saved is not None and (check == "used" or len(saved[0]) > CHECK_ALL_UP_TO):
+        pool, problems, other = saved
+        if other:  # the corpus manifest's noise and RIR rows: it is not read again
+            rows.corpora[spec / "manifest.jsonl"] = other
+        for p in problems:
+            col.bad(p)
+        return pool
+    rec = _Recorder(col)
+    rows.bad = rec
+    speech_rows = rows.speech(spec)
+    whole = check == "all" or (check == "auto" and len(speech_rows) <= CHECK_ALL_UP_TO)
+    c: dict[str, list] = {k: [] for k in ("rel", "speaker", "text", "duration", "meta", "stat")}
+    words = {}
+    for row, h in _checked(speech_rows, "speech", index, whole, rec, trust=not (whole or verify)):
+        if row["words"] is not None:
+            words[len(c["rel"])] = row["words"]
+        for k, v in (("rel", _rel(row["path"], root)), ("speaker", row["speaker"]), ("text", row["text"]),
+                     ("duration", h.duration_s), ("meta", row["meta"]), ("stat", h.stat)):
+            c[k].append(v)
+    del speech_rows
+    rows.bad = col.bad
+    pool = SpeechPool.from_columns(c["rel"], prefix, c["speaker"], c["text"], c["duration"], c["meta"], words,
+                                   None if whole else c["stat"], None if whole else FirstUse(col.skip, index))
+    if not whole:
+        other = {k: v for k, v in rows.corpora.get(spec / "manifest.jsonl", {}).items() if k != "speech"}
+        snapshot.save(index, root, spec, pool, rec.seen, other)
+    return pool
+
+
+def _files(rows: list[dict], kind: str, root: Path, index: SourceIndex, col: _Collector) -> list[SourceFile]:
+    out = []
+    for row, h in _checked(rows, kind, index, True, col.bad):
+        rel = _rel(row["path"], root)
+        out.append(SourceFile(id=utterance_id(rel), path=Path(row["path"]), rel_path=rel, duration_s=h.duration_s,
+                              sr=h.sr, channels=h.channels, meta=row["meta"]))
+    return sorted(out, key=lambda f: f.id)
 
 
 def build_pools(root: str | Path, speech: str | None = None, noise: str | None = None, rir: str | None = None,
                 on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False,
-                exclude: list | None = None) -> Pools:
+                exclude: list | None = None, check: str = "auto", verify: bool = False,
+                need_speech: bool = True) -> Pools:
+    """``need_speech=False`` (the Augmenter: it brings its own utterances) reads no speech: the speech pool is
+    empty and ``sources.root`` need not exist; noise and RIRs load as usual."""
     root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    if need_speech and not root.is_dir():
         raise ConfigError(f"sources.root={root} is not a folder; pass sources.root=<your corpus folder>")
+    if check not in CHECK_MODES:
+        raise ConfigError(f"sources.check={check!r}: allowed values are {', '.join(CHECK_MODES)}")
     col = _Collector(on_bad_input)
     rows = _Rows(col.bad)
-
-    utterances = []
-    for row in rows.speech(Path(speech).expanduser().resolve() if speech else root):
-        path = Path(row["path"])
-        try:
-            duration, sr, ch = _check_audio(path, "speech")
-            check_claims(row, duration)
-        except BadInput as e:
-            col.bad(e)
-            continue
-        rel = _rel(path, root)
-        utterances.append(Utterance(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
-                                    speaker=row["speaker"], text=row["text"], duration_s=duration,
-                                    meta=dict(row["meta"]), words=row["words"]))
-    if not utterances:
-        raise ConfigError(f"no usable speech found under {Path(speech) if speech else root}; point sources.root "
-                          "(or sources.speech) at a corpus with transcribed speech")
-
-    def files(kind: str, spec: str | None) -> list[SourceFile]:
-        out = []
-        for row in rows.files(Path(spec).expanduser().resolve() if spec else None, root, kind):
-            path = row["path"]
-            try:
-                duration, sr, ch = _check_audio(path, kind)
-                check_claims(row, duration)
-            except BadInput as e:
-                col.bad(e)
-                continue
-            rel = _rel(path, root)
-            out.append(SourceFile(id=rel.rsplit(".", 1)[0].replace("/", "__"), path=path, rel_path=rel,
-                                  duration_s=duration, sr=sr, channels=ch, meta=row["meta"]))
-        return sorted(out, key=lambda f: f.id)
-
-    noise_files = files("noise", noise)
-    rir_files = files("rir", rir)
+    indexes = _Indexes()
+    spec = {kind: Path(v).expanduser().resolve() if v else None
+            for kind, v in (("speech", speech), ("noise", noise), ("rir", rir))}
+    with no_gc(), _saving(indexes):  # what was indexed is kept, also when a bad file stops the build
+        speech_spec = spec["speech"] or root
+        speech_pool = _speech(rows, speech_spec, root, indexes(_base(spec["speech"], root), "speech"), check, col,
+                              verify) if need_speech else SpeechPool([])
+        if need_speech and not speech_pool.utterances:
+            raise ConfigError(f"no usable speech found under {speech_spec}; point sources.root "
+                              "(or sources.speech) at a corpus with transcribed speech")
+        noise_files, rir_files = (_files(rows.files(spec[kind], root, kind), kind, root,
+                                         indexes(_base(spec[kind], root), kind), col) for kind in ("noise", "rir"))
     if need_noise and not noise_files:
         raise ConfigError(f"no usable noise files found (sources.noise={noise}, root={root}); "
                           "set sources.noise=<folder of noise audio> or noise=none")
     if need_rir and not rir_files:
         raise ConfigError(f"no usable RIR files found (sources.rir={rir}, root={root}); "
                           "set sources.rir=<folder of RIRs> or room=simulated")
-    pools = Pools(root=root, speech=SpeechPool(utterances), noise=noise_files, rirs=rir_files, skipped=col.skipped)
+    pools = Pools(root=root, speech=speech_pool, noise=noise_files, rirs=rir_files, skipped=col.skipped)
     return drop_excluded(pools, exclude, need_noise, need_rir) if exclude else pools

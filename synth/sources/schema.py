@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..audio import text_lines
 from ..errors import BadInput
@@ -31,14 +32,13 @@ META_KEYS = ("gender", "accent", "language", "license", "corpus", "transcript_st
 Report = Callable[[BadInput], None]  # raises in error mode, records the skip in skip mode
 
 
-def read_rows(path: Path, bad: Report | None = None) -> list[tuple[str, dict]]:
-    """``(where, row)`` for each non-empty line of a JSONL manifest that is a JSON object.
+def read_rows(path: Path, bad: Report | None = None) -> Iterator[tuple[str, dict]]:
+    """``(where, row)`` for each non-empty line of a JSONL manifest that is a JSON object, one at a time.
 
     A line that is not JSON, or is JSON but not an object (``null``, a list, a number), is reported to
     ``bad`` (default: raised).
     """
     bad = bad or _raise
-    rows = []
     for n, line in enumerate(text_lines(path), 1):
         if not line.strip():
             continue
@@ -52,8 +52,7 @@ def read_rows(path: Path, bad: Report | None = None) -> list[tuple[str, dict]]:
             bad(BadInput(where, f"is {_json_type(row)}, not a JSON object",
                          'write one JSON object per line, remove the line, or set on_bad_input=skip'))
             continue
-        rows.append((where, row))
-    return rows
+        yield where, row
 
 
 def _raise(err: BadInput) -> None:
@@ -81,13 +80,13 @@ def _field_error(where: str, key: str, problem: str, fix: str | None = None) -> 
                     fix or f"fix '{key}' on that line, remove the line, or set on_bad_input=skip")
 
 
-def _path(row: dict, where: str, keys: tuple[str, ...], base: Path) -> Path:
+def _path(row: dict, where: str, keys: tuple[str, ...], base: Path) -> str:
+    """The row's file as an absolute, normalized path string (strings: a corpus may have a million rows)."""
     key = next((k for k in keys if k in row), keys[0])
     v = row.get(key)
     if not isinstance(v, str) or not v.strip():
         raise _field_error(where, key, f"must be a file path (a non-empty string), got {_json_type(v)}")
-    p = Path(v)
-    return p if p.is_absolute() else base / p
+    return os.path.normpath(os.path.join(base, v))
 
 
 def _duration(row: dict, where: str, keys: tuple[str, ...]) -> float | None:
@@ -137,11 +136,11 @@ def speech_row(row: dict, where: str, base: Path, path_keys: tuple[str, ...], te
     if text is not None and not isinstance(text, str):
         raise _field_error(where, text_key, f"must be the transcript as a string, got {_json_type(text)}")
     if not (text or "").strip():
-        raise BadInput(where, f"utterance {path.name} has no transcript ('{text_key}')",
+        raise BadInput(where, f"utterance {os.path.basename(path)} has no transcript ('{text_key}')",
                        "add the transcript or set on_bad_input=skip")
     speaker = row.get("speaker")
     if speaker is None or speaker == "":
-        raise BadInput(where, f"utterance {path.name} has no speaker id", "add a speaker field")
+        raise BadInput(where, f"utterance {os.path.basename(path)} has no speaker id", "add a speaker field")
     if isinstance(speaker, bool) or not isinstance(speaker, (str, int)):
         raise _field_error(where, "speaker", f"must be a speaker id (string or integer), got {_json_type(speaker)}")
     offset = row.get("offset")

@@ -103,6 +103,7 @@ class SetSummary:
         self.n_talkers = 0
         self.speaker_values = {k: Counter() for k in speaker_keys}
         self.source_use = SourceUse()
+        self.skipped = 0  # inputs left out (on_bad_input=skip), set by the build when it finishes
 
     def add(self, it: dict) -> None:
         cond = dict(it["conditions"])
@@ -211,6 +212,12 @@ def card_markdown(card: dict) -> str:
              *([f"- Profile: {card['profile'].get('name')}; set on the command line, over the profile: "
                 f"{', '.join(card['profile']['set_on_command_line']) or 'nothing'}"]
                if "set_on_command_line" in (card.get("profile") or {}) else []),
+             *[f"- Fitted stage replaced on the command line: {why}"
+               for why in ((card.get("profile") or {}).get("replaced_on_command_line") or {}).values()],
+             *([f"- Mixture profile by `{card['mixture']['by']}` (each item's component drawn with these weights; "
+                f"realized counts under Realized conditions): " + ", ".join(
+                    f"{c['value']} {c['weight']:.3f} (`{c['profile']}`)" for c in card["mixture"]["components"])]
+               if card.get("mixture") else []),
              "", "## Sources and licenses", "", "| kind | source | license | files |", "|---|---|---|---|"]
     lines += [f"| {s['kind']} | {s['source']} | {s['license']} | {s['files']} |" for s in card["sources"]]
     suff = card.get("source_sufficiency") or {}

@@ -13,6 +13,10 @@ training stacks stream, with its labels and conditions.
   text, overlap, truncated: one fixed schema), and ``conditions`` and ``slice`` as JSON strings: their keys
   differ between items (a room or a codec adds keys, calls nest per-talker and per-leg blocks) and Arrow
   needs one schema per column; a string keeps every value exactly and ``json.loads`` gives it back.
+  The audiofolder builder's audio column needs torchcodec (and FFmpeg's shared libraries, which pip does
+  not bring); with pip-installed packages only, ``load_dataset("json", data_files=DIR/metadata.jsonl)``
+  loads the same columns and soundfile reads ``DIR/<file_name>`` (the README's recipe, run by
+  tests/test_readme.py).
 * ``nemo-tarred``: NeMo's tarred layout (:mod:`synth.writer.tar_shards`): ``audio_N.tar`` with
   ``{key}.flac`` + ``{key}.json``, ``sharded_manifests/manifest_N.json`` and ``tarred_audio_manifest.json``.
 * ``webdataset``: the same ``audio_N.tar`` shards (keys without dots), no manifests.
@@ -34,6 +38,7 @@ from pathlib import Path
 from ..audio import atomic_write_bytes, atomic_write_text
 from ..errors import ConfigError
 from ..extras import require
+from ..outdir import make_folder
 from .manifest import audio_files, read_manifest
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
@@ -136,7 +141,7 @@ def export(set_dir: str | Path, to: str, out: str | Path, shard_size: int = 1000
     items = read_manifest(set_dir)  # a bad set is reported before anything is written
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out} exists and is not empty; choose a new or empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "--out")
     # a set stored in tar shards is unpacked where the export keeps its audio (lhotse, hf) or in a scratch
     # folder removed afterwards (the tar formats copy the bytes into their own shards)
     scratch = out / ".unpacked"

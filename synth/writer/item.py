@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio import atomic_write_bytes, encode_audio
-from ..outdir import inside
+from .paths import inside
 from ..render import Rendered, render
 from .manifest import labels_sha256
 from .slices import slices_for
@@ -21,11 +21,17 @@ from .slices import slices_for
 
 @dataclass(frozen=True)
 class Job:
-    """One item to make: its id, the id its source speech is shared under (suites), extra labels."""
+    """One item to make: its id, the id its source speech is shared under (suites), extra labels, and the
+    plan that makes it when a set has several (a suite's slice, else ``part``: a mixture's component)."""
 
     item_id: str
     pair_id: str | None = None
     slice: str | None = None
+    part: str | None = None
+
+    @property
+    def plan_key(self) -> str | None:
+        return self.part if self.part is not None else self.slice
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def manifest_line(item: EncodedItem, audio_filepath: str, audio_sha256: str) -> 
     info, out, recipe, job = item.info, item.rendered, item.recipe, item.job
     if len(recipe["talkers"]) > 1:
         out.conditions.update(turn_conditions(out.segments, recipe["duration_s"]))
-    slices = slices_for(out.conditions)
+    slices = {**(recipe.get("labels") or {}), **slices_for(out.conditions)}
     if job.slice:
         slices = {"slice": job.slice, **slices}
     line = {

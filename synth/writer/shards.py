@@ -28,7 +28,7 @@ from typing import Iterable, Iterator
 
 from ..audio import atomic_open, atomic_write_bytes
 from ..errors import ConfigError
-from ..outdir import inside
+from .paths import inside
 from .item import EncodedItem, Job, manifest_line, write_stems
 from .labels import LabelWriter, label_names
 from .manifest import INDEX

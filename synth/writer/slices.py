@@ -18,9 +18,14 @@ def bin_label(x: float | None, edges: list[float], unit: str = "") -> str | None
 
 
 def slices_for(conditions: dict) -> dict:
+    """Slice labels of an item from its realized conditions. The SNR is the talker legs' noise, or else the
+    recorder's (a fitted profile adds the recorded noise there): ``clean`` only when no noise was added."""
     s = {}
+    recorder = conditions.get("recorder") or {}
     if "snr_db" in conditions:
         s["snr_bin"] = bin_label(conditions.get("snr_db"), [0, 5, 10, 15, 20, 30])
+    elif "snr_db" in recorder:
+        s["snr_bin"] = bin_label(recorder.get("snr_db"), [0, 5, 10, 15, 20, 30])
     else:
         s["snr_bin"] = "clean"
     rt60 = conditions.get("rt60_s")

@@ -8,6 +8,7 @@ import torch
 
 from synth.audio import load
 from synth.augment import AugmentTransform, Augmenter, RenderedDataset, collate
+from synth.errors import ConfigError
 
 from helpers import CORPUS, build_set, manifest
 
@@ -120,3 +121,10 @@ def test_epoch_0_items_are_the_items_synth_build_writes(conversations, tmp_path)
         audio, _ = sf.read(built / line["audio_filepath"], dtype="float32")
         assert item["segments"] == line["segments"] and item["text"] == line["text"]
         assert np.max(np.abs(item["audio"].numpy() - audio)) <= 1 / 32768 + 1e-7   # 16-bit FLAC quantization
+
+
+def test_n_items_must_be_a_whole_number(conversations):
+    for bad in ("10", 2.5, -1, True, [3]):
+        with pytest.raises(ConfigError, match="n_items="):
+            RenderedDataset(conversations.plan, n_items=bad)
+    assert len(RenderedDataset(conversations.plan, n_items=np.int64(3))) == 3

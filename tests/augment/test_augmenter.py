@@ -171,3 +171,24 @@ def test_a_calibrating_recorder_reports_the_level_as_recorded_like_a_build(speec
     out = aug(speech, 16000, "utt-cal")
     assert out.conditions["speech_level_dbov"] == -33.0 and out.conditions["recorder"]["calibration_gain_db"] != 0
     assert abs(active_speech_level(out.samples, 16000).level_dbov + 33.0) < 0.05   # and the audio is at it (dBov)
+
+
+@pytest.mark.parametrize("root", ["empty", "missing"])
+def test_noise_and_rir_folders_alone_make_an_augmenter_without_a_speech_corpus(speech, tmp_path, root):
+    """A training team's utterances are in memory; only noise and RIR folders are on disk."""
+    (tmp_path / "empty").mkdir()
+    aug = Augmenter.from_config([f"sources.root={tmp_path / root}", f"sources.noise={CORPUS / 'noise'}",
+                                 f"sources.rir={CORPUS / 'rir'}", "room=measured", "room.p=1.0",
+                                 "noise.snr_db=10.0", "level.clipping.p=0"], seed=2)
+    assert aug.plan.pools.speech.utterances == [] and len(aug.plan.pools.noise) == 5 and len(aug.plan.pools.rirs) == 9
+    for k in range(3):
+        r = aug(speech, 16000, f"utt-{k}")
+        assert r.conditions["snr_db"] == 10.0 and r.conditions["rir_kind"] == "measured"
+        assert (CORPUS / r.conditions["noise"]).parent == CORPUS / "noise"   # drawn from the folder
+        noise = r.stems["add_noise_mono"][0]
+        measured = active_speech_level(r.samples - noise, 16000).level_dbov - power_db(noise)
+        assert abs(measured - 10.0) < 0.5, (k, measured)      # the noise is really there, at its SNR
+        dry = np.corrcoef(r.samples - noise, speech)[0, 1]
+        assert dry < 0.99                                      # and the room: not the dry utterance
+    with pytest.raises(ConfigError, match="no usable noise files"):  # noise wanted, none anywhere: one line
+        Augmenter.from_config([f"sources.root={tmp_path / root}", f"sources.rir={CORPUS / 'rir'}"])

@@ -9,6 +9,7 @@ from synth.rerender import rerender
 from synth.validate import validate_set
 from synth.writer.manifest import read_manifest
 
+from corpus_kit import assert_one_line_error, cli
 from helpers import CORPUS, build_set, manifest
 
 ODD = ["caf\u00e9\u0085", "one\u2028two", "para\u2029graph"]
@@ -54,3 +55,25 @@ def test_a_corpus_whose_text_holds_unicode_line_separators_builds_and_reads_back
     assert [it["id"] for it in read_manifest(out)] == [it["id"] for it in items]
     again = rerender(out / "manifest.jsonl", tmp_path / "again")
     assert [it["audio_sha256"] for it in manifest(again)] == [it["audio_sha256"] for it in items]
+
+
+def test_a_manifest_saved_as_latin_1_is_one_line_naming_file_line_and_the_fix(tmp_path):
+    """A whole file in another encoding cannot be read past its first bad byte, so it stops the build (also
+    with on_bad_input=skip: there is no row to skip), through the CLI as a user runs it: exit 2, one line."""
+    rows = [json.loads(l) for l in (CORPUS / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    speech = [{**r, "path": str(CORPUS / r["path"])} for r in rows if r["kind"] == "speech"][:4]
+    speech[2]["transcript"] = "CAF\u00c9 AU LAIT"  # É is one byte (0xC9) in Latin-1, invalid as UTF-8
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in speech)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.jsonl").write_bytes(text.encode("latin-1"))
+    nemo = tmp_path / "train.jsonl"  # a NeMo speech manifest in cp1252, its first line ended by a lone \r
+    lines = [json.dumps({"audio_filepath": r["path"], "text": r["transcript"], "duration": r["duration_s"],
+                         "speaker": r["speaker"]}, ensure_ascii=False) for r in speech[1:]]
+    nemo.write_bytes((lines[0] + "\r" + "\n".join(lines) + "\n").encode("cp1252"))
+    for source, where in ((f"sources.root={corpus}", f"{corpus / 'manifest.jsonl'}:3"),
+                          (f"sources.speech={nemo}", f"{nemo}:3")):
+        for mode in ("error", "skip"):
+            r = cli("build", "n_items=1", "noise=none", "room=none", source, f"on_bad_input={mode}",
+                    f"out_dir={tmp_path / 'set'}")
+            assert_one_line_error(r, f"bad input {where}: is not UTF-8 text (byte 0xc9", "re-save the file as UTF-8")

@@ -192,3 +192,30 @@ def test_full_disk_is_one_line(tmp_path):
     line = one_line(r)
     assert r.returncode == 2 and line.startswith("no space left on the device while writing")
     assert f"out_dir={small / 'set'}" in line and "rerun the same command to resume" in line
+
+
+@pytest.mark.parametrize("where", ["/proc/synth-test-x", "/proc/synth-test/a/set", "/sys/synth-test-x", "read-only"])
+def test_an_out_dir_that_cannot_be_created_anywhere_is_one_line(tmp_path, where):
+    """procfs refuses new folders with ENOENT, sysfs with EPERM, a read-only mount with EROFS: one line that
+    names the out_dir and says to choose another, exit 2 (ENOENT was an 'internal error: FileNotFoundError')."""
+    if where == "read-only":
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)]
+        if subprocess.run(mount, capture_output=True).returncode:
+            pytest.skip("cannot mount a read-only tmpfs here (needs root)")
+        where = str(ro / "set")
+    try:
+        r = synth("build", "n_items=1", "room=none", f"sources.root={CORPUS}", f"out_dir={where}")
+    finally:
+        if where.startswith(str(tmp_path)):
+            subprocess.run(["umount", str(tmp_path / "ro")], check=True)
+    line = one_line(r)
+    assert r.returncode == 2 and f"out_dir={where}" in line and "choose an out_dir" in line, line
+
+
+def test_an_export_out_under_proc_is_one_line(tmp_path):
+    built = build_set(tmp_path / "set", "n_items=1", "room=none", "noise=none")
+    r = synth("export", built, "--to", "hf", "--out", "/proc/synth-test-x")
+    line = one_line(r)
+    assert r.returncode == 2 and "--out=/proc/synth-test-x" in line and "choose an --out" in line, line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,18 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "broken.wav").write_bytes(b"not audio at all")
     with pytest.raises(BadInput, match="broken.wav"):
         fit.fit_folder(tmp_path, None, None)
+
+
+def test_room_share_is_the_excess_over_what_dry_speech_reads():
+    """Handset calls whose blind RT60 reads above 0.25 s no more often than dry telephone speech does get no
+    room; a population that always reads above gets rooms on every item; halfway, half."""
+    def reverb_p(share_above: float, n: int = 100) -> float:
+        k = int(round(share_above * n))
+        rows = [{"file": f"call{i}.wav", "rt60_s": 0.4 if i < k else 0.15, "bandwidth_class": "narrowband",
+                 "sample_rate": 8000, "codec_guess": "cannot tell", "clipped_fraction": 0.0, "speech_s": 2.0,
+                 "p56_level_dbov": -26.0, "speech_level_dbov": -26.0} for i in range(n)]
+        return fit.profile_dict(rows, Path("."), None, [], [], [])["fitted"]["reverb"]["p"]
+
+    assert reverb_p(0.25) == 0.0 and reverb_p(fit.DRY_ABOVE_SHARE) == 0.0      # landline calls: 25% above
+    assert reverb_p(1.0) == 1.0
+    assert reverb_p(0.71) == pytest.approx(0.5, abs=0.01)

@@ -1,5 +1,6 @@
 """executor=ray: a local Ray cluster (2 CPUs, small object store, no dashboard) builds the same bytes as
-the local executor, and a Ray build killed part-way resumes shard by shard to the same set."""
+the local executor, a Ray build killed part-way resumes shard by shard to the same set, and a lost worker's
+chunks run again (results in order) up to a bound (whole builds losing workers: test_ray_lost.py)."""
 
 import json
 import os
@@ -108,3 +109,49 @@ def test_ray_results_come_in_input_order_and_a_workers_bad_input_arrives_whole(c
             list(ex.map_ordered(_slow_when_even, range(10)))
     finally:
         ex.close()
+
+
+def _exit_on(marker_dir: str, chunk: list):
+    """Chunks named ``once-*`` lose their worker process the first time they run (a marker file says it
+    happened), ``always-*`` every time: ``os._exit`` ends the process as a SIGKILL or an OOM kill would."""
+    first = chunk[0]
+    marker = Path(marker_dir) / first
+    if first.startswith("always-") or (first.startswith("once-") and not marker.exists()):
+        marker.touch()
+        os._exit(1)
+    time.sleep(0.02)
+    return first
+
+
+def test_a_lost_worker_costs_one_line_its_chunks_run_again_and_results_stay_in_order(cluster, tmp_path, capsys):
+    from functools import partial
+
+    from synth.executor import RayActors
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    chunks = [[f"ok-{k}"] for k in range(3)] + [["once-3"]] + [[f"ok-{k}"] for k in range(4, 10)]
+    ex = RayActors("auto", 2)
+    try:
+        assert list(ex.map_ordered(partial(_exit_on, str(tmp_path)), chunks)) == [c[0] for c in chunks]
+        assert ex.lost_workers == 1
+    finally:
+        ex.close()
+    lost = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ray: lost a worker")]
+    assert len(lost) == 1 and "its worker process has died" in lost[0], lost
+
+
+@pytest.mark.slow
+def test_a_chunk_that_loses_every_worker_it_runs_on_stops_the_build_in_one_line(cluster, tmp_path, capsys):
+    from functools import partial
+
+    from synth.errors import SynthError
+    from synth.executor import MAX_LOSSES, RayActors
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ex = RayActors("auto", 2)
+    try:
+        with pytest.raises(SynthError, match=f"ray: the chunk starting at item always-2 lost its worker {MAX_LOSSES} "
+                                             r"times \(last: pid \d+ on .*: its worker process has died\); stopping\. "
+                                             "Finished items are kept: rerun the same command to resume"):
+            list(ex.map_ordered(partial(_exit_on, str(tmp_path)), [["ok-0"], ["ok-1"], ["always-2", "x"], ["ok-3"]]))
+    finally:
+        ex.close()
+    assert sum(line.startswith("ray: lost a worker") for line in capsys.readouterr().err.splitlines()) == MAX_LOSSES
