@@ -114,8 +114,7 @@ def test_fit_of_amr_calls_builds_amr_then_g711(tmp_path):
     assert rates[12200] + rates[10200] > 0.5, rates       # 12.2 kbit/s calls: mostly the high-rate modes
     path = tmp_path / "amr_calls.yaml"
     path.write_text(profile_yaml(profile))
-    # room=none: fitted RT60 clips below the build's range are issue 20 section 1's, not this test's subject
-    out = build_set(tmp_path / "set", f"profile={path}", "n_items=24", "room=none")
+    out = build_set(tmp_path / "set", f"profile={path}", "n_items=24")
     chains = Counter(it["conditions"].get("codec_chain") for it in manifest(out))
     hops = {c: [h.split("@")[0] for h in c.split(">")] for c in chains}
     assert all(h in (["g711_ulaw"], ["amr_nb", "g711_ulaw"]) for h in hops.values()), chains  # AMR-NB, then G.711
