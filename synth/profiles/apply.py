@@ -20,7 +20,10 @@ low_band_rel_db      the band limit's ``low_hz``: the high-pass cutoff that lowe
                      that show one, else 50 Hz (the energy at 100-300 Hz is kept)
 bandwidth            (class weights, used when no effective_bandwidth_hz was fitted)
 codec_family         a recorder ``codec`` drawing codecs of the fitted families (CODEC_FAMILIES), applied
-                     with the share of recordings whose family could be told
+                     with the share of recordings whose family could be told: the last hop
+codec_chain          a recorder ``codec`` hop of the fitted vocoders (AMR-NB at the fitted modes, GSM-FR,
+                     Opus-NB) just before the last hop, applied with the share of recordings that showed one
+                     (synth.profiles.codec_chain.chain_step); no frame errors (not fitted)
 duration_s           ``scenario.duration_s`` (conversations and meetings: ``exact_duration``)
 sample_rate          ``output.sample_rate``: the most common measured rate
 clipping.p           ``level.clipping.p``
@@ -55,6 +58,7 @@ import yaml
 from ..dist import as_dist
 from ..errors import BadInput
 from ..rng import item_rng
+from .codec_chain import chain_step
 
 
 def load_profile(path: str | Path) -> dict:
@@ -211,6 +215,10 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
             t["noise_tilt_db_per_oct"] = fitted["noise_tilt_db_per_oct"]
     if fitted.get("level_dbov") is not None:
         recorder.append({"name": "calibrate_level", "target_dbov": fitted["level_dbov"]})
+    vocoder = chain_step(fitted.get("codec_chain"))
+    if vocoder is not None:  # the cellular / VoIP leg's vocoder, decoded before the last hop
+        recorder.append(vocoder)
+        t["codec_chain"] = fitted["codec_chain"]
     codec = codec_step(fitted.get("codec_family"))
     if codec is not None:
         recorder.append(codec)

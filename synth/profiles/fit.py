@@ -50,6 +50,7 @@ from ..errors import BadInput, ConfigError, SynthError
 from ..sources.checks import MIN_NOISE_DBOV, MIN_SPEECH_DBOV, MIN_SPEECH_S, digital_silence
 from . import limits
 from .apply import scenario_of
+from .codec_chain import fit_codec_chain
 from .estimate import OCTAVES_HZ, estimate_recording
 from .vad import FRAME_S, VadResult, _runs, detect_speech
 
@@ -157,14 +158,15 @@ def find_recordings(source, exclude: Sequence[Path] = (), on_bad_input: str = "e
 
 
 def read_recording(path: Path) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """Mono float32 at the file's own rate, and its raw PCM16 samples when it is 16-bit PCM."""
+    """Mono float32 at the file's own rate, and its raw PCM16 samples when it is 16-bit PCM or G.711 (libsndfile
+    decodes mu-law/A-law to the 16-bit values of the companding grid)."""
     try:
         info = sf.info(str(path))
     except Exception as e:
         raise BadInput(path, f"cannot be read as audio ({str(e).splitlines()[0]})") from None
     x = load(path, info.samplerate, min_duration_s=0.5)
     raw = None
-    if info.subtype == "PCM_16" and info.samplerate == 8000:
+    if info.subtype in ("PCM_16", "ULAW", "ALAW") and info.samplerate == 8000:
         raw = sf.read(str(path), dtype="int16", always_2d=True)[0][:, 0]
     return x, info.samplerate, raw
 
@@ -354,7 +356,7 @@ def analyse_file(path: Path, rel: str, noise_bank: Path | None, rttm: Path | Non
         v = rttm_vad(rttm_segments(rttm, path.stem), len(x) / sr)
     else:
         v = detect_speech(x, sr)
-    row = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
+    row = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw, codec_chain=True)}
     row["left_out"] = unmeasured(row)
     lines, refused = [], []
     if noise_bank is not None:
@@ -575,6 +577,9 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
                                      ["narrowband", "wideband", "fullband"])
     fitted["sample_rate"] = fit_choice([int(v) for v in col("sample_rate")])
     fitted["codec_family"] = fit_choice(col("codec_guess"))
+    chain = fit_codec_chain(rows)
+    if chain is not None:
+        fitted["codec_chain"] = chain
     clip = [c for c in col("clipped_fraction") if c is not None]
     clipped = [c for c in clip if c > 0]
     fitted["clipping"] = {"p": _r(len(clipped) / len(clip), 3),
@@ -753,7 +758,7 @@ def check_summary(profile: dict) -> dict:
 REPORT_COLUMNS = [("file", "{}"), ("sample_rate", "{}"), ("duration_s", "{:.1f}"), ("speech_level_dbov", "{:.1f}"),
                   ("noise_level_dbov", "{:.1f}"), ("snr_db", "{:.1f}"), ("wada_snr_db", "{:.1f}"),
                   ("noise_sd_db", "{:.1f}"), ("effective_bandwidth_hz", "{:.0f}"), ("bandwidth_class", "{}"),
-                  ("codec_guess", "{}"), ("clipped_fraction", "{:.4f}"), ("dc_offset", "{:.4f}"),
+                  ("codec_guess", "{}"), ("codec_chain", "{}"), ("clipped_fraction", "{:.4f}"), ("dc_offset", "{:.4f}"),
                   ("rt60_s", "{:.2f}"), ("speech_activity", "{:.2f}"), ("vad_backend", "{}")]
 
 KEY_MAPPING = """\
@@ -770,6 +775,7 @@ KEY_MAPPING = """\
 | `sample_rate` | file sample rates | `sample_rate` of the output |
 | `effective_bandwidth_hz` | measured band edge | recorder `bandlimit.high_hz` (drawn per item; the refit edge lands within ~30 Hz) |
 | `codec_family` | coarse family guesses (or "cannot tell") | recorder `codec` drawing codecs of that family (synth.profiles.apply.CODEC_FAMILIES) for the share of recordings with a family |
+| `codec_chain` | vocoder family before the last hop per narrowband recording (g711_only / amr_nb / gsm_fr / opus_nb; "unknown" left out of the weights), AMR-NB modes from the rate evidence | recorder `codec` hop of that vocoder (before the last-hop codec) for the share of recordings that show one (synth.profiles.codec_chain); frame errors are not fitted |
 | `clipping.p`, `clipping.fraction` | share of recordings with saturation; fraction of samples clipped in those | `clipping.p`; the threshold/drive that yields that fraction (the clipping effect takes drive_db/threshold) |
 | `reverb.p`, `reverb.rt60_s` | share of reverberant recordings: the share with blind RT60 > 0.25 s beyond the 42% that dry telephone speech reads there, (share - 0.42) / 0.58; RT60 of those above 0.25 s | room effect `p` and `rt60_s` |
 | `rt60_s` | blind RT60 of all recordings (dry speech reads 0.15-0.25 s) | reference |
@@ -863,6 +869,9 @@ def report_markdown(rows: list[dict], profile: dict, out: Path, pngs: list[Path]
            "(meowing, voices, music) is left out of the noise estimate and the SNR reads high.",
            "- WADA-SNR is a cross-check only (Gaussian-noise assumption); large `snr_disagreement_db` "
            "flags non-stationary noise.",
+           "- Codec chain: vocoder traces (re-encoding consistency, excitation shape, GSM's pulse grid) scored by "
+           "a model trained on known chains; see synth/profiles/codec_chain.py for its held-out accuracy. Codecs "
+           "it was not trained on (EVRC, G.729, ...) are called by the family they resemble or unknown.",
            "- Clipping: flat runs at the extreme values; clipping followed by a codec or resampler is not "
            "detected.",
            "- RT60: blind decay-rate estimate calibrated on simulated rooms; dry speech reads 0.15-0.25 s.",

@@ -75,7 +75,17 @@ def quantities(cfg: dict) -> dict[str, Callable[[dict], float | None]]:
             fam = _codec_families(spec)[1]
             out["fitted:codec_family"] = lambda it, fam=fam: float(any(
                 h.split("@")[0] in fam for h in str(it["conditions"].get("codec_chain") or "").split(">")))
+        elif key == "codec_chain" and spec:
+            out["fitted:codec_chain"] = _vocoded
     return out
+
+
+def _vocoded(it: dict) -> float:
+    """1 when the item's codec chain has a vocoder hop (see synth.profiles.codec_chain.VOCODERS)."""
+    from ..profiles.codec_chain import VOCODERS
+
+    names = {c for c, _ in VOCODERS.values()}
+    return float(any(h.split("@")[0] in names for h in str(it["conditions"].get("codec_chain") or "").split(">")))
 
 
 def fitted_vs_realized(cfg: dict, summary: SetSummary) -> dict:
@@ -97,6 +107,14 @@ def fitted_vs_realized(cfg: dict, summary: SetSummary) -> dict:
             w, fam = _codec_families(spec)
             out[key] = {"config": "profile.targets.codec_family", "families": sorted(fam),
                         "p_target": round(sum(v for g, v in w.items() if codecs_of(g)), 3),
+                        "p_realized": round(sketch.mean if sketch.n else 0.0, 3)}
+        elif key == "codec_chain" and spec:
+            from ..profiles.codec_chain import VOCODERS, vocoded_share
+
+            out[key] = {"config": "profile.targets.codec_chain",
+                        "families": [f"{VOCODERS[f][0]} before the last hop" for f in spec.get("choice") or []
+                                     if f in VOCODERS],
+                        "p_target": round(vocoded_share(spec), 3),
                         "p_realized": round(sketch.mean if sketch.n else 0.0, 3)}
         elif key not in FITTED and key != "bandwidth":
             out[key] = {"config": f"profile.targets.{key}", "note": "measured only: run synth roundtrip"}
