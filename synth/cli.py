@@ -192,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             err, line, code = e, str(e), 2
         except Interrupted as e:
             err, line, code = e, str(e), e.exit_code
+        except OSError as e:  # a path the command was given cannot be made, read or written
+            if e.filename is None:
+                err, line, code = e, f"internal error: {type(e).__name__}: {e}; rerun with --debug", 1
+            else:
+                err, line, code = e, (f"cannot use {e.filename}: {e.strerror or e}; check the path you gave "
+                                      "(a folder that can be created, a file that can be read) and its permissions"), 2
         except Exception as e:
             err, line, code = e, (f"internal error: {type(e).__name__}: {' '.join(str(e).split())}; "
                                   "rerun with --debug for the traceback and report it"), 1

@@ -364,13 +364,15 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
             n_splits: int = N_SPLITS) -> dict:
     """Run the estimators on both sides, compare per recording, per window and per segment against the
     real-vs-real reference, write compare.md/json and plots into ``out_dir``."""
-    real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress)
+    from ..outdir import make_folder
+
     set_dir = Path(set_dir)
+    out = Path(out_dir) if out_dir else set_dir / "compare"
+    make_folder(out, "--out")  # before the measuring, which takes minutes
+    real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress)
     synth = analyse_set(set_dir, progress) if manifest_files(set_dir) else analyse_real(set_dir, None, progress)
     results = compare_rows(real["recording"], synth["recording"], seed, n_splits=n_splits)
     finer = {u: compare_rows(real[u], synth[u], seed, level=u, n_splits=n_splits) for u in ("window", "segment")}
-    out = Path(out_dir) if out_dir else set_dir / "compare"
-    out.mkdir(parents=True, exist_ok=True)
     pngs = plot_overlays(real["recording"], synth["recording"], out / "plots")
     table = summary_table(results)
     tables = {u: summary_table(r) for u, r in finer.items()}
