@@ -116,16 +116,19 @@ def rttm_channel_segments(rttm: Path, uri: str, chans: list[np.ndarray], sr: int
     return [sorted(o) for o in out]
 
 
-def analyse_call(path: Path, rel: str, legs: Sequence[str], noise_bank: Path | None, rttm: Path | None = None
+def analyse_call(path: Path, rel: str, legs: Sequence[str], noise_bank: Path | None, rttm: Path | None = None,
+                 reference: list[list[tuple[float, float]]] | None = None
                  ) -> tuple[list[dict], list[dict], list[tuple[list, list, list]]]:
     """Estimates per channel of one two-channel call: (one row per leg, noise bank lines (``audio_filepath``
     relative to ``noise_bank``: ``<leg>/<file>``), per leg (speech segment durations, pause durations, speech
-    segments (start_s, end_s)))."""
+    segments (start_s, end_s))). The speech activity of channel c: ``reference[c]`` (segments, e.g. a built
+    item's labels), else the RTTM's (``rttm_channel_segments``), else the channel's VAD."""
     from .fit import harvest_noise, noise_stretches, rttm_vad, unmeasured, vad_timing
 
     chans, sr, raws = read_channels(path)
     dur = len(chans[0]) / sr
-    ref = rttm_channel_segments(rttm, path.stem, chans, sr) if rttm is not None else None
+    ref = reference if reference is not None else \
+        rttm_channel_segments(rttm, path.stem, chans, sr) if rttm is not None else None
     rows, lines, timings = [], [], []
     for c, (name, x, raw) in enumerate(zip(legs, chans, raws)):
         v = rttm_vad(ref[c], dur) if ref is not None else detect_speech(x, sr)
