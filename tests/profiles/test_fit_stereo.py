@@ -193,3 +193,32 @@ def test_add_noise_folder_draws_only_that_folders_noise(tmp_path):
         build_effect({"name": "add_noise", "folder": "street"}).sample(np.random.default_rng(0), ctx)
     with pytest.raises(ConfigError, match="one folder"):
         build_effect({"name": "add_noise", "folder": "a/b"})
+
+
+def test_compare_and_roundtrip_judge_each_leg(calls, fitted, built, tmp_path):
+    """``synth compare`` of two-channel real calls and a stereo set compares channel with channel; the round
+    trip's table is per leg, each leg against the targets fitted for it and the conditions it was built with."""
+    from synth.profiles import compare
+    from synth.profiles.roundtrip import leg_tables, measure_set
+
+    audio, _, _ = calls
+    res = compare.compare(audio, built, tmp_path / "cmp", n_splits=100)
+    by = {r["feature"]: r for r in res["results"]}
+    for name in LEGS:
+        for key in ("speech_level_dbov", "snr_db"):
+            assert by[f"{name}.{key}"]["verdict"] == CLOSE, (name, key, by[f"{name}.{key}"])
+    payload = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert payload["legs"] == list(LEGS) and payload["n_real"] == N_CALLS == payload["n_synthetic"]
+    assert (tmp_path / "cmp" / "plots" / "agent.snr_db.png").is_file()
+    rows = json.loads((fitted.parent / "calls.fit.json").read_text())
+    items = manifest(built)
+    table = leg_tables(rows, yaml.safe_load(fitted.read_text())["fitted"], measure_set(built, items, False, legs=list(LEGS)),
+                       items, None, None)
+    t = {r["feature"]: r for r in table}
+    for name in LEGS:
+        leg = next(x for x in yaml.safe_load(fitted.read_text())["fitted"]["legs"] if x["name"] == name)
+        row = t[f"{name}.speech_level_dbov"]
+        assert row["verdict"] == CLOSE and abs(row["target"] - leg["level_dbov"]["normal"][0]) < 0.5
+        assert abs(row["build_error"]) < 1.5   # measured minus the leg's own drawn level
+        assert t[f"{name}.codec_family_applied"]["verdict"] == "pass"
+    assert sum(r["feature"] == "duration_ks" for r in table) == 1
