@@ -404,13 +404,15 @@ def command_line_stages(extra: dict, cfg: dict, cli: dict, gone) -> dict:
             cal["target_dbov"] = copy.deepcopy(cli["level.speech_dbov"])
         replaced["level"] = "level.speech_dbov sets the fitted recorder's level calibration too"
     if "channel" in cli:
-        fitted_channel = list(dict.fromkeys(s["name"] for c in chains for s in c if s.get("name") in ("bandlimit", "codec")))
+        fitted_channel = list(dict.fromkeys(s["name"] for c in chains for s in c
+                                            if s.get("name") in ("bandlimit", "codec")))
         keep = lambda chain: [s for s in chain if s.get("name") not in ("bandlimit", "codec")]  # noqa: E731
         kept = keep(recorder)
         option = copy.deepcopy(cfg.get("channel") or {})
         option["recorder"] = kept + list(option.get("recorder") or [])
         if where == "per-leg":
-            option["legs"] = legs_with_kept(option.get("legs") or [], [{**leg, "chain": keep(leg["chain"])} for leg in legs])
+            option["legs"] = legs_with_kept(option.get("legs") or [],
+                                            [{**leg, "chain": keep(leg["chain"])} for leg in legs])
         extra["channel"] = option
         kept_names = list(dict.fromkeys(s["name"] for c in [kept] + [keep(leg["chain"]) for leg in legs] for s in c))
         replaced["channel"] = (f"channel={option.get('name', '?')}: its legs and recorder replace the fitted "

@@ -431,7 +431,8 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
     md += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in pngs]
     atomic_write_text(out / "compare.md", "\n".join(md) + "\n")
     payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": n_real, "n_synthetic": n_synth,
-               **({"legs": list(legs)} if legs else {}), "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
+               **({"legs": list(legs)} if legs else {}),
+               "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
                "seed": seed, "splits": n_splits, "rule": {"close": CLOSE, "far": FAR, "min_real": MIN_REAL},
                "features": results, "windows": finer["window"], "segments": finer["segment"]}
     atomic_write_text(out / "compare.json", json.dumps(payload, indent=1) + "\n")

@@ -212,8 +212,8 @@ def test_compare_and_roundtrip_judge_each_leg(calls, fitted, built, tmp_path):
     assert (tmp_path / "cmp" / "plots" / "agent.snr_db.png").is_file()
     rows = json.loads((fitted.parent / "calls.fit.json").read_text())
     items = manifest(built)
-    table = leg_tables(rows, yaml.safe_load(fitted.read_text())["fitted"], measure_set(built, items, False, legs=list(LEGS)),
-                       items, None, None)
+    synth = measure_set(built, items, False, legs=list(LEGS))
+    table = leg_tables(rows, yaml.safe_load(fitted.read_text())["fitted"], synth, items, None, None)
     t = {r["feature"]: r for r in table}
     for name in LEGS:
         leg = next(x for x in yaml.safe_load(fitted.read_text())["fitted"]["legs"] if x["name"] == name)
