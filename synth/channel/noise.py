@@ -10,11 +10,15 @@ the SNR still refers to the mean noise power over the item.
 ``shape_db`` (octave centre Hz -> band level re the total, dB, as ``synth fit`` measures the noise of real
 recordings) reshapes the noise's long-term spectrum to that shape before it is scaled: a profile whose own
 harvested noise is too thin to loop uses other recorded noise with the real noise's spectral shape.
+
+``folder`` draws only noise files that sit in a folder of that name: each call leg's own background, as a
+stereo fit harvests it per channel into ``noise_bank/<leg>/`` (the customer's street is not the agent's office).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,6 +116,7 @@ class AddNoise(Effect):
     burst_dur_s: Any = (0.3, 1.5)
     crossfade_s: float = 0.05
     shape_db: Any = None
+    folder: str | None = None
     p: float = 1.0
     params_type = AddNoiseParams
     additive = True
@@ -134,11 +139,19 @@ class AddNoise(Effect):
             object.__setattr__(self, "shape_db", shape)
         if not 0 <= self.crossfade_s <= 1:
             raise ConfigError(f"add_noise.crossfade_s={self.crossfade_s}: must be within [0, 1] s")
+        if self.folder is not None and (not isinstance(self.folder, str) or not self.folder or "/" in self.folder):
+            raise ConfigError(f"add_noise.folder={self.folder!r}: must be the name of one folder of noise files "
+                              "(e.g. customer), or null for all noise files")
 
     def sample_params(self, rng, ctx):
         files = ctx.pools.noise
         if not files:
             raise ConfigError("add_noise: no noise files available; set sources.noise=<folder> or noise=none")
+        if self.folder is not None:
+            files = [f for f in files if Path(f.rel_path).parent.name == self.folder]
+            if not files:
+                raise ConfigError(f"add_noise.folder={self.folder}: no noise file sits in a folder of that name; "
+                                  "check sources.noise (a stereo fit's noise_bank holds one folder per leg)")
         f = files[int(rng.integers(len(files)))]
         return AddNoiseParams(
             noise_path=f.rel_path, offset_s=float(rng.uniform(0, f.duration_s)), snr_db=float(self.snr_db.sample(rng)),

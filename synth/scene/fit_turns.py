@@ -131,6 +131,14 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
             convs.append((f"{f.name}:{uri}", segs))
     if not convs:
         raise BadInput(", ".join(map(str, files)), "contain no SPEAKER segments", "pass RTTMs with speech segments")
+    return fit_conversations(convs, [str(f) for f in files], bin_s, calibrate_sim)
+
+
+def fit_conversations(convs: list[tuple[str, list]], files: list[str], bin_s: float = BIN_S,
+                      calibrate_sim: bool = True) -> dict:
+    """The ``scenario.turns`` block fitted to conversations given as ``(name, [(speaker, start_s, end_s)])``
+    (what an RTTM holds; a stereo call's per-channel speech activity gives the same); ``files``: where they
+    came from (provenance)."""
     st = [realized_stats(segs) for _, segs in convs]
     P = pooled_stats(st)
     notes = []
@@ -171,7 +179,7 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
     }
     block["fitted"] = {
         "method": "Landini et al. 2022 interval histograms (10 ms bins) via synth.scene.turn_stats",
-        "files": [str(f) for f in files],
+        "files": list(files),
         "n_conversations": len(convs),
         "n_speakers": [s["n_speakers"] for s in st],
         "n_turns": int(sum(s["n_turns"] for s in st)),
