@@ -59,6 +59,7 @@ from ..dist import as_dist
 from ..errors import BadInput
 from ..rng import item_rng
 from .codec_chain import chain_step
+from .mixture import apply_mixture, mixture_keys
 
 
 def load_profile(path: str | Path) -> dict:
@@ -350,9 +351,7 @@ def profile_keys(path: str | Path) -> set[str]:
     holding one overrides the profile (see synth.cli)."""
     data = load_profile(path)
     if "mixture" in data:
-        from .mixture import mixture_keys
-
-        return mixture_keys(path, data)
+        return mixture_keys(path, data, profile_keys)
     if "fitted" in data:
         fitted = data["fitted"] or {}
         data = overrides_from_fitted(fitted, Path(path).stem, {"name": scenario_of(fitted)})
@@ -459,9 +458,7 @@ def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict
 
     data = load_profile(path)
     if "mixture" in data:
-        from .mixture import apply_mixture
-
-        return apply_mixture(cfg, path, data, cli_keys)
+        return apply_mixture(cfg, path, data, cli_keys, apply_profile_file)
     gone = object()
     cli = {k: copy.deepcopy(get_dotted(cfg, k, gone)) for k in cli_keys if k != "profile"}
     if "fitted" in data and "scenario" not in cli:  # the fitted scenario (RTTMs of calls or meetings)

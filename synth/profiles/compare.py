@@ -49,7 +49,8 @@ from ..progress import progress_bar
 from ..rng import item_rng
 from ..writer.manifest import audio_files, manifest_files, read_manifest
 from .estimate import bandwidth, estimate_recording, long_term_spectrum
-from .fit import find_audio, read_recording, rttm_segments, rttm_vad
+from ..writer.rttm import speech_segments
+from .fit import find_audio, read_recording, rttm_vad
 from .vad import VadResult, detect_speech, mask_to_segments
 
 # feature -> (unit, histogram bin width)
@@ -85,7 +86,7 @@ def analyse_units(path: Path, rel: str, rttm: Path | None = None, channel: int |
     if channel is None:
         x, sr, raw = read_recording(path)
         dur = len(x) / sr
-        v = rttm_vad(rttm_segments(rttm, path.stem), dur) if rttm is not None else detect_speech(x, sr)
+        v = rttm_vad(speech_segments(rttm, path.stem), dur) if rttm is not None else detect_speech(x, sr)
     else:
         from .stereo import read_channels, rttm_channel_segments
 

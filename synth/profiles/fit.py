@@ -47,13 +47,14 @@ from typing import Sequence
 import numpy as np
 import soundfile as sf
 
-from ..audio import atomic_write_bytes, atomic_write_text, encode_audio, load, power_db, text_lines
-from ..errors import BadInput, ConfigError, SynthError
+from ..audio import atomic_write_bytes, atomic_write_text, encode_audio, load, power_db
+from ..errors import BadInput, ConfigError
 from ..sources.checks import MIN_NOISE_DBOV, MIN_SPEECH_DBOV, MIN_SPEECH_S, digital_silence
 from . import limits
 from .apply import scenario_of
 from .codec_chain import fit_codec_chain
 from .estimate import OCTAVES_HZ, estimate_recording
+from ..writer.rttm import speech_segments
 from .vad import FRAME_S, VadResult, _runs, detect_speech
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".au", ".sph", ".w64", ".caf"}
@@ -284,58 +285,10 @@ def vad_timing(probs: np.ndarray, frame_s: float) -> tuple[list[float], list[flo
 # turn-taking from RTTM
 
 def fit_turn_stats(rttm_paths: list[Path]) -> dict:
-    """Turn-taking statistics from RTTMs via synth.scene.fit_turns (the conversation fitter).
+    """Turn-taking statistics from RTTMs (the conversation fitter, :mod:`synth.scene.fit_turns`)."""
+    from ..scene.fit_turns import fit_turns
 
-    TODO(conversation issue): synth/scene/fit_turns.py provides ``fit_turns(rttm_paths) -> dict``. Until it
-    exists, a minimal fallback (speakers per recording, overlap ratio) is returned and marked as such.
-    """
-    try:
-        from ..scene.fit_turns import fit_turns  # lazy: written in parallel by the conversation work
-    except ImportError:
-        return {"source": "fallback (synth.scene.fit_turns not available yet)", **_rttm_basic(rttm_paths)}
     return fit_turns([str(p) for p in rttm_paths])
-
-
-def _rttm_basic(rttm_paths: list[Path]) -> dict:
-    n_spk, overlap = [], []
-    for p in rttm_paths:
-        segs = []
-        for line in text_lines(p, errors="replace"):
-            f = line.split()
-            if len(f) >= 8 and f[0] == "SPEAKER":
-                try:
-                    segs.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
-                except ValueError:
-                    raise BadInput(p, f"RTTM line has a non-numeric onset/duration: {line.strip()!r}",
-                                   "fix the RTTM (SPEAKER <uri> <chan> <onset> <dur> ...)") from None
-        if not segs:
-            continue
-        n_spk.append(len({s[2] for s in segs}))
-        ev = sorted([(s, 1) for s, _, _ in segs] + [(e, -1) for _, e, _ in segs])
-        act, t0, speech, ov = 0, 0.0, 0.0, 0.0
-        for t, d in ev:
-            speech += (t - t0) * (act >= 1)
-            ov += (t - t0) * (act >= 2)
-            act, t0 = act + d, t
-        overlap.append(ov / speech if speech > 0 else 0.0)
-    return {"n_speakers": fit_choice(n_spk), "overlap_ratio": fit_dist(overlap, 0.05, 0.02, 0.0, 1.0)}
-
-
-# --------------------------------------------------------------------------------------------------
-
-def rttm_segments(rttm: Path, uri: str) -> list[tuple[float, float]]:
-    """(start_s, end_s) of every SPEAKER line for ``uri`` (all lines when none names it)."""
-    rows = []
-    for line in text_lines(rttm, errors="replace"):
-        f = line.split()
-        if len(f) >= 5 and f[0] == "SPEAKER":
-            try:
-                rows.append((f[1], float(f[3]), float(f[3]) + float(f[4])))
-            except ValueError:
-                raise BadInput(rttm, f"RTTM line has a non-numeric onset/duration: {line.strip()!r}",
-                               "fix the RTTM (SPEAKER <uri> <chan> <onset> <dur> ...)") from None
-    mine = [(a, b) for u, a, b in rows if u == uri]
-    return mine if mine else [(a, b) for _, a, b in rows]
 
 
 def rttm_vad(segs: list[tuple[float, float]], duration_s: float) -> VadResult:
@@ -355,7 +308,7 @@ def analyse_file(path: Path, rel: str, noise_bank: Path | None, rttm: Path | Non
     ``noise_refused`` lists stretches not harvested because they are digital silence."""
     x, sr, raw = read_recording(path)
     if rttm is not None:
-        v = rttm_vad(rttm_segments(rttm, path.stem), len(x) / sr)
+        v = rttm_vad(speech_segments(rttm, path.stem), len(x) / sr)
     else:
         v = detect_speech(x, sr)
     row = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw, codec_chain=True)}

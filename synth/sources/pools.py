@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BadInput, ConfigError
-from .checks import digital_silence, header_problem, sample_problem  # noqa: F401 (digital_silence: fit)
+from .checks import header_problem, sample_problem
 from .files import SourceFile, audio_files
-from .index import SourceIndex, file_stat, no_gc
+from .index import SourceIndex, no_gc
 from .schema import check_claims, file_row, read_rows, row_kind
 from . import snapshot
 from .speech import (FirstUse, MetaTable, SpeechPool, _rel, corpus_row, from_librispeech, from_nemo_manifest,
