@@ -19,12 +19,9 @@ from .channel.base import Effect, build_effect, json_ready, params_to_dict
 from .context import ItemContext
 from .errors import ConfigError
 from .rng import item_rng
+from .scene.base import build_scenario, id_prefix
 from .room.bank import RoomBank
 from .sources import Pools, build_pools
-
-SCENARIOS = {"single_talker": ("synth.scene.single_talker", "SingleTalker", "st"),
-             "conversation": ("synth.scene.conversation", "ConversationScenario", "conv"),
-             "meeting": ("synth.scene.conversation", "MeetingScenario", "meet")}
 
 # keys that do not change a single output byte
 NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items", "executor")
@@ -61,20 +58,6 @@ def make_step(spec: dict, where: str) -> Step:
     except (ConfigError, TypeError) as e:  # TypeError: a field of the wrong kind for the effect
         raise ConfigError(f"{where}: {e}") from None
     return Step(effect, json_ready({k: v for k, v in spec.items() if k != "name"}))
-
-
-def scenario_from_config(cfg: dict):
-    cfg = dict(cfg or {"name": "single_talker"})
-    name = cfg.get("name", "single_talker")
-    if name not in SCENARIOS:
-        raise ConfigError(f"scenario.name={name!r}: known scenarios are {sorted(SCENARIOS)}")
-    module, cls_name, _ = SCENARIOS[name]
-    import importlib
-    cls = getattr(importlib.import_module(module), cls_name)
-    try:
-        return cls(**cfg)
-    except TypeError as e:
-        raise ConfigError(f"scenario {name}: {e}") from None
 
 
 def talker_steps(cfg: dict) -> list[Step]:
@@ -164,7 +147,7 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
     if isinstance(scen.get("turns"), str):  # a `synth fit-turns` file: its block, not its path, is the config
         from .scene.turns import read_turns_file
         scen["turns"] = read_turns_file(scen["turns"])
-    scenario = scenario_from_config(c.get("scenario"))
+    scenario = build_scenario(c.get("scenario"))
     t_steps = talker_steps(c)
     legs = leg_chains(c)
     room = dict(c.get("room") or {"kind": "none"})
@@ -184,7 +167,7 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
         rooms = (RoomBank.measured(pools.rirs, int(c.get("sample_rate", 16000))) if e.kind == "measured" else
                  RoomBank.simulated(int(c["seed"]), int(c.get("sample_rate", 16000)), int(e.pool_size), e.rt60_s,
                                     e.room_x_m, e.room_y_m, e.room_z_m, e.distance_m))
-    prefix = c.get("id_prefix") or SCENARIOS[getattr(scenario, "name", "single_talker")][2]
+    prefix = c.get("id_prefix") or id_prefix(getattr(scenario, "name", "single_talker"))
     recorder = [make_step(dict(s), "channel.recorder") for s in ((c.get("channel") or {}).get("recorder") or [])]
     return Plan(cfg=c, pools=pools, scenario=scenario, talker_steps=t_steps, legs=legs, rooms=rooms,
                 recorder=recorder, config_hash=config_hash(c), id_prefix=prefix)
