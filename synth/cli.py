@@ -28,7 +28,7 @@ COMMANDS = {
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
     "fit": ("synth.profiles.fit", "fit a production profile from real recordings (a folder or a NeMo manifest; --by <key>: one per slice)"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
-    "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
+    "export": ("synth.writer.export", "write a set in the formats training stacks read (Lhotse, HF, NeMo tarred, WebDataset, ...)"),
     "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
     "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
     "align": ("synth.align.cli", "word alignments for a transcribed corpus (pocketsphinx), checked, into a new manifest"),
