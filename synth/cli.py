@@ -28,7 +28,7 @@ COMMANDS = {
     "eval": ("synth.eval.cli", "score an ASR engine on a set, per slice, with CIs and gates"),
     "fit": ("synth.profiles.fit", "fit a production profile from real recordings (a folder or a NeMo manifest; --by <key>: one per slice)"),
     "compare": ("synth.profiles.compare", "compare real recordings and a synthetic set, feature by feature"),
-    "export": ("synth.writer.export", "write a set as a Lhotse CutSet, HF audiofolder, NeMo tarred or WebDataset shards"),
+    "export": ("synth.writer.export", "write a set in the formats training stacks read (Lhotse, HF, NeMo tarred, WebDataset, ...)"),
     "leakage": ("synth.leakage", "speakers, utterances, noise and RIR files shared by two sets (exit 1 if any)"),
     "target": ("synth.target", "augmentation plan (a profile file) from eval results: weight failing slices"),
     "align": ("synth.align.cli", "word alignments for a transcribed corpus (pocketsphinx), checked, into a new manifest"),
@@ -192,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             err, line, code = e, str(e), 2
         except Interrupted as e:
             err, line, code = e, str(e), e.exit_code
+        except OSError as e:  # a path the command was given cannot be made, read or written
+            if e.filename is None:
+                err, line, code = e, f"internal error: {type(e).__name__}: {e}; rerun with --debug", 1
+            else:
+                err, line, code = e, (f"cannot use {e.filename}: {e.strerror or e}; check the path you gave "
+                                      "(a folder that can be created, a file that can be read) and its permissions"), 2
         except Exception as e:
             err, line, code = e, (f"internal error: {type(e).__name__}: {' '.join(str(e).split())}; "
                                   "rerun with --debug for the traceback and report it"), 1

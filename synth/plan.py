@@ -19,12 +19,9 @@ from .channel.base import Effect, build_effect, json_ready, params_to_dict
 from .context import ItemContext
 from .errors import ConfigError
 from .rng import item_rng
+from .scene.base import build_scenario, id_prefix
 from .room.bank import RoomBank
 from .sources import Pools, build_pools
-
-SCENARIOS = {"single_talker": ("synth.scene.single_talker", "SingleTalker", "st"),
-             "conversation": ("synth.scene.conversation", "ConversationScenario", "conv"),
-             "meeting": ("synth.scene.conversation", "MeetingScenario", "meet")}
 
 # keys that do not change a single output byte
 NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items", "executor")
@@ -61,20 +58,6 @@ def make_step(spec: dict, where: str) -> Step:
     except (ConfigError, TypeError) as e:  # TypeError: a field of the wrong kind for the effect
         raise ConfigError(f"{where}: {e}") from None
     return Step(effect, json_ready({k: v for k, v in spec.items() if k != "name"}))
-
-
-def scenario_from_config(cfg: dict):
-    cfg = dict(cfg or {"name": "single_talker"})
-    name = cfg.get("name", "single_talker")
-    if name not in SCENARIOS:
-        raise ConfigError(f"scenario.name={name!r}: known scenarios are {sorted(SCENARIOS)}")
-    module, cls_name, _ = SCENARIOS[name]
-    import importlib
-    cls = getattr(importlib.import_module(module), cls_name)
-    try:
-        return cls(**cfg)
-    except TypeError as e:
-        raise ConfigError(f"scenario {name}: {e}") from None
 
 
 def talker_steps(cfg: dict) -> list[Step]:
@@ -164,7 +147,7 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
     if isinstance(scen.get("turns"), str):  # a `synth fit-turns` file: its block, not its path, is the config
         from .scene.turns import read_turns_file
         scen["turns"] = read_turns_file(scen["turns"])
-    scenario = scenario_from_config(c.get("scenario"))
+    scenario = build_scenario(c.get("scenario"))
     t_steps = talker_steps(c)
     legs = leg_chains(c)
     room = dict(c.get("room") or {"kind": "none"})
@@ -184,7 +167,7 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
         rooms = (RoomBank.measured(pools.rirs, int(c.get("sample_rate", 16000))) if e.kind == "measured" else
                  RoomBank.simulated(int(c["seed"]), int(c.get("sample_rate", 16000)), int(e.pool_size), e.rt60_s,
                                     e.room_x_m, e.room_y_m, e.room_z_m, e.distance_m))
-    prefix = c.get("id_prefix") or SCENARIOS[getattr(scenario, "name", "single_talker")][2]
+    prefix = c.get("id_prefix") or id_prefix(getattr(scenario, "name", "single_talker"))
     recorder = [make_step(dict(s), "channel.recorder") for s in ((c.get("channel") or {}).get("recorder") or [])]
     return Plan(cfg=c, pools=pools, scenario=scenario, talker_steps=t_steps, legs=legs, rooms=rooms,
                 recorder=recorder, config_hash=config_hash(c), id_prefix=prefix)
@@ -193,6 +176,27 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
 def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
     params = step.effect.sample(rng, ctx)
     return {"name": step.effect.name, "config": step.config, "params": params_to_dict(params)}
+
+
+# The determinism contract: every effect draw of a build item or an augmented utterance comes from
+# item_rng(seed, key, "<part>/<k>:<effect name>"), where <part> is talker-<label>, leg-<i> or recorder and
+# <k> the step's index in that part. The Augmenter's own draw of its overall probability is AUGMENT_P.
+AUGMENT_P = "augment/p"
+
+
+def draw_steps(steps: list[Step], seed: int, key: str, part: str, ctx: ItemContext) -> list[dict]:
+    """The params of every step of one part of a chain, each from its own stage ``{part}/{k}:{name}``."""
+    return [sample_step(s, item_rng(seed, key, f"{part}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]
+
+
+def draw_chain(plan: Plan, key: str, ctx: ItemContext, talkers: list[str],
+               legs: list[tuple[int, list[Step]]]) -> tuple[dict[str, list[dict]], list[list[dict]], list[dict]]:
+    """Every effect draw of one item, in render's order: the talker steps of each talker label in
+    ``talkers``, the steps of each ``(leg index, steps)`` in ``legs``, and the recorder's. Builds
+    (:func:`sample_recipe`) and the Augmenter both draw through here, so the same key draws the same chain."""
+    talker = {label: draw_steps(plan.talker_steps, plan.seed, key, f"talker-{label}", ctx) for label in talkers}
+    leg = [draw_steps(steps, plan.seed, key, f"leg-{i}", ctx) for i, steps in legs]
+    return talker, leg, draw_steps(plan.recorder, plan.seed, key, "recorder", ctx)
 
 
 MAX_REDRAWS = 20
@@ -219,27 +223,23 @@ def sample_scene(plan: Plan, key: str) -> tuple[dict, list[dict]]:
 
 def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     """Every random decision for one item. ``pair_id`` (suites) makes slices share their source speech."""
-    seed = plan.seed
     key = pair_id or item_id  # every draw keyed on the pair id, so paired slices differ only by their change
     scene, passed_over = sample_scene(plan, key)
     ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
-    for t in scene["talkers"]:
-        t["effects"] = [sample_step(s, item_rng(seed, key, f"talker-{t['label']}/{k}:{s.effect.name}"), ctx)
-                        for k, s in enumerate(plan.talker_steps)]
     n_legs = max(t["leg"] for t in scene["talkers"]) + 1
-    legs = []
     by_name = {name: (name, steps) for name, steps in plan.legs}
+    leg_names, leg_steps = [], []
     for i in range(n_legs):
         roles = [t.get("role") for t in scene["talkers"] if t["leg"] == i]
         # a channel leg named after the talker's role (agent/customer) serves it; else legs by position
         name, steps = next((by_name[r] for r in roles if r in by_name), plan.legs[min(i, len(plan.legs) - 1)])
-        if n_legs > 1 and name == "mono":
-            name = f"leg{i}"
-        legs.append({"name": name, "effects": [
-            sample_step(s, item_rng(seed, key, f"leg-{i}/{k}:{s.effect.name}"), ctx) for k, s in enumerate(steps)]})
+        leg_names.append(f"leg{i}" if n_legs > 1 and name == "mono" else name)
+        leg_steps.append((i, steps))
+    talker_fx, leg_fx, recorder = draw_chain(plan, key, ctx, [t["label"] for t in scene["talkers"]], leg_steps)
+    for t in scene["talkers"]:
+        t["effects"] = talker_fx[t["label"]]
+    legs = [{"name": name, "effects": fx} for name, fx in zip(leg_names, leg_fx)]
     out = plan.cfg.get("output") or {}
-    recorder = [sample_step(s, item_rng(seed, key, f"recorder/{k}:{s.effect.name}"), ctx)
-                for k, s in enumerate(plan.recorder)]
     return {"scenario": getattr(plan.scenario, "name", "single_talker"), "sample_rate": plan.sr,
             "duration_s": scene["duration_s"],
             **({"target_duration_s": scene["target_duration_s"]} if "target_duration_s" in scene else {}),

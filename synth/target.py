@@ -20,10 +20,10 @@ from .audio import atomic_write_text
 from .errors import BadInput, ConfigError
 from .eval.gate import load_results
 from .rng import item_rng
+from .writer.slices import group_dimension
 
 GROUPS = ("noise", "room", "channel")
 CODEC_FIELDS = ("codec", "bitrate_bps", "bandwidth", "sample_rate_hz")
-SNR_TOL_DB, RT60_TOL_S = 2.5, 0.1
 
 
 # ---------------------------------------------------------------- slices of a suite
@@ -131,7 +131,8 @@ def share_in(train: list[dict], group: str, cond: dict) -> float | None:
             return float(target[0]) <= v <= float(target[1])
         return abs(v - float(target)) <= tol
 
-    key, tol = {"noise": ("snr_db", SNR_TOL_DB), "room": ("rt60_s", RT60_TOL_S)}.get(group, (None, 0.0))
+    dim = group_dimension(group)  # the condition a noise or room slice changes, and its match tolerance
+    key, tol = (dim.key, dim.tolerance) if dim else (None, 0.0)
     if key is not None:
         target = cond.get(key)
         if not (_num(target) is not None or (isinstance(target, list) and len(target) == 2)):

@@ -4,13 +4,13 @@ An :class:`Augmenter` is composed from the same Hydra config, profiles and effec
 (``synth.plan.make_plan``), so a training utterance goes through exactly the chain a test item does, in
 render's order: the talker's room and level, the first channel leg's noise, gain and clipping and then its
 channel chain (device, AGC, band limit, codecs, packet loss), then the call recorder. Drawing and applying
-are the build's own code: :func:`synth.plan.sample_step` draws each effect's params and
+are the build's own code: :func:`synth.plan.draw_chain` draws each effect's params and
 :func:`synth.render.run_effects` applies them; there is no second DSP implementation.
 
-Determinism: every draw comes from ``item_rng(seed, f"{key}@{epoch}", stage)`` with the stage names of
-:func:`synth.plan.sample_recipe` (``talker-A/0:room``, ``leg-0/2:clipping``...) plus ``augment/p`` for the
-overall probability. The same key and epoch give the same audio in any worker, process or machine; another
-epoch gives another draw.
+Determinism: every draw comes from ``item_rng(seed, f"{key}@{epoch}", stage)``, drawn by
+:func:`synth.plan.draw_chain` exactly as for build items (stages ``talker-A/0:room``, ``leg-0/2:clipping``...),
+plus :data:`synth.plan.AUGMENT_P` for the overall probability. The same key and epoch give the same audio in
+any worker, process or machine; another epoch gives another draw.
 
 Time and length: effects compensate their own delays (codec, RIR direct path), so the output lines up with
 the input. A chain that ends at another rate (a narrowband leg ends at 8 kHz) is resampled back to the input
@@ -33,7 +33,7 @@ import numpy as np
 from ..audio import Audio, resample
 from ..context import ItemContext, RenderContext
 from ..errors import BadInput, ConfigError, SynthError
-from ..plan import Plan, make_plan, sample_step
+from ..plan import AUGMENT_P, Plan, draw_chain, make_plan
 from ..render import calibrates, fit_length, merge_conditions, record, run_effects
 from ..rng import item_rng
 from .inputs import Layout, check_epoch, check_rate, check_samples
@@ -128,22 +128,15 @@ class Augmenter:
         item = f"{key}@{int(epoch)}"
         recipe = {"kind": "augment", "key": str(key), "epoch": int(epoch), "seed": self.seed,
                   "sample_rate": int(sample_rate), "p": self.p, "generator": self.plan.generator()}
-        applied = bool(item_rng(self.seed, item, "augment/p").uniform() < self.p)
+        applied = bool(item_rng(self.seed, item, AUGMENT_P).uniform() < self.p)
         recipe["applied"] = applied
         leg_name, leg_steps = self.leg
         if not applied:
             return {**recipe, "talker": [], "leg": {"name": leg_name, "effects": []}, "recorder": []}
         ctx = ItemContext(item_id=item, sr=int(sample_rate), duration_s=float(duration_s), pools=self.plan.pools,
                           rooms=self.plan.rooms)
-        plan = self.plan
-        return {**recipe,
-                "talker": [sample_step(s, item_rng(self.seed, item, f"talker-{TALKER}/{k}:{s.effect.name}"), ctx)
-                           for k, s in enumerate(plan.talker_steps)],
-                "leg": {"name": leg_name, "effects": [
-                    sample_step(s, item_rng(self.seed, item, f"leg-{self.leg_index}/{k}:{s.effect.name}"), ctx)
-                    for k, s in enumerate(leg_steps)]},
-                "recorder": [sample_step(s, item_rng(self.seed, item, f"recorder/{k}:{s.effect.name}"), ctx)
-                             for k, s in enumerate(plan.recorder)]}
+        talker, (leg,), recorder = draw_chain(self.plan, item, ctx, [TALKER], [(self.leg_index, leg_steps)])
+        return {**recipe, "talker": talker[TALKER], "leg": {"name": leg_name, "effects": leg}, "recorder": recorder}
 
     # ------------------------------------------------------------------------------------- applying
     def apply(self, samples: np.ndarray, recipe: dict) -> Augmented:

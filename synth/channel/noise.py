@@ -1,10 +1,11 @@
 """Recorded background noise at a target SNR against the speech's P.56 active level, optionally with a level
-that drifts and bursts, or reshaped to a fitted noise spectrum.
+that drifts and bursts, reshaped to a fitted noise spectrum, or drawn from one call leg's own noise folder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -97,7 +98,9 @@ class AddNoise(Effect):
     ``bursts_per_min``, ``burst_db`` and ``burst_dur_s`` (a door, a passing bus) make the level vary; the SNR
     still refers to the mean noise power. ``shape_db`` (octave centre Hz -> band level re the total, dB, as
     ``synth fit`` measures real noise) reshapes the noise's long-term spectrum first: a profile whose own
-    harvested noise is too thin to loop uses other recorded noise with the real noise's shape.
+    harvested noise is too thin to loop uses other recorded noise with the real noise's shape. ``folder`` draws
+    only noise files in a folder of that name: each call leg's own background, as a stereo fit harvests it
+    per channel into ``noise_bank/<leg>/`` (the customer's street is not the agent's office).
     """
 
     snr_db: Any = (0.0, 20.0)
@@ -107,6 +110,7 @@ class AddNoise(Effect):
     burst_dur_s: Any = (0.3, 1.5)
     crossfade_s: float = 0.05
     shape_db: Any = None
+    folder: str | None = None
     p: float = 1.0
     params_type = AddNoiseParams
     additive = True
@@ -129,11 +133,19 @@ class AddNoise(Effect):
             object.__setattr__(self, "shape_db", shape)
         if not 0 <= self.crossfade_s <= 1:
             raise ConfigError(f"add_noise.crossfade_s={self.crossfade_s}: must be within [0, 1] s")
+        if self.folder is not None and (not isinstance(self.folder, str) or not self.folder or "/" in self.folder):
+            raise ConfigError(f"add_noise.folder={self.folder!r}: must be the name of one folder of noise files "
+                              "(e.g. customer), or null for all noise files")
 
     def sample_params(self, rng, ctx):
         files = ctx.pools.noise
         if not files:
             raise ConfigError("add_noise: no noise files available; set sources.noise=<folder> or noise=none")
+        if self.folder is not None:
+            files = [f for f in files if Path(f.rel_path).parent.name == self.folder]
+            if not files:
+                raise ConfigError(f"add_noise.folder={self.folder}: no noise file sits in a folder of that name; "
+                                  "check sources.noise (a stereo fit's noise_bank holds one folder per leg)")
         f = files[int(rng.integers(len(files)))]
         return AddNoiseParams(
             noise_path=f.rel_path, offset_s=float(rng.uniform(0, f.duration_s)), snr_db=float(self.snr_db.sample(rng)),

@@ -20,7 +20,10 @@ low_band_rel_db      the band limit's ``low_hz``: the high-pass cutoff that lowe
                      that show one, else 50 Hz (the energy at 100-300 Hz is kept)
 bandwidth            (class weights, used when no effective_bandwidth_hz was fitted)
 codec_family         a recorder ``codec`` drawing codecs of the fitted families (CODEC_FAMILIES), applied
-                     with the share of recordings whose family could be told
+                     with the share of recordings whose family could be told: the last hop
+codec_chain          a recorder ``codec`` hop of the fitted vocoders (AMR-NB at the fitted modes, GSM-FR,
+                     Opus-NB) just before the last hop, applied with the share of recordings that showed one
+                     (synth.profiles.codec_chain.chain_step); no frame errors (not fitted)
 duration_s           ``scenario.duration_s`` (conversations and meetings: ``exact_duration``)
 sample_rate          ``output.sample_rate``: the most common measured rate
 clipping.p           ``level.clipping.p``
@@ -55,6 +58,8 @@ import yaml
 from ..dist import as_dist
 from ..errors import BadInput
 from ..rng import item_rng
+from .codec_chain import chain_step
+from .mixture import apply_mixture, mixture_keys
 
 
 def load_profile(path: str | Path) -> dict:
@@ -181,8 +186,11 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
     the fitted SNR (it was recorded after the real channel, so it is not band-limited again), a final
     ``calibrate_level`` that puts the speech at the drawn level as recorded, and a codec of the fitted
     family last (so decoded samples keep their codec's signature, e.g. the G.711 grid). Item durations
-    follow the fitted recording durations.
+    follow the fitted recording durations. A profile fitted per leg from two-channel calls (``legs:``) builds
+    the same stages per leg instead (``stereo_overrides``).
     """
+    if fitted.get("legs"):
+        return stereo_overrides(fitted, name, scenario)
     o: dict = {"profile": {"name": name, "fitted": True, "targets": {}}}
     t = o["profile"]["targets"]
     recorder: list[dict] = []
@@ -211,6 +219,10 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
             t["noise_tilt_db_per_oct"] = fitted["noise_tilt_db_per_oct"]
     if fitted.get("level_dbov") is not None:
         recorder.append({"name": "calibrate_level", "target_dbov": fitted["level_dbov"]})
+    vocoder = chain_step(fitted.get("codec_chain"))
+    if vocoder is not None:  # the cellular / VoIP leg's vocoder, decoded before the last hop
+        recorder.append(vocoder)
+        t["codec_chain"] = fitted["codec_chain"]
     codec = codec_step(fitted.get("codec_family"))
     if codec is not None:
         recorder.append(codec)
@@ -240,6 +252,42 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         o["scenario"]["turns"] = fitted["turns"]
     if fitted.get("n_speakers") and kind == "meeting":
         o["scenario"]["n_speakers"] = fitted["n_speakers"]
+    return o
+
+
+def stereo_overrides(fitted: dict, name: str, scenario: dict | None = None) -> dict:
+    """Build overrides for a profile fitted per leg from two-channel calls (synth.profiles.stereo): stereo
+    conversations (``output.layout=stereo``) whose two talkers have the legs' names as roles, so each talker's
+    channel leg (``channel.legs``, picked by role as in conf/channel/call_center.yaml) carries the conditions
+    fitted on that channel: the stages a mono fit puts in the recorder (band limit, harvested noise at the
+    fitted SNR, level calibration, codec; ``overrides_from_fitted`` on the leg's block), after the leg's own
+    clipping. Each leg draws its noise from its own folder of the noise bank (``add_noise.folder``); a leg
+    whose channel gave no noise draws from the whole bank, shaped to its fitted noise spectrum. The call-level
+    keys (durations, sample rate, rooms, turns) apply as in a mono fit. Leg 0 is channel 0 and opens the call.
+    """
+    call = {k: v for k, v in fitted.items() if k not in ("legs", "layout", "noise_bank", "noise_bank_s")}
+    o = overrides_from_fitted(call, name, scenario)
+    targets = o["profile"]["targets"]
+    o["level"] = {"clipping": {"p": 0.0}}   # clipping is fitted per leg: in each leg's chain
+    bank, bank_s = fitted.get("noise_bank"), float(fitted.get("noise_bank_s") or 0.0)
+    if bank and Path(bank).is_dir() and bank_s > 0:
+        o["sources"] = {"noise": str(bank)}
+    legs = []
+    for leg in fitted["legs"]:
+        sub = overrides_from_fitted({k: v for k, v in leg.items() if k not in ("name", "channel")}, name)
+        chain = list(sub["channel"]["recorder"])
+        noise = next((s for s in chain if s.get("name") == "add_noise"), None)
+        if noise is not None and (sub.get("sources") or {}).get("noise") and "sources" in o:
+            noise["folder"] = str(leg["name"])   # its own channel's noise: noise_bank/<leg>/
+        clip = ((sub.get("level") or {}).get("clipping") or {}).get("p")
+        if clip:
+            chain.insert(0, {"name": "clipping", "p": float(clip)})
+        legs.append({"name": str(leg["name"]), "chain": chain})
+        targets.setdefault("legs", {})[str(leg["name"])] = sub["profile"]["targets"]
+    o["channel"] = {"name": f"{name}_recorded", "legs": legs, "recorder": []}
+    o["output"] = {**(o.get("output") or {}), "layout": "stereo"}
+    if (scenario or {}).get("name", "conversation") == "conversation":
+        o["scenario"]["roles"] = [leg["name"] for leg in legs]
     return o
 
 
@@ -303,9 +351,7 @@ def profile_keys(path: str | Path) -> set[str]:
     holding one overrides the profile (see synth.cli)."""
     data = load_profile(path)
     if "mixture" in data:
-        from .mixture import mixture_keys
-
-        return mixture_keys(path, data)
+        return mixture_keys(path, data, profile_keys)
     if "fitted" in data:
         fitted = data["fitted"] or {}
         data = overrides_from_fitted(fitted, Path(path).stem, {"name": scenario_of(fitted)})
@@ -328,47 +374,77 @@ NOISE_FIELDS = ("snr_db", "walk_sd_db", "bursts_per_min", "burst_db", "burst_dur
 
 def command_line_stages(extra: dict, cfg: dict, cli: dict, gone) -> dict:
     """Make the command line win over the fitted recorder stages of ``extra`` (profile overrides): returns
-    {group: what was replaced} for the card. ``cli``: the command line's keys and values (``gone``: deleted)."""
+    {group: what was replaced} for the card. ``cli``: the command line's keys and values (``gone``: deleted).
+    A profile fitted per leg (stereo calls) has those stages in its legs' chains: they are treated alike."""
     channel = extra.get("channel") or {}
     recorder = list(channel.get("recorder") or [])
-    if not recorder:
+    legs = [{**leg, "chain": list(leg.get("chain") or [])} for leg in channel.get("legs") or []]
+    chains = [recorder] + [leg["chain"] for leg in legs]
+    if not any(chains):
         return {}
+    where = "per-leg" if any(leg["chain"] for leg in legs) else "recorder"
     replaced: dict[str, str] = {}
-    step = lambda n: next((s for s in recorder if s.get("name") == n), None)  # noqa: E731
-    noise = step("add_noise")
-    if noise is not None and ("noise" in cli or (cli.get("noise.kind") not in (None, gone)
-                                                  and cli["noise.kind"] == "none")):
-        recorder.remove(noise)
+    steps = lambda n: [(c, s) for c in chains for s in c if s.get("name") == n]  # noqa: E731
+    noises = steps("add_noise")
+    if noises and ("noise" in cli or (cli.get("noise.kind") not in (None, gone) and cli["noise.kind"] == "none")):
+        for c, s in noises:
+            c.remove(s)
         (extra.get("sources") or {}).pop("noise", None)
         sel = (cfg.get("noise") or {}).get("kind", "none")
-        replaced["noise"] = (f"noise={sel}: the fitted recorder noise (add_noise at the fitted SNR, harvested noise "
+        replaced["noise"] = (f"noise={sel}: the fitted {where} noise (add_noise at the fitted SNR, harvested noise "
                              "bank) was removed" + ("" if sel == "none" else "; the noise option's own noise is added"))
-    elif noise is not None:
+    elif noises:
         changed = [f for f in NOISE_FIELDS if f"noise.{f}" in cli and cli[f"noise.{f}"] is not gone]
         for f in changed:
-            noise[f] = copy.deepcopy(cli[f"noise.{f}"])
+            for _, noise in noises:
+                noise[f] = copy.deepcopy(cli[f"noise.{f}"])
         if changed:
-            replaced["noise"] = "the fitted recorder noise takes " + ", ".join(f"noise.{f}" for f in changed)
-    cal = step("calibrate_level")
-    if cal is not None and "level" in cli:
-        recorder.remove(cal)
+            replaced["noise"] = f"the fitted {where} noise takes " + ", ".join(f"noise.{f}" for f in changed)
+    cals = steps("calibrate_level")
+    if cals and "level" in cli:
+        for c, s in cals + [(leg["chain"], s) for leg in legs for s in leg["chain"] if s.get("name") == "clipping"]:
+            c.remove(s)
         extra.pop("level", None)
         replaced["level"] = "level=<option>: the fitted level (talker level and recorder calibration) was removed"
-    elif cal is not None and cli.get("level.speech_dbov") not in (None, gone):
-        cal["target_dbov"] = copy.deepcopy(cli["level.speech_dbov"])
+    elif cals and cli.get("level.speech_dbov") not in (None, gone):
+        for _, cal in cals:
+            cal["target_dbov"] = copy.deepcopy(cli["level.speech_dbov"])
         replaced["level"] = "level.speech_dbov sets the fitted recorder's level calibration too"
     if "channel" in cli:
-        fitted_channel = [s["name"] for s in recorder if s.get("name") in ("bandlimit", "codec")]
-        kept = [s for s in recorder if s.get("name") not in ("bandlimit", "codec")]
+        fitted_channel = list(dict.fromkeys(s["name"] for c in chains for s in c
+                                            if s.get("name") in ("bandlimit", "codec")))
+        keep = lambda chain: [s for s in chain if s.get("name") not in ("bandlimit", "codec")]  # noqa: E731
+        kept = keep(recorder)
         option = copy.deepcopy(cfg.get("channel") or {})
         option["recorder"] = kept + list(option.get("recorder") or [])
+        if where == "per-leg":
+            option["legs"] = legs_with_kept(option.get("legs") or [],
+                                            [{**leg, "chain": keep(leg["chain"])} for leg in legs])
         extra["channel"] = option
+        kept_names = list(dict.fromkeys(s["name"] for c in [kept] + [keep(leg["chain"]) for leg in legs] for s in c))
         replaced["channel"] = (f"channel={option.get('name', '?')}: its legs and recorder replace the fitted "
                                f"{' and '.join(fitted_channel) or 'channel'}"
-                               + (f"; the fitted {' and '.join(s['name'] for s in kept)} are kept" if kept else ""))
+                               + (f"; the fitted {' and '.join(kept_names)} are kept" if kept_names else ""))
     else:
         channel["recorder"] = recorder
+        if legs:
+            channel["legs"] = legs
     return replaced
+
+
+def legs_with_kept(option_legs: list[dict], fitted_legs: list[dict]) -> list[dict]:
+    """A channel option's legs, each followed by the fitted stages a per-leg profile keeps for the leg of the
+    same name (else at the same position). An option with fewer legs than the profile (one leg for any
+    call) is repeated once per fitted leg, under the fitted leg's name, so each party keeps its own stages."""
+    out = [copy.deepcopy(leg) for leg in option_legs]
+    if len(out) < len(fitted_legs):
+        base = out[-1] if out else {"chain": []}
+        out = [{**copy.deepcopy(base), "name": leg["name"]} for leg in fitted_legs]
+    by_name = {leg["name"]: leg["chain"] for leg in fitted_legs}
+    for i, leg in enumerate(out):
+        mine = by_name.get(leg.get("name"), fitted_legs[min(i, len(fitted_legs) - 1)]["chain"])
+        leg["chain"] = list(leg.get("chain") or []) + copy.deepcopy(mine)
+    return out
 
 
 def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict:
@@ -382,9 +458,7 @@ def apply_profile_file(cfg: dict, path: str | Path, cli_keys: list[str]) -> dict
 
     data = load_profile(path)
     if "mixture" in data:
-        from .mixture import apply_mixture
-
-        return apply_mixture(cfg, path, data, cli_keys)
+        return apply_mixture(cfg, path, data, cli_keys, apply_profile_file)
     gone = object()
     cli = {k: copy.deepcopy(get_dotted(cfg, k, gone)) for k in cli_keys if k != "profile"}
     if "fitted" in data and "scenario" not in cli:  # the fitted scenario (RTTMs of calls or meetings)

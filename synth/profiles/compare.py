@@ -49,7 +49,8 @@ from ..progress import progress_bar
 from ..rng import item_rng
 from ..writer.manifest import audio_files, manifest_files, read_manifest
 from .estimate import bandwidth, estimate_recording, long_term_spectrum
-from .fit import find_audio, read_recording, rttm_segments, rttm_vad
+from ..writer.rttm import speech_segments
+from .fit import find_audio, read_recording, rttm_vad
 from .vad import VadResult, detect_speech, mask_to_segments
 
 # feature -> (unit, histogram bin width)
@@ -78,12 +79,21 @@ MIN_SEGMENT_S = 0.5
 UNIT_FEATURES = ("speech_level_dbov", "snr_db", "noise_level_dbov", "effective_bandwidth_hz", "speech_activity")
 
 
-def analyse_units(path: Path, rel: str, rttm: Path | None = None) -> dict[str, list[dict]]:
+def analyse_units(path: Path, rel: str, rttm: Path | None = None, channel: int | None = None) -> dict[str, list[dict]]:
     """Estimator rows for one recording at three units: the whole ``recording``, each ``window``
-    (WINDOW_S, the last one kept if >= half a window) and each speech ``segment`` (>= MIN_SEGMENT_S)."""
-    x, sr, raw = read_recording(path)
-    dur = len(x) / sr
-    v = rttm_vad(rttm_segments(rttm, path.stem), dur) if rttm is not None else detect_speech(x, sr)
+    (WINDOW_S, the last one kept if >= half a window) and each speech ``segment`` (>= MIN_SEGMENT_S).
+    ``channel``: that channel of a two-channel call alone (one party: synth.profiles.stereo), not the downmix."""
+    if channel is None:
+        x, sr, raw = read_recording(path)
+        dur = len(x) / sr
+        v = rttm_vad(speech_segments(rttm, path.stem), dur) if rttm is not None else detect_speech(x, sr)
+    else:
+        from .stereo import read_channels, rttm_channel_segments
+
+        chans, sr, raws = read_channels(path)
+        x, raw, dur = chans[channel], raws[channel], len(chans[channel]) / sr
+        v = rttm_vad(rttm_channel_segments(rttm, path.stem, chans, sr)[channel], dur) if rttm is not None \
+            else detect_speech(x, sr)
     whole = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
     windows = []
     per = int(round(WINDOW_S / v.frame_s))
@@ -110,8 +120,10 @@ def _merge(units: list[dict]) -> dict[str, list[dict]]:
     return {u: [r for d in units for r in d[u]] for u in ("recording", "window", "segment")}
 
 
-def analyse_real(folder: Path, rttm_folder: Path | None = None, progress: bool = False) -> dict[str, list[dict]]:
-    """Rows for every audio file under ``folder`` (``progress``: a progress bar on stderr)."""
+def analyse_real(folder: Path, rttm_folder: Path | None = None, progress: bool = False,
+                 channel: int | None = None) -> dict[str, list[dict]]:
+    """Rows for every audio file under ``folder`` (``progress``: a progress bar on stderr; ``channel``: that
+    channel of each two-channel file)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(folder, "is not a folder", "pass a folder of real recordings")
@@ -120,24 +132,26 @@ def analyse_real(folder: Path, rttm_folder: Path | None = None, progress: bool =
         raise BadInput(folder, "contains no audio files", "pass a folder of real recordings")
     rttms = {p.stem: p for p in Path(rttm_folder).rglob("*.rttm")} if rttm_folder else {}
     units = []
-    with progress_bar(len(files), label=f"measuring {folder.name}", stderr=True, show=progress) as bar:
+    label = f"measuring {folder.name}" + (f" (channel {channel})" if channel is not None else "")
+    with progress_bar(len(files), label=label, stderr=True, show=progress) as bar:
         for p in files:
-            units.append(analyse_units(p, p.relative_to(folder).as_posix(), rttms.get(p.stem)))
+            units.append(analyse_units(p, p.relative_to(folder).as_posix(), rttms.get(p.stem), channel))
             bar.advance(units[-1]["recording"][0]["duration_s"])
     return _merge(units)
 
 
-def analyse_set(set_dir: Path, progress: bool = False) -> dict[str, list[dict]]:
+def analyse_set(set_dir: Path, progress: bool = False, channel: int | None = None) -> dict[str, list[dict]]:
     """Rows for a synthetic set: every item of its manifest (a tar-sharded set's audio unpacked to a
-    scratch folder for the length of the analysis)."""
+    scratch folder for the length of the analysis; ``channel``: that channel of each stereo item)."""
     set_dir = Path(set_dir)
     items = read_manifest(set_dir, need=("audio_filepath",))
     units = []
+    label = f"measuring {set_dir.name}" + (f" (channel {channel})" if channel is not None else "")
     with tempfile.TemporaryDirectory(prefix="synth-compare-") as scratch, \
-            progress_bar(len(items), label=f"measuring {set_dir.name}", stderr=True, show=progress) as bar:
+            progress_bar(len(items), label=label, stderr=True, show=progress) as bar:
         audio = audio_files(set_dir, items, Path(scratch))
         for item in items:
-            u = analyse_units(audio[str(item["id"])], item["audio_filepath"])
+            u = analyse_units(audio[str(item["id"])], item["audio_filepath"], channel=channel)
             u["recording"][0]["id"] = item.get("id")
             units.append(u)
             bar.advance(u["recording"][0]["duration_s"])
@@ -327,7 +341,7 @@ def full_sample_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def plot_overlays(real: list[dict], synth: list[dict], folder: Path) -> list[Path]:
+def plot_overlays(real: list[dict], synth: list[dict], folder: Path, prefix: str = "") -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -349,11 +363,11 @@ def plot_overlays(real: list[dict], synth: list[dict], folder: Path) -> list[Pat
             ax.hist(a, bins=bins, density=True, alpha=0.55, color="#4477aa", label=f"real (n={a.size})")
         if b.size:
             ax.hist(b, bins=bins, density=True, alpha=0.55, color="#ee6677", label=f"synthetic (n={b.size})")
-        ax.set_xlabel(f"{key} [{unit}]" if unit else key)
+        ax.set_xlabel(f"{prefix}{key} [{unit}]" if unit else f"{prefix}{key}")
         ax.set_ylabel("density")
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        p = folder / f"{key}.png"
+        p = folder / f"{prefix}{key}.png"
         fig.savefig(p)
         plt.close(fig)
         paths.append(p)
@@ -364,22 +378,44 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
             n_splits: int = N_SPLITS) -> dict:
     """Run the estimators on both sides, compare per recording, per window and per segment against the
     real-vs-real reference, write compare.md/json and plots into ``out_dir``."""
-    real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress)
+    from ..outdir import make_folder
+
     set_dir = Path(set_dir)
-    synth = analyse_set(set_dir, progress) if manifest_files(set_dir) else analyse_real(set_dir, None, progress)
-    results = compare_rows(real["recording"], synth["recording"], seed, n_splits=n_splits)
-    finer = {u: compare_rows(real[u], synth[u], seed, level=u, n_splits=n_splits) for u in ("window", "segment")}
     out = Path(out_dir) if out_dir else set_dir / "compare"
-    out.mkdir(parents=True, exist_ok=True)
-    pngs = plot_overlays(real["recording"], synth["recording"], out / "plots")
+    make_folder(out, "--out")  # before the measuring, which takes minutes
+    legs = two_channel_legs(Path(real_folder), set_dir)
+    if legs is None:
+        real = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress)
+        synth = analyse_set(set_dir, progress) if manifest_files(set_dir) else analyse_real(set_dir, None, progress)
+        results = compare_rows(real["recording"], synth["recording"], seed, n_splits=n_splits)
+        finer = {u: compare_rows(real[u], synth[u], seed, level=u, n_splits=n_splits) for u in ("window", "segment")}
+        pngs = plot_overlays(real["recording"], synth["recording"], out / "plots")
+    else:  # each channel of the real calls against the same channel of the set: features named <leg>.<feature>
+        real, synth, results, finer, pngs = {}, {}, [], {"window": [], "segment": []}, []
+        for c, leg in enumerate(legs):
+            r = analyse_real(Path(real_folder), Path(rttm_folder) if rttm_folder else None, progress, channel=c)
+            s = analyse_set(set_dir, progress, channel=c) if manifest_files(set_dir) else \
+                analyse_real(set_dir, None, progress, channel=c)
+            for u in ("recording", "window", "segment"):
+                real.setdefault(u, []).extend(r[u])
+                synth.setdefault(u, []).extend(s[u])
+            named = lambda rows: [{**x, "feature": f"{leg}.{x['feature']}", "leg": leg} for x in rows]  # noqa: E731
+            results += named(compare_rows(r["recording"], s["recording"], seed, n_splits=n_splits))
+            for u in ("window", "segment"):
+                finer[u] += named(compare_rows(r[u], s[u], seed, level=u, n_splits=n_splits))
+            pngs += plot_overlays(r["recording"], s["recording"], out / "plots", f"{leg}.")
     table = summary_table(results)
     tables = {u: summary_table(r) for u, r in finer.items()}
     n_close = sum(r["verdict"] == CLOSE for r in results)
     n_judged = sum(r["verdict"] in (CLOSE, FAR) for r in results)
     counts = {u: (len(real[u]), len(synth[u])) for u in ("recording", "window", "segment")}
+    n_real, n_synth = (len(real["recording"]), len(synth["recording"])) if legs is None else \
+        (len(real["recording"]) // len(legs), len(synth["recording"]) // len(legs))
     md = [f"# Real vs synthetic: {Path(real_folder).name} vs {set_dir.name}", "",
-          f"{len(real['recording'])} real recordings, {len(synth['recording'])} synthetic items; {n_close} of "
-          f"{n_judged} per-recording features {CLOSE}.", "",
+          f"{n_real} real recordings, {n_synth} synthetic items; {n_close} of "
+          f"{n_judged} per-recording features {CLOSE}."
+          + (f" Two-channel calls: each channel ({', '.join(f'{c}: {leg}' for c, leg in enumerate(legs))}) of the "
+             "real recordings against the same channel of the synthetic items." if legs else ""), "",
           f"Rule: the real recordings are split at random into halves, {n_splits} times (seed {seed}). Real–real: "
           "the distance between one half and m recordings of the other; real–synthetic: between the same half and "
           "m synthetic items (m = the smaller of the other half and the synthetic set; `halves` shows the sizes). "
@@ -396,13 +432,36 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
                "(halves are halves of the recordings; sizes count recordings)", "", t, ""]
     md += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in pngs]
     atomic_write_text(out / "compare.md", "\n".join(md) + "\n")
-    payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": len(real["recording"]),
-               "n_synthetic": len(synth["recording"]), "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
+    payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": n_real, "n_synthetic": n_synth,
+               **({"legs": list(legs)} if legs else {}),
+               "units": {u: {"real": a, "synthetic": b} for u, (a, b) in counts.items()},
                "seed": seed, "splits": n_splits, "rule": {"close": CLOSE, "far": FAR, "min_real": MIN_REAL},
                "features": results, "windows": finer["window"], "segments": finer["segment"]}
     atomic_write_text(out / "compare.json", json.dumps(payload, indent=1) + "\n")
     return {"results": results, "finer": finer, "table": table, "tables": tables, "out": out, "n_close": n_close,
             "n_judged": n_judged}
+
+
+def two_channel_legs(real_folder: Path, set_dir: Path) -> list[str] | None:
+    """The leg names when both sides are two-channel calls (every real file and every synthetic item has two
+    channels): the set's own leg names (its recipes), else channel 0/1's defaults; None otherwise."""
+    from types import SimpleNamespace
+
+    from .stereo import DEFAULT_LEGS, call_legs
+
+    if not real_folder.is_dir():
+        return None
+    files = find_audio(real_folder)
+    if not files or call_legs([SimpleNamespace(path=p) for p in files])[0] is None:
+        return None
+    if manifest_files(set_dir):
+        items = read_manifest(set_dir, need=("audio_filepath",))
+        if not items or any(int(it.get("num_channels") or 1) != 2 for it in items):
+            return None
+        names = [leg.get("name") for leg in ((items[0].get("recipe") or {}).get("legs") or [])]
+        return names if len(names) == 2 and len(set(names)) == 2 else list(DEFAULT_LEGS)
+    synth = find_audio(set_dir)
+    return list(DEFAULT_LEGS) if synth and call_legs([SimpleNamespace(path=p) for p in synth])[0] else None
 
 
 def main(argv: list[str]) -> int:

@@ -25,7 +25,9 @@ effective_bandwidth_hz  highest frequency where the long-term spectrum of speech
 lowpass_sharpness_db  level drop across the band edge (200 Hz either side); >= 20 dB means a brick-wall
                     filter (codec or resampler), small means the spectrum just fades out.
 sample_rate         the file's own rate; upsampled = effective bandwidth well below its Nyquist.
-codec_guess         a coarse family, or "cannot tell" (see ``guess_codec``).
+codec_guess         a coarse family, or "cannot tell" (see ``guess_codec``): the last hop.
+codec_chain         (fit only) the vocoder family before the last hop: g711_only / amr_nb / gsm_fr / opus_nb /
+                    unknown, with its probabilities and evidence (see synth.profiles.codec_chain).
 clipped_fraction    fraction of samples in saturation (see ``clipping``).
 dc_offset           mean sample value (full scale = 1).
 rt60_s              blind reverberation time from the decay rates of speech offsets (see ``blind_rt60``);
@@ -370,10 +372,12 @@ def blind_rt60(x16: np.ndarray, noise_level_dbov: float, hop_s: float = 0.005, w
 
 # --------------------------------------------------------------------------------------------------
 
-def estimate_recording(x: np.ndarray, sr: int, vad: VadResult | None = None, raw_pcm16: np.ndarray | None = None
-                       ) -> dict:
+def estimate_recording(x: np.ndarray, sr: int, vad: VadResult | None = None, raw_pcm16: np.ndarray | None = None,
+                       codec_chain: bool = False) -> dict:
     """All estimators on one mono recording ``x`` (float32 at its native ``sr``). ``raw_pcm16``: the file's
-    integer samples when it is 16-bit PCM (enables the G.711 grid check)."""
+    integer samples when it is 16-bit PCM (enables the G.711 grid check). ``codec_chain``: also look for a
+    low-rate speech codec before the last hop in narrowband recordings (synth.profiles.codec_chain; ~0.5 s
+    of CPU per recording)."""
     x = np.asarray(x, dtype=np.float32)
     x16 = resample(x, sr, VAD_SR)
     v = vad if vad is not None else detect_speech(x16, VAD_SR)
@@ -426,6 +430,9 @@ def estimate_recording(x: np.ndarray, sr: int, vad: VadResult | None = None, raw
         **info,
     }
     out["codec_guess"] = guess_codec(bw, sr, low_band, g711)
+    if codec_chain and bw["bandwidth_class"] == "narrowband":
+        from .codec_chain import detect
+        out.update(detect(x, sr))
     if noise.sum() >= 8:
         fn, ln = long_term_spectrum(x, sr, noise, v.frame_s)
         out.update(noise_shape(fn, ln))

@@ -27,6 +27,8 @@ feature cannot be measured (no active speech, speech no louder than the noise, n
 digital silence between the words, too few decays for RT60) is left out of that feature and listed.
 Durations are fitted as quantile bins of the recordings' lengths. The noise bank never holds a stretch
 the noise pool would refuse as digital silence.
+
+A folder of two-channel calls (one party per channel) is fitted per leg: synth.profiles.stereo.
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ from typing import Sequence
 import numpy as np
 import soundfile as sf
 
-from ..audio import atomic_write_bytes, atomic_write_text, encode_audio, load, power_db, text_lines
-from ..errors import BadInput, ConfigError, SynthError
+from ..audio import atomic_write_bytes, atomic_write_text, encode_audio, load, power_db
+from ..errors import BadInput, ConfigError
 from ..sources.checks import MIN_NOISE_DBOV, MIN_SPEECH_DBOV, MIN_SPEECH_S, digital_silence
 from . import limits
 from .apply import scenario_of
+from .codec_chain import fit_codec_chain
 from .estimate import OCTAVES_HZ, estimate_recording
+from ..writer.rttm import speech_segments
 from .vad import FRAME_S, VadResult, _runs, detect_speech
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".au", ".sph", ".w64", ".caf"}
@@ -157,14 +161,15 @@ def find_recordings(source, exclude: Sequence[Path] = (), on_bad_input: str = "e
 
 
 def read_recording(path: Path) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """Mono float32 at the file's own rate, and its raw PCM16 samples when it is 16-bit PCM."""
+    """Mono float32 at the file's own rate, and its raw PCM16 samples when it is 16-bit PCM or G.711 (libsndfile
+    decodes mu-law/A-law to the 16-bit values of the companding grid)."""
     try:
         info = sf.info(str(path))
     except Exception as e:
         raise BadInput(path, f"cannot be read as audio ({str(e).splitlines()[0]})") from None
     x = load(path, info.samplerate, min_duration_s=0.5)
     raw = None
-    if info.subtype == "PCM_16" and info.samplerate == 8000:
+    if info.subtype in ("PCM_16", "ULAW", "ALAW") and info.samplerate == 8000:
         raw = sf.read(str(path), dtype="int16", always_2d=True)[0][:, 0]
     return x, info.samplerate, raw
 
@@ -280,27 +285,10 @@ def vad_timing(probs: np.ndarray, frame_s: float) -> tuple[list[float], list[flo
 # turn-taking from RTTM
 
 def fit_turn_stats(rttm_paths: list[Path]) -> dict:
-    """Turn-taking statistics from RTTMs: the ``scenario.turns`` block of :func:`synth.scene.fit_turns.fit_turns`."""
+    """Turn-taking statistics from RTTMs (the conversation fitter, :mod:`synth.scene.fit_turns`)."""
     from ..scene.fit_turns import fit_turns
 
     return fit_turns([str(p) for p in rttm_paths])
-
-
-# --------------------------------------------------------------------------------------------------
-
-def rttm_segments(rttm: Path, uri: str) -> list[tuple[float, float]]:
-    """(start_s, end_s) of every SPEAKER line for ``uri`` (all lines when none names it)."""
-    rows = []
-    for line in text_lines(rttm, errors="replace"):
-        f = line.split()
-        if len(f) >= 5 and f[0] == "SPEAKER":
-            try:
-                rows.append((f[1], float(f[3]), float(f[3]) + float(f[4])))
-            except ValueError:
-                raise BadInput(rttm, f"RTTM line has a non-numeric onset/duration: {line.strip()!r}",
-                               "fix the RTTM (SPEAKER <uri> <chan> <onset> <dur> ...)") from None
-    mine = [(a, b) for u, a, b in rows if u == uri]
-    return mine if mine else [(a, b) for _, a, b in rows]
 
 
 def rttm_vad(segs: list[tuple[float, float]], duration_s: float) -> VadResult:
@@ -320,10 +308,10 @@ def analyse_file(path: Path, rel: str, noise_bank: Path | None, rttm: Path | Non
     ``noise_refused`` lists stretches not harvested because they are digital silence."""
     x, sr, raw = read_recording(path)
     if rttm is not None:
-        v = rttm_vad(rttm_segments(rttm, path.stem), len(x) / sr)
+        v = rttm_vad(speech_segments(rttm, path.stem), len(x) / sr)
     else:
         v = detect_speech(x, sr)
-    row = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
+    row = {"file": rel, **estimate_recording(x, sr, vad=v, raw_pcm16=raw, codec_chain=True)}
     row["left_out"] = unmeasured(row)
     lines, refused = [], []
     if noise_bank is not None:
@@ -377,17 +365,23 @@ def digital_silence_between_words(row: dict) -> bool:
 
 
 def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str = "error",
-               exclude: Sequence[Path] = (), log=None, progress: bool = False) -> tuple[list[dict], dict]:
+               exclude: Sequence[Path] = (), log=None, progress: bool = False, legs: Sequence[str] | None = None,
+               downmix: bool = False) -> tuple[list[dict], dict]:
     """Estimate every recording of ``folder`` (a folder or a NeMo manifest) and aggregate: returns
     (per-recording rows, profile dict).
 
     ``noise_bank_dir``: where harvested noise goes (None: no harvesting). ``on_bad_input``: ``error``
     raises BadInput for the first unreadable file; ``skip`` records it in ``profile['skipped']``.
-    ``log``: called with one line per file; ``progress``: a progress bar instead.
+    ``log``: called with one line per file; ``progress``: a progress bar instead. A folder of two-channel
+    calls is fitted per leg (synth.profiles.stereo; ``legs`` names them, ``downmix`` fits them as mono):
+    one row per recording and leg.
     """
+    from .stereo import call_legs, stereo_profile_dict
+
     recs, skipped = find_recordings(folder, exclude, on_bad_input)
+    legs, channels_note = call_legs(recs, tuple(legs) if legs else None, downmix)
     rows, manifest, timings, more = analyse_recordings(recs, rttm_folder, lambda r: noise_bank_dir, on_bad_input,
-                                                       log, progress)
+                                                       log, progress, legs=legs)
     skipped += more
     timing = ([d for t in timings for d in t[0]], [d for t in timings for d in t[1]])
     if not rows:
@@ -395,7 +389,12 @@ def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str 
     bank = Path(noise_bank_dir) if noise_bank_dir is not None else None
     if bank is not None:
         write_bank_manifest(bank, manifest)
-    profile = profile_dict(rows, Path(folder), bank, rttm_list(rttm_folder), *timing)
+    if legs:
+        profile = stereo_profile_dict(rows, Path(folder), bank, rttm_list(rttm_folder), timings, legs)
+    else:
+        profile = profile_dict(rows, Path(folder), bank, rttm_list(rttm_folder), *timing)
+    if channels_note:
+        profile["channels_note"] = channels_note
     if skipped:
         profile["skipped"] = skipped
     return rows, profile
@@ -420,13 +419,17 @@ def write_bank_manifest(bank: Path, lines: list[dict]) -> None:
 
 
 def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_input: str = "error", log=None,
-                       progress: bool = False) -> tuple[list[dict], list[dict], list[tuple[list, list]], list[dict]]:
+                       progress: bool = False, legs: Sequence[str] | None = None
+                       ) -> tuple[list[dict], list[dict], list[tuple[list, list]], list[dict]]:
     """Every recording through ``analyse_file``: (rows, noise bank lines, per row (speech segment durations,
     pause durations), skipped). ``bank_for(recording)`` names the bank folder its noise goes to (or None); the
-    lines' ``audio_filepath`` is relative to that folder (each row keeps its ``meta``)."""
+    lines' ``audio_filepath`` is relative to that folder (each row keeps its ``meta``). With ``legs`` (two-channel
+    calls) every recording gives one row per leg (synth.profiles.stereo.analyse_call), and each row's timing
+    also holds that leg's speech segments."""
     from contextlib import nullcontext
 
     from ..progress import progress_bar
+    from .stereo import analyse_call
 
     by_stem = {r.stem: r for r in rttm_list(rttm_folder)}
     rows, manifest, skipped, timings = [], [], [], []
@@ -436,8 +439,13 @@ def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_inpu
                 log(f"[{i + 1}/{len(recs)}] {rec.rel}")
             bank = bank_for(rec)
             try:
-                row, lines, (sp, pa) = analyse_file(rec.path, rec.rel, Path(bank) if bank is not None else None,
-                                                    by_stem.get(rec.path.stem))
+                if legs:
+                    got, lines, times = analyse_call(rec.path, rec.rel, legs, Path(bank) if bank is not None
+                                                     else None, by_stem.get(rec.path.stem))
+                else:
+                    row, lines, (sp, pa) = analyse_file(rec.path, rec.rel, Path(bank) if bank is not None else None,
+                                                        by_stem.get(rec.path.stem))
+                    got, times = [row], [(sp, pa)]
             except BadInput as e:
                 if on_bad_input != "skip":
                     raise
@@ -445,13 +453,14 @@ def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_inpu
                 if bar is not None:
                     bar.advance(0.0)
                 continue
-            if rec.meta:
-                row["meta"] = dict(rec.meta)
-            rows.append(row)
+            for row in got:
+                if rec.meta:
+                    row["meta"] = dict(rec.meta)
+            rows.extend(got)
             manifest.extend({**ln, "bank": str(bank)} for ln in lines)
-            timings.append((sp, pa))
+            timings.extend(times)
             if bar is not None:
-                bar.advance(float(row["duration_s"]))
+                bar.advance(float(got[0]["duration_s"]))
     return rows, manifest, timings, skipped
 
 
@@ -524,6 +533,18 @@ def _fit_feature(key: str, values, scenario: str, notes: FitNotes, width=None, m
     return fit_dist(v, width if width is not None else w, min_sd if min_sd is not None else sd, lo, hi)
 
 
+def fit_room(rows: list[dict], scenario: str, notes: FitNotes) -> tuple[dict, dict | None]:
+    """(``reverb`` block, ``rt60_s`` of all recordings) from the recordings' blind RT60 readings."""
+    rts = _measured(rows, "rt60_s", "rt60_s", notes)
+    wet = [r for r in rts if r > DRY_RT60_S]
+    # share of reverberant recordings: the share reading above DRY_RT60_S beyond what dry speech reads there
+    # (a mixture p * 1 + (1 - p) * DRY_ABOVE_SHARE of wet and dry readings, solved for p)
+    p_wet = max(0.0, (len(wet) / len(rts) - DRY_ABOVE_SHARE) / (1.0 - DRY_ABOVE_SHARE)) if rts else None
+    reverb = {"p": _r(p_wet, 3) if rts else None,
+              "rt60_s": _fit_feature("reverb.rt60_s", wet, scenario, notes, 0.05, 0.03, "rt60_s") if wet else None}
+    return reverb, _fit_feature("rt60_s", rts, scenario, notes)
+
+
 def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[Path], seg_s, pause_s) -> dict:
     """The ``fitted:`` block (see the module docstring of fit.py and the report for the key mapping), with
     ``notes`` (what was left out and clamped)."""
@@ -544,19 +565,14 @@ def profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[
                                      ["narrowband", "wideband", "fullband"])
     fitted["sample_rate"] = fit_choice([int(v) for v in col("sample_rate")])
     fitted["codec_family"] = fit_choice(col("codec_guess"))
+    chain = fit_codec_chain(rows)
+    if chain is not None:
+        fitted["codec_chain"] = chain
     clip = [c for c in col("clipped_fraction") if c is not None]
     clipped = [c for c in clip if c > 0]
     fitted["clipping"] = {"p": _r(len(clipped) / len(clip), 3),
                           "fraction": fit_dist(clipped, 0.001, 0.0005, 0.0, 1.0) if clipped else None}
-    rts = _measured(rows, "rt60_s", "rt60_s", notes)
-    wet = [r for r in rts if r > DRY_RT60_S]
-    # share of reverberant recordings: the share reading above DRY_RT60_S beyond what dry speech reads there
-    # (a mixture p * 1 + (1 - p) * DRY_ABOVE_SHARE of wet and dry readings, solved for p)
-    p_wet = max(0.0, (len(wet) / len(rts) - DRY_ABOVE_SHARE) / (1.0 - DRY_ABOVE_SHARE)) if rts else None
-    fitted["reverb"] = {"p": _r(p_wet, 3) if rts else None,
-                        "rt60_s": _fit_feature("reverb.rt60_s", wet, scenario, notes, 0.05, 0.03, "rt60_s")
-                        if wet else None}
-    fitted["rt60_s"] = _fit_feature("rt60_s", rts, scenario, notes)
+    fitted["reverb"], fitted["rt60_s"] = fit_room(rows, scenario, notes)
     quiet = []
     for r in rows:
         if "noise_shape_db" in r["left_out"]:
@@ -598,11 +614,14 @@ def slice_name(value) -> str:
 
 
 def fit_by(source, key: str, rttm_folder=None, noise_bank_dir=None, on_bad_input: str = "error",
-           exclude: Sequence[Path] = (), progress: bool = False) -> tuple[dict[str, tuple[list, dict]], list[dict]]:
+           exclude: Sequence[Path] = (), progress: bool = False, legs: Sequence[str] | None = None,
+           downmix: bool = False) -> tuple[dict[str, tuple[list, dict]], list[dict]]:
     """One profile per value of metadata ``key`` (e.g. ``device``): {value: (rows, profile)} in order of
     decreasing count, and the skipped recordings (a recording without ``key`` is listed, not guessed).
     ``source``: a NeMo manifest, or a folder holding one (``manifest.jsonl``). Each value's noise goes to
-    ``<noise_bank_dir>/<value>``."""
+    ``<noise_bank_dir>/<value>``. Two-channel calls are fitted per leg as in ``fit_folder``."""
+    from .stereo import call_legs, stereo_profile_dict
+
     src = Path(source)
     if src.is_dir():
         if not (src / "manifest.jsonl").is_file():
@@ -621,9 +640,10 @@ def fit_by(source, key: str, rttm_folder=None, noise_bank_dir=None, on_bad_input
         raise BadInput(src, f"values of '{key}' collide once made file names ({sorted(map(str, names))})",
                        "give the values distinct names")
     bank = Path(noise_bank_dir) if noise_bank_dir is not None else None
+    legs, channels_note = call_legs(have, tuple(legs) if legs else None, downmix)
     rows, lines, timings, more = analyse_recordings(
         have, rttm_folder, lambda r: None if bank is None else bank / names[r.meta[key]], on_bad_input,
-        progress=progress)
+        progress=progress, legs=legs)
     skipped += more
     rttms = rttm_list(rttm_folder)
     by_value: dict = {}
@@ -636,8 +656,14 @@ def fit_by(source, key: str, rttm_folder=None, noise_bank_dir=None, on_bad_input
         if vbank is not None:
             write_bank_manifest(vbank, [ln for ln in lines if ln["bank"] == str(vbank)])
         stems = {Path(r["file"]).stem for r in vrows}
-        profile = profile_dict(vrows, Path(f"{source} ({key}={value})"), vbank, [r for r in rttms if r.stem in stems],
-                               [d for _, t in pairs for d in t[0]], [d for _, t in pairs for d in t[1]])
+        where, mine = Path(f"{source} ({key}={value})"), [r for r in rttms if r.stem in stems]
+        if legs:
+            profile = stereo_profile_dict(vrows, where, vbank, mine, [t for _, t in pairs], legs)
+        else:
+            profile = profile_dict(vrows, where, vbank, mine, [d for _, t in pairs for d in t[0]],
+                                   [d for _, t in pairs for d in t[1]])
+        if channels_note:
+            profile["channels_note"] = channels_note
         out[str(value)] = (vrows, profile)
     return out, skipped
 
@@ -722,7 +748,7 @@ def check_summary(profile: dict) -> dict:
 REPORT_COLUMNS = [("file", "{}"), ("sample_rate", "{}"), ("duration_s", "{:.1f}"), ("speech_level_dbov", "{:.1f}"),
                   ("noise_level_dbov", "{:.1f}"), ("snr_db", "{:.1f}"), ("wada_snr_db", "{:.1f}"),
                   ("noise_sd_db", "{:.1f}"), ("effective_bandwidth_hz", "{:.0f}"), ("bandwidth_class", "{}"),
-                  ("codec_guess", "{}"), ("clipped_fraction", "{:.4f}"), ("dc_offset", "{:.4f}"),
+                  ("codec_guess", "{}"), ("codec_chain", "{}"), ("clipped_fraction", "{:.4f}"), ("dc_offset", "{:.4f}"),
                   ("rt60_s", "{:.2f}"), ("speech_activity", "{:.2f}"), ("vad_backend", "{}")]
 
 KEY_MAPPING = """\
@@ -739,6 +765,7 @@ KEY_MAPPING = """\
 | `sample_rate` | file sample rates | `sample_rate` of the output |
 | `effective_bandwidth_hz` | measured band edge | recorder `bandlimit.high_hz` (drawn per item; the refit edge lands within ~30 Hz) |
 | `codec_family` | coarse family guesses (or "cannot tell") | recorder `codec` drawing codecs of that family (synth.profiles.apply.CODEC_FAMILIES) for the share of recordings with a family |
+| `codec_chain` | vocoder family before the last hop per narrowband recording (g711_only / amr_nb / gsm_fr / opus_nb; "unknown" left out of the weights), AMR-NB modes from the rate evidence | recorder `codec` hop of that vocoder (before the last-hop codec) for the share of recordings that show one (synth.profiles.codec_chain); frame errors are not fitted |
 | `clipping.p`, `clipping.fraction` | share of recordings with saturation; fraction of samples clipped in those | `clipping.p`; the threshold/drive that yields that fraction (the clipping effect takes drive_db/threshold) |
 | `reverb.p`, `reverb.rt60_s` | share of reverberant recordings: the share with blind RT60 > 0.25 s beyond the 42% that dry telephone speech reads there, (share - 0.42) / 0.58; RT60 of those above 0.25 s | room effect `p` and `rt60_s` |
 | `rt60_s` | blind RT60 of all recordings (dry speech reads 0.15-0.25 s) | reference |
@@ -747,6 +774,11 @@ KEY_MAPPING = """\
 | `scenario`, `n_speakers` | with RTTMs: conversation (2 speakers, median over recordings) or meeting (3+) and the meeting sizes | the scenario the profile builds unless `scenario=` is given |
 | `noise_p` | share of recordings with a noise floor, when some have digital silence between the words | recorder `add_noise.p` |
 | `dc_offset` | mean sample value | check only |
+"""
+
+
+STEREO_KEY_MAPPING = """\
+| `layout: stereo`, `legs` | two-channel calls fitted per leg: one block per channel (`name`, `channel`, and the keys above measured on that channel) | `output.layout=stereo`, a conversation whose roles are the leg names, and per leg `channel.legs[i].chain`: its clipping, band limit, noise from `noise_bank/<leg>/` at its SNR, level calibration and codec (synth.profiles.apply.stereo_overrides) |
 """
 
 
@@ -775,12 +807,16 @@ def _json_default(o):
     return str(o)
 
 
-def plot_histograms(rows: list[dict], folder: Path) -> list[Path]:
+def plot_histograms(rows: list[dict], folder: Path, prefix: str = "") -> list[Path]:
+    """One histogram PNG per feature (two-channel calls: one per leg and feature, ``<leg>_<key>.png``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    legs = list(dict.fromkeys(r["leg"] for r in rows if r.get("leg")))
+    if legs and not prefix:
+        return [p for leg in legs for p in plot_histograms([r for r in rows if r.get("leg") == leg], folder, f"{leg}_")]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for key, (src, width, _, _) in FEATURES.items():
@@ -793,9 +829,9 @@ def plot_histograms(rows: list[dict], folder: Path) -> list[Path]:
         ax.hist(v, bins=edges, color="#4477aa", edgecolor="white")
         ax.set_xlabel(src)
         ax.set_ylabel("recordings")
-        ax.set_title(f"{key} (n={v.size})")
+        ax.set_title(f"{prefix.replace('_', ': ')}{key} (n={v.size})")
         fig.tight_layout()
-        p = folder / f"{key}.png"
+        p = folder / f"{prefix}{key}.png"
         fig.savefig(p)
         plt.close(fig)
         paths.append(p)
@@ -813,16 +849,18 @@ def _fmt(v, f):
 
 def report_markdown(rows: list[dict], profile: dict, out: Path, pngs: list[Path]) -> str:
     fitted = profile["fitted"]
+    cols = REPORT_COLUMNS[:1] + [("leg", "{}")] + REPORT_COLUMNS[1:] if fitted.get("legs") else REPORT_COLUMNS
     md = [f"# Fit report: {out.name}", "",
           f"{profile['n_recordings']} recordings from `{profile['folder']}`; VAD backend: "
           f"{', '.join(sorted({r['vad_backend'] for r in rows}))}.", "",
           "## Per recording", "",
-          "| " + " | ".join(c for c, _ in REPORT_COLUMNS) + " |",
-          "|" + "---|" * len(REPORT_COLUMNS)]
+          "| " + " | ".join(c for c, _ in cols) + " |",
+          "|" + "---|" * len(cols)]
     for r in rows:
-        md.append("| " + " | ".join(_fmt(r.get(c), f) for c, f in REPORT_COLUMNS) + " |")
+        md.append("| " + " | ".join(_fmt(r.get(c), f) for c, f in cols) + " |")
     md += ["", "## Fitted distributions", "", "```yaml", profile_yaml(profile).rstrip(), "```", "",
-           "## How the fitted keys map to build config", "", KEY_MAPPING, "",
+           "## How the fitted keys map to build config", "", KEY_MAPPING + (STEREO_KEY_MAPPING if fitted.get("legs")
+                                                                          else ""), "",
            "## Plots", ""]
     md += [f"![{p.stem}]({p.parent.name}/{p.name})" for p in pngs]
     md += ["", "## Methods and known errors", "",
@@ -832,10 +870,25 @@ def report_markdown(rows: list[dict], profile: dict, out: Path, pngs: list[Path]
            "(meowing, voices, music) is left out of the noise estimate and the SNR reads high.",
            "- WADA-SNR is a cross-check only (Gaussian-noise assumption); large `snr_disagreement_db` "
            "flags non-stationary noise.",
+           "- Codec chain: vocoder traces (re-encoding consistency, excitation shape, GSM's pulse grid) scored by "
+           "a model trained on known chains; see synth/profiles/codec_chain.py for its held-out accuracy. Codecs "
+           "it was not trained on (EVRC, G.729, ...) are called by the family they resemble or unknown.",
            "- Clipping: flat runs at the extreme values; clipping followed by a codec or resampler is not "
            "detected.",
-           "- RT60: blind decay-rate estimate calibrated on simulated rooms; dry speech reads 0.15-0.25 s.",
-           "- Multi-channel files are down-mixed to mono before analysis."]
+           "- RT60: blind decay-rate estimate calibrated on simulated rooms; dry speech reads 0.15-0.25 s."]
+    if fitted.get("legs"):
+        files = ((fitted.get("turns") or {}).get("fitted") or {}).get("files") or []
+        vad = any(str(f).endswith("(per-channel VAD)") for f in files)
+        md += ["- Two-channel calls: each channel is measured as its own leg (" + ", ".join(
+            f"channel {leg['channel']}: {leg['name']}" for leg in fitted["legs"]) + "), with that party's speech "
+            "activity (the channel's VAD, or the segments of the RTTM speakers whose speech raises that channel "
+            "most); its noise goes to `noise_bank/<leg>/`; turn-taking "
+            + ("from the two channels' speech activity (a channel's speech segments are its party's turns)." if vad
+               else "from the RTTMs." if files else "not fitted (no speech found).")]
+    else:
+        md += ["- Multi-channel files are down-mixed to mono before analysis."]
+    if profile.get("channels_note"):
+        md += [f"- {profile['channels_note']}."]
     md += notes_markdown(profile)
     if profile.get("skipped"):
         md += ["", "## Skipped inputs", ""] + [f"- `{s['file']}`: {s['reason']}" for s in profile["skipped"]]
@@ -875,7 +928,7 @@ def notes_markdown(profile: dict) -> list[str]:
 def warnings(profile: dict, report: Path) -> list[str]:
     """One line each for what the fit left out, clamped or refused (the report has the details)."""
     notes = profile.get("notes") or {}
-    out = []
+    out = [profile["channels_note"]] if profile.get("channels_note") else []
     left = notes.get("left_out") or {}
     if left:
         out.append("left out (not measurable): " + ", ".join(f"{k} {len(v)}" for k, v in left.items())
@@ -900,14 +953,25 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--on-bad-input", choices=["error", "skip"], default="error")
     ap.add_argument("--by", metavar="KEY", help="fit one profile per value of this metadata key of the manifest "
                     "(e.g. device) and write a mixture profile over them (items carry slice.<KEY>)")
+    ap.add_argument("--legs", metavar="A,B", help="two-channel calls (one party per channel): the names of the "
+                    "channel 0 and channel 1 parties (default customer,agent); each channel is fitted as its own leg "
+                    "and the profile builds stereo conversations")
+    ap.add_argument("--downmix", action="store_true", help="fit two-channel recordings as mono (downmixed), "
+                    "not per leg")
     args = ap.parse_args(argv)
+    from .stereo import parse_legs
+
+    legs = parse_legs(args.legs)
+    if legs and args.downmix:
+        raise ConfigError("--legs and --downmix: give one (per-leg fit, or the channels downmixed to mono)")
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise ConfigError(f"--out {out}: the profile is written as YAML; give a file name ending in .yaml")
     bank = None if args.no_noise_bank else Path(args.noise_bank) if args.noise_bank else out.parent / "noise_bank"
     own = [plots_folder(out)] + ([bank] if bank is not None else [])
     if args.by:
-        per_value, skipped = fit_by(args.folder, args.by, args.rttm, bank, args.on_bad_input, own, progress=True)
+        per_value, skipped = fit_by(args.folder, args.by, args.rttm, bank, args.on_bad_input, own, progress=True,
+                                    legs=legs, downmix=args.downmix)
         paths = write_mixture(per_value, args.by, out, args.folder, skipped)
         for (value, (_, profile)), p in zip(per_value.items(), paths["components"]):
             for line in warnings(profile, p["report"]):
@@ -917,12 +981,16 @@ def main(argv: list[str]) -> int:
               + f" recordings) -> mixture {paths['profile']}")
         print(f"report: {paths['report']}" + (f"; noise banks under {bank}" if bank is not None else ""))
         return 0
-    rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=own, progress=True)
+    rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=own, progress=True,
+                               legs=legs, downmix=args.downmix)
     paths = write_outputs(rows, profile, out)
     f = profile["fitted"]
     for line in warnings(profile, paths["report"]):
         print(f"warning: {line}", file=sys.stderr)
-    print(f"fitted {profile['n_recordings']} recordings -> {paths['profile']}")
+    legs_fitted = [leg["name"] for leg in f.get("legs") or []]
+    print(f"fitted {profile['n_recordings']} recordings"
+          + (f" per leg ({', '.join(f'channel {i}: {n}' for i, n in enumerate(legs_fitted))}; builds stereo)"
+             if legs_fitted else "") + f" -> {paths['profile']}")
     print(f"report: {paths['report']}; plots: {paths['plots']}")
     if bank is not None:
         print(f"noise bank: {bank} ({f['noise_bank_s']} s)")

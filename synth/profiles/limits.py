@@ -39,12 +39,9 @@ def build_range(key: str, scenario: str = "single_talker") -> tuple[float, float
 
 def scenario_limits(scenario: str, fld: str) -> tuple[float, float]:
     """The range scenario ``scenario`` (single_talker, conversation, meeting) accepts for ``fld``."""
-    import importlib
+    from ..scene.base import scenario_class
 
-    from ..plan import SCENARIOS
-
-    module, cls_name, _ = SCENARIOS[scenario]
-    lo, hi = getattr(importlib.import_module(module), cls_name).LIMITS[fld]
+    lo, hi = scenario_class(scenario).LIMITS[fld]
     return float(lo), float(hi)
 
 

@@ -60,19 +60,17 @@ def components(path: str | Path, data: dict) -> list[dict]:
     return out
 
 
-def mixture_keys(path: str | Path, data: dict) -> set[str]:
-    """Every key a component profile sets (synth.cli turns plain overrides of them into ``++key=value``)."""
-    from .apply import profile_keys
-
+def mixture_keys(path: str | Path, data: dict, profile_keys) -> set[str]:
+    """Every key a component profile sets (``profile_keys`` of each; synth.cli turns plain overrides of them
+    into ``++key=value``)."""
     return set().union(*(profile_keys(c["path"]) for c in components(path, data)))
 
 
-def apply_mixture(cfg: dict, path: str | Path, data: dict, cli_keys: list[str]) -> dict:
+def apply_mixture(cfg: dict, path: str | Path, data: dict, cli_keys: list[str], apply_profile_file) -> dict:
     """``cfg`` (the composed command line) with the mixture's components: each component profile applied to a
-    copy of ``cfg`` as a single profile would be (synth.profiles.apply.apply_profile_file), its stage configs
-    kept under ``profile.mixture.components``; the top-level stage keys stay those of the command line."""
+    copy of ``cfg`` by ``apply_profile_file`` as a single profile would be (synth.profiles.apply), its stage
+    configs kept under ``profile.mixture.components``; the top-level stage keys stay those of the command line."""
     from ..config import check_keys
-    from .apply import apply_profile_file
 
     name = Path(path).stem
     comps = []

@@ -95,12 +95,23 @@ def choose_scenario(fitted: dict) -> list[str]:
     return ["scenario=meeting", f"scenario.n_speakers={min(8, max(3, int(common)))}"]
 
 
-def measure_set(set_dir: Path, items: list[dict], with_labels: bool, progress: bool = False) -> list[dict]:
-    """Estimator rows for every built item (its segments as reference activity when ``with_labels``)."""
+def measure_set(set_dir: Path, items: list[dict], with_labels: bool, progress: bool = False,
+                legs: list[str] | None = None) -> list[dict]:
+    """Estimator rows for every built item (its segments as reference activity when ``with_labels``); with
+    ``legs`` (a profile fitted per leg) one row per item and channel, as the real calls were measured."""
+    from .stereo import analyse_call
+
     rows = []
     with progress_bar(len(items), label=f"measuring {Path(set_dir).name}", stderr=True, show=progress) as bar:
         for it in items:
             path = set_dir / it["audio_filepath"]
+            if legs:
+                ref = [[(s["start"], s["end"]) for s in it["segments"] if s["channel"] == c]
+                       for c in range(len(legs))] if with_labels else None
+                got = analyse_call(path, it["id"], legs, None, reference=ref)[0]
+                rows += [{"id": it["id"], **r} for r in got]
+                bar.advance(got[0]["duration_s"])
+                continue
             x, sr, raw = read_recording(path)
             v = rttm_vad([(s["start"], s["end"]) for s in it["segments"]], len(x) / sr) if with_labels else None
             rows.append({"id": it["id"], **estimate_recording(x, sr, vad=v, raw_pcm16=raw)})
@@ -191,6 +202,27 @@ def roundtrip_table(real: list[dict], fitted: dict, synth: list[dict], items: li
     return out
 
 
+def leg_tables(real: list[dict], fitted: dict, synth: list[dict], items: list[dict], real_overlap: float | None,
+               synth_overlap: float | None, seed: int = 0, n_splits: int = compare.N_SPLITS) -> list[dict]:
+    """``roundtrip_table`` per leg of a profile fitted per leg (two-channel calls): each leg's real channels
+    against the built items' same channel, with the targets fitted for that leg and the conditions the leg
+    was built with; features named ``<leg>.<feature>``. Call-level rows (overlap, durations) once."""
+    out = []
+    for i, leg in enumerate(fitted["legs"]):
+        name = leg["name"]
+        block = {**leg, "duration_s": fitted.get("duration_s"), "rt60_s": fitted.get("rt60_s")}
+        its = [{**it, "conditions": (it["conditions"].get("legs") or {}).get(name) or {}} for it in items]
+        for r in roundtrip_table([r for r in real if r.get("leg") == name], block,
+                                 [r for r in synth if r.get("leg") == name], its,
+                                 real_overlap if i == 0 else None, synth_overlap if i == 0 else None, seed, n_splits):
+            if r["feature"] in ("overlap_pct", "duration_ks"):
+                if i == 0:
+                    out.append(r)
+                continue
+            out.append({**r, "feature": f"{name}.{r['feature']}", "leg": name})
+    return out
+
+
 def _fmt(v, unit: str = "") -> str:
     if v is None:
         return "-"
@@ -266,19 +298,23 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
         print(f"building {n_items} items from {out / 'profile.yaml'}", file=sys.stderr)
     set_dir = Path(build(cfg))
     items = [json.loads(ln) for ln in text_lines(set_dir / "manifest.jsonl") if ln.strip()]
-    synth = measure_set(set_dir, items, with_labels=rttm_folder is not None, progress=progress)
+    legs = [leg["name"] for leg in fitted.get("legs") or []] or None
+    synth = measure_set(set_dir, items, with_labels=rttm_folder is not None, progress=progress, legs=legs)
     turns = fitted.get("turns") or {}
     real_ov = (turns.get("targets") or {}).get("overlap_ratio") if rttm_folder else None
     synth_ov = set_stats(set_dir)["realized"]["overlap_ratio"] if real_ov is not None else None
-    table = roundtrip_table(rows, fitted, synth, items, real_ov, synth_ov, seed, n_splits)
+    table = (leg_tables if legs else roundtrip_table)(rows, fitted, synth, items, real_ov, synth_ov, seed, n_splits)
     failed = [r["feature"] for r in table if r["gated"] and r["verdict"] in ("FAIL", compare.FAR)]
     text = table_text(table)
+    n_real = profile["n_recordings"]
     md = [f"# Round trip: {Path(real_folder)}", "",
-          f"{len(rows)} real recordings fitted -> {len(items)} items built (seed {seed}) -> refitted with the same "
+          f"{n_real} real recordings fitted -> {len(items)} items built (seed {seed}) -> refitted with the same "
           "estimators. Difference: synthetic median - real median. Per-recording features are judged against "
           f"real-vs-real ({n_splits} splits of the real recordings into halves, seed {seed}; see synth compare), with "
           f"fewer than {compare.MIN_REAL} real recordings against the tolerance; set-level rows against their tolerance. "
-          "Gated features must be as close as real-vs-real / within tolerance; (info) rows are reported only.", "",
+          "Gated features must be as close as real-vs-real / within tolerance; (info) rows are reported only."
+          + (f" Two-channel calls: every feature per leg ({', '.join(legs)}), each channel of the real calls against "
+             "the same channel of the built items." if legs else ""), "",
           text, "", "Build error (median over items of measured - drawn; the build's own accuracy): " +
           ", ".join(f"{r['feature']} {_fmt(r['build_error'], r['unit'])} {r['unit']}" for r in table
                     if r.get("build_error") is not None), "",

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..dist import dist_field, number_field
 from ..errors import ConfigError
+from .base import register
 from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
 from .turns import Turn, TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
@@ -253,6 +254,7 @@ class _OutOfSpeech(Exception):
     pass
 
 
+@register("conversation", id_prefix="conv")
 @dataclass(frozen=True)
 class ConversationScenario(_TurnScenario):
     """Two parties on a call: ``roles`` (default agent, customer), one leg each (leg = role index)."""
@@ -271,6 +273,7 @@ class ConversationScenario(_TurnScenario):
         return 2, list(self.roles), [0, 1]
 
 
+@register("meeting", id_prefix="meet")
 @dataclass(frozen=True)
 class MeetingScenario(_TurnScenario):
     """3-8 talkers around one table, all on leg 0; ``n_speakers`` is drawn per meeting."""

@@ -6,9 +6,7 @@ that measures synthetic sets), then calibrated by simulation so a build reproduc
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -18,58 +16,10 @@ from ..errors import BadInput
 from .turn_stats import pooled_stats, quantiles, realized_stats
 from .turns import DEFAULTS, dist_mean
 from ..dist import as_dist
+from ..writer.rttm import read_rttm, rttm_files
 
 BIN_S = 0.01
 FEW_INTERVALS = 20   # fewer gaps or overlaps than this: their histograms are rough (fit_turns warns)
-
-
-def read_rttm(path: Path) -> dict[str, list[tuple[str, float, float]]]:
-    """SPEAKER lines of an RTTM, grouped by recording id: {uri: [(speaker, start_s, end_s)]}.
-
-    Other RTTM line types (SPKR-INFO, LEXEME, ...) and ``#`` comments are ignored. A malformed SPEAKER
-    line raises :class:`BadInput` naming the file and line number.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(path, f"cannot be read as text ({e})", "pass an RTTM text file") from None
-    out: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    fix = "expected 'SPEAKER <uri> <chan> <start_s> <dur_s> <NA> <NA> <speaker> <NA> <NA>'; fix or remove the line"
-    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: it also splits at U+0085, U+2028
-        f = line.split()
-        if not f or f[0].startswith("#") or f[0].upper() != "SPEAKER":
-            continue
-        where = f"{path}:{n}"
-        if len(f) < 8:
-            raise BadInput(where, f"SPEAKER line has {len(f)} fields, need at least 8", fix)
-        try:
-            start, dur = float(f[3]), float(f[4])
-        except ValueError:
-            raise BadInput(where, f"start '{f[3]}' / duration '{f[4]}' is not a number", fix) from None
-        if not (math.isfinite(start) and math.isfinite(dur)) or start < 0 or dur < 0:
-            raise BadInput(where, f"start {f[3]} / duration {f[4]} must be finite and >= 0", fix)
-        if dur > 0:
-            out[f[1]].append((f[7], start, start + dur))
-    return dict(out)
-
-
-def rttm_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders (recursively, ``*.rttm``) and check that every file exists."""
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(p.rglob("*.rttm"))
-            if not found:
-                raise BadInput(p, "folder contains no *.rttm files", "pass RTTM files or a folder holding them")
-            files += found
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise BadInput(p, "does not exist", "pass existing RTTM files or folders")
-    if not files:
-        raise BadInput("(no paths)", "no RTTM files given", "pass RTTM files or a folder")
-    return files
 
 
 def histogram_block(values: Sequence[float], bin_s: float = BIN_S) -> dict:
@@ -106,6 +56,14 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
             convs.append((f"{f.name}:{uri}", segs))
     if not convs:
         raise BadInput(", ".join(map(str, files)), "contain no SPEAKER segments", "pass RTTMs with speech segments")
+    return fit_conversations(convs, [str(f) for f in files], bin_s, calibrate_sim)
+
+
+def fit_conversations(convs: list[tuple[str, list]], files: list[str], bin_s: float = BIN_S,
+                      calibrate_sim: bool = True) -> dict:
+    """The ``scenario.turns`` block fitted to conversations given as ``(name, [(speaker, start_s, end_s)])``
+    (what an RTTM holds; a stereo call's per-channel speech activity gives the same); ``files``: where they
+    came from (provenance)."""
     st = [realized_stats(segs) for _, segs in convs]
     P = pooled_stats(st)
     notes: list[str] = []
@@ -113,7 +71,7 @@ def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_
     block["targets"] = _targets(P, len(st))
     block["fitted"] = {
         "method": "Landini et al. 2022 interval histograms (10 ms bins) via synth.scene.turn_stats",
-        "files": [str(f) for f in files],
+        "files": list(files),
         "n_conversations": len(convs),
         "n_speakers": [s["n_speakers"] for s in st],
         "n_turns": int(sum(s["n_turns"] for s in st)),

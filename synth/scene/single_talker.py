@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 
 from ..dist import dist_field, number_field
+from .base import register
 from .speakers import check_speakers, sample_speakers
 
 
+@register("single_talker", id_prefix="st")
 @dataclass(frozen=True)
 class SingleTalker:
     """One speaker per item. ``utterances`` (count), ``pause_s`` between them, ``lead_s`` of silence

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..audio import atomic_open
+from .rttm import rttm_lines
 
 # the set's label files; a shard's are labels/<stem>_<shard>.<ext> (see label_names)
 LABEL_FILES = {"rttm": "segments.rttm", "ctm": "words.ctm", "stm": "references.stm",
@@ -20,15 +21,6 @@ def label_names(shard: int | None = None) -> dict[str, str]:
         return dict(LABEL_FILES)
     split = {k: v.split(".", 1) for k, v in LABEL_FILES.items()}
     return {k: f"labels/{stem}_{shard:05d}.{ext}" for k, (stem, ext) in split.items()}
-
-
-def rttm_lines(item: dict) -> list[str]:
-    """``SPEAKER <id> <chan> <start> <dur> <NA> <NA> <speaker> <NA> <NA>`` per segment (NIST RTTM)."""
-    out = []
-    for s in item["segments"]:
-        out.append(f"SPEAKER {item['id']} {s.get('channel', 0) + 1} {s['start']:.3f} {s['end'] - s['start']:.3f} "
-                   f"<NA> <NA> {s['speaker']} <NA> <NA>")
-    return out
 
 
 def ctm_lines(item: dict) -> list[str]:

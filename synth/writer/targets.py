@@ -52,9 +52,44 @@ FITTED = {
 }
 
 
+# a profile fitted per leg (stereo calls): the same features per leg, read from that leg's conditions
+LEG_FITTED = {
+    "speech_level_dbov": lambda c: c.get("speech_level_dbov"),
+    "snr_db": lambda c: c.get("snr_db"),
+    "effective_bandwidth_hz": lambda c: (c.get("band_hz") or [None, None])[1],
+}
+
+
 def _fitted_targets(cfg: dict) -> dict:
+    """The fitted profile's targets by key; a per-leg profile's leg targets as ``legs.<leg>.<key>``."""
     profile = cfg.get("profile") or {}
-    return (profile.get("targets") or {}) if profile.get("fitted") else {}
+    targets = dict(profile.get("targets") or {}) if profile.get("fitted") else {}
+    for leg, block in (targets.pop("legs", None) or {}).items():
+        targets.update({f"legs.{leg}.{k}": v for k, v in block.items()})
+    return targets
+
+
+def _leg(key: str) -> tuple[str | None, str]:
+    """(leg, feature) of a target key (leg None for a whole-item key)."""
+    if key.startswith("legs."):
+        _, leg, feature = key.split(".", 2)
+        return leg, feature
+    return None, key
+
+
+def _accessor(key: str):
+    """The value an item was built with for fitted target ``key`` (None: not a drawn quantity)."""
+    leg, feature = _leg(key)
+    if leg is None:
+        return FITTED.get(key)
+    f = LEG_FITTED.get(feature)
+    return None if f is None else (lambda it: f((it["conditions"].get("legs") or {}).get(leg) or {}))
+
+
+def _codec_chain(it: dict, key: str) -> str:
+    leg, _ = _leg(key)
+    cond = it["conditions"] if leg is None else (it["conditions"].get("legs") or {}).get(leg) or {}
+    return str(cond.get("codec_chain") or "")
 
 
 def _codec_families(spec: dict) -> tuple[dict, set]:
@@ -69,13 +104,23 @@ def quantities(cfg: dict) -> dict[str, Callable[[dict], float | None]]:
     out: dict[str, Callable] = {f"config:{key}": (lambda it, key=key: it["conditions"].get(key))
                                 for _, key, _ in QUANTITIES}
     for key, spec in _fitted_targets(cfg).items():
-        if key in FITTED and spec:
-            out[f"fitted:{key}"] = FITTED[key]
-        elif key == "codec_family" and spec:
+        if _accessor(key) is not None and spec:
+            out[f"fitted:{key}"] = _accessor(key)
+        elif _leg(key)[1] == "codec_family" and spec:
             fam = _codec_families(spec)[1]
-            out["fitted:codec_family"] = lambda it, fam=fam: float(any(
-                h.split("@")[0] in fam for h in str(it["conditions"].get("codec_chain") or "").split(">")))
+            out[f"fitted:{key}"] = lambda it, fam=fam, key=key: float(any(
+                h.split("@")[0] in fam for h in _codec_chain(it, key).split(">")))
+        elif _leg(key)[1] == "codec_chain" and spec:
+            out[f"fitted:{key}"] = lambda it, key=key: _vocoded(_codec_chain(it, key))
     return out
+
+
+def _vocoded(chain: str) -> float:
+    """1 when a codec chain (``amr_nb@12200>g711_ulaw``) has a vocoder hop (synth.profiles.codec_chain.VOCODERS)."""
+    from ..profiles.codec_chain import VOCODERS
+
+    names = {c for c, _ in VOCODERS.values()}
+    return float(any(h.split("@")[0] in names for h in chain.split(">")))
 
 
 def fitted_vs_realized(cfg: dict, summary: SetSummary) -> dict:
@@ -84,21 +129,29 @@ def fitted_vs_realized(cfg: dict, summary: SetSummary) -> dict:
     out = {}
     for key, spec in _fitted_targets(cfg).items():
         sketch = summary.quantities.get(f"fitted:{key}")
-        if key in FITTED and spec:
+        if _accessor(key) is not None and spec:
             target = as_dist(spec).sample_n(item_rng(0, "card", key), 4000).astype(float)
             vals = sketch.values()
             row = {"config": f"profile.targets.{key}", "target": _q(target), "n_realized": sketch.n}
             if vals:
                 row |= {"realized": _q(vals, sketch.mean), "ks": round(float(ks_2samp(vals, target).statistic), 3)}
             out[key] = row
-        elif key == "codec_family" and spec:
+        elif _leg(key)[1] == "codec_family" and spec:
             from ..profiles.apply import codecs_of
 
             w, fam = _codec_families(spec)
-            out[key] = {"config": "profile.targets.codec_family", "families": sorted(fam),
+            out[key] = {"config": f"profile.targets.{key}", "families": sorted(fam),
                         "p_target": round(sum(v for g, v in w.items() if codecs_of(g)), 3),
                         "p_realized": round(sketch.mean if sketch.n else 0.0, 3)}
-        elif key not in FITTED and key != "bandwidth":
+        elif _leg(key)[1] == "codec_chain" and spec:
+            from ..profiles.codec_chain import VOCODERS, vocoded_share
+
+            out[key] = {"config": f"profile.targets.{key}",
+                        "families": [f"{VOCODERS[f][0]} before the last hop" for f in spec.get("choice") or []
+                                     if f in VOCODERS],
+                        "p_target": round(vocoded_share(spec), 3),
+                        "p_realized": round(sketch.mean if sketch.n else 0.0, 3)}
+        elif _accessor(key) is None and _leg(key)[1] != "bandwidth":
             out[key] = {"config": f"profile.targets.{key}", "note": "measured only: run synth roundtrip"}
     return out
 
@@ -112,7 +165,7 @@ def targets_vs_realized(cfg: dict, summary: SetSummary) -> dict:
     out = fitted_vs_realized(cfg, summary)
     for path, key, p_path in QUANTITIES:
         spec = _get(cfg, path)
-        if key in out or spec is None or \
+        if key in out or spec is None or any(k.startswith("legs.") and k.endswith("." + key) for k in out) or \
                 (path[0] in ("noise", "room") and (_get(cfg, (path[0], "kind")) or "none") == "none"):
             continue
         try:

@@ -219,3 +219,12 @@ def test_an_export_out_under_proc_is_one_line(tmp_path):
     r = synth("export", built, "--to", "hf", "--out", "/proc/synth-test-x")
     line = one_line(r)
     assert r.returncode == 2 and "--out=/proc/synth-test-x" in line and "choose an --out" in line, line
+
+
+@pytest.mark.parametrize("cmd", [["fit", CORPUS / "telephone/audio", "--out", "/proc/synth-test-x/p.yaml"],
+                                 ["compare", CORPUS / "telephone/audio", CORPUS / "noise", "--out", "/proc/synth-test-x"]])
+def test_an_output_path_that_cannot_be_made_is_one_line_in_every_command(cmd):
+    """Commands without their own out_dir check (fit, compare): a path error is one line naming the path."""
+    r = synth(*cmd)
+    line = one_line(r)
+    assert r.returncode == 2 and "/proc/synth-test-x" in line and "internal error" not in line, line

@@ -13,6 +13,7 @@ import yaml
 from synth.dist import as_dist
 from synth.errors import BadInput, ConfigError
 from synth.profiles import fit
+from synth.writer.rttm import speech_segments
 from synth.rng import item_rng
 
 
@@ -73,7 +74,7 @@ def test_noise_bank_is_non_speech_and_listed(fitted):
         assert info.duration == pytest.approx(ln["duration"], abs=0.01)
         assert ln["duration"] >= 1.0
         rttm = conv / ln["source"].replace(".wav", ".rttm")
-        for a, b in fit.rttm_segments(rttm, rttm.stem):   # >= 0.2 s away from every reference speech segment
+        for a, b in speech_segments(rttm, rttm.stem):   # >= 0.2 s away from every reference speech segment
             assert ln["end_s"] <= a - 0.19 or ln["start_s"] >= b + 0.19, (ln, a, b)
 
 

@@ -19,7 +19,7 @@ from synth.rng import item_rng
 
 from helpers import CORPUS, build_set, manifest
 
-KINDS = ("short", "long", "mostly_silent", "clipped", "rates", "stereo")
+KINDS = ("short", "long", "mostly_silent", "clipped", "rates", "stereo", "two_channel")
 
 
 def _sources(sr: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -92,6 +92,19 @@ def make_folder(kind: str, folder, seed: int = 0):
             right = _mix(rng, speech[4:], noise, sr, 8.0, 30.0, level_dbov=-35.0)
             write(f"stereo_{i}.wav", np.stack([left, right], axis=1))
         write("mono.wav", _mix(rng, speech, noise, sr, 8.0, 20.0))
+    elif kind == "two_channel":  # two-party calls, one party per channel: fitted per leg, built as stereo calls
+        for i in range(2):
+            n = 24 * sr
+            chans, t, k = [np.zeros(n, np.float32), np.zeros(n, np.float32)], 0.3, 0
+            while t < 20.0:  # the parties take turns: channel 0 at -26 dBov, channel 1 at -35 dBov
+                u = _scaled(speech[k % len(speech)], sr, (-26.0, -35.0)[k % 2])[: n - int(t * sr)]
+                chans[k % 2][int(t * sr): int(t * sr) + len(u)] += u
+                t += len(u) / sr + rng.uniform(0.2, 0.8)
+                k += 1
+            for ch, (lvl, snr) in zip(chans, ((-26.0, 10.0), (-35.0, 30.0))):
+                nz = np.resize(noise[int(rng.integers(len(noise)))], n)
+                ch += (nz / np.sqrt(np.mean(nz ** 2) + 1e-12) * 10 ** ((lvl - snr) / 20)).astype(np.float32)
+            write(f"call_{i}.wav", np.stack(chans, axis=1))
     return folder
 
 
@@ -114,10 +127,12 @@ def test_every_fit_builds(kind, tmp_path):
     assert fit.main([str(folder), "--out", str(out)]) == 0
     data = yaml.safe_load(out.read_text())
     fitted = data["fitted"]
-    for key, spec in fed_distributions(fitted).items():
-        lo, hi, setting = limits.build_range(key, fitted.get("scenario") or "single_talker")
-        b = _bounds(as_dist(spec, key))
-        assert b is not None and lo <= b[0] <= b[1] <= hi, (kind, key, spec, setting)
+    for block in [fitted] + list(fitted.get("legs") or []):   # a two-channel fit: each leg's block too
+        for key, spec in fed_distributions(block).items():
+            lo, hi, setting = limits.build_range(key, fitted.get("scenario") or "single_talker")
+            b = _bounds(as_dist(spec, key))
+            assert b is not None and lo <= b[0] <= b[1] <= hi, (kind, key, spec, setting)
+    assert ("legs" in fitted) == (kind == "two_channel")
     rows = json.loads((tmp_path / "fit" / "profile.fit.json").read_text())
     md = (tmp_path / "fit" / "profile.fit.md").read_text()
     for r in rows:  # what a recording cannot inform is counted in the profile and listed in the report
@@ -135,6 +150,7 @@ def test_every_fit_builds(kind, tmp_path):
     lo, hi = _bounds(dur)
     for it in items:  # items last as long as the recordings (speech may run a little past a short target)
         assert lo - 0.01 <= it["duration"] <= max(hi, 0) + 12, (it["duration"], lo, hi)
+        assert it["num_channels"] == (2 if kind == "two_channel" else 1)
 
 
 def test_unmeasurable_recordings_are_left_out_and_listed(tmp_path):

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from synth.errors import BadInput
-from synth.scene.fit_turns import fit_turns, main, read_rttm
+from synth.scene.fit_turns import fit_turns, main
+from synth.writer.rttm import read_rttm
 from synth.scene.turn_stats import realized_stats
 from synth.scene.turns import TurnModel, ks_distance
 
