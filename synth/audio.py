@@ -51,7 +51,7 @@ class Audio:
         """Its P.56 meter: the one it carries, else a new measurement."""
         return self.meter or LevelMeter.of(self.samples, self.sr)
 
-    def level(self) -> "SpeechLevel":
+    def level(self) -> "ActiveSpeechLevel":
         """Its P.56 active speech level (see :func:`active_speech_level`)."""
         return self.measured().level()
 
@@ -101,14 +101,14 @@ def db_to_gain(db: float) -> float:
 
 
 @dataclass(frozen=True)
-class SpeechLevel:
+class ActiveSpeechLevel:
     """Result of a P.56 measurement: active level (dBov) and the fraction of time speech was active."""
 
     level_dbov: float
     activity: float
 
 
-def active_speech_level(x: np.ndarray, sr: int) -> SpeechLevel:
+def active_speech_level(x: np.ndarray, sr: int) -> ActiveSpeechLevel:
     """ITU-T P.56 method B active speech level (as in the G.191 STL ``actlev``/``sv56``).
 
     Envelope: two cascaded one-pole smoothers of |x| with time constant 0.03 s; a sample is active at
@@ -158,11 +158,11 @@ class LevelMeter:
         """The meter of this signal multiplied by ``gain`` (> 0)."""
         return LevelMeter(self.envelope, self.energy, self.n, self.gain * gain)
 
-    def level(self) -> SpeechLevel:
+    def level(self) -> ActiveSpeechLevel:
         """The P.56 active level (dBov) and activity of the signal this meter describes."""
         n, qmax = self.n, self.envelope
         if self.energy <= 0:
-            return SpeechLevel(float("-inf"), 0.0)
+            return ActiveSpeechLevel(float("-inf"), 0.0)
         energy = self.energy * self.gain ** 2
         thresholds = 2.0 ** np.arange(-16, 1)  # amplitude thresholds, 1/65536 .. 1
         counts = (len(qmax) - np.searchsorted(qmax, thresholds / self.gain, side="left")) * (n / len(qmax))
@@ -176,17 +176,17 @@ class LevelMeter:
             acts.append(a)
             diffs.append(lvl - 20 * np.log10(c))
         if not diffs:
-            return SpeechLevel(10 * np.log10(energy / n + EPS), 1.0)
+            return ActiveSpeechLevel(10 * np.log10(energy / n + EPS), 1.0)
         for j in range(1, len(diffs)):
             if diffs[j] <= margin_db:  # crossing between j-1 (above margin) and j
                 d0, d1 = diffs[j - 1], diffs[j]
                 t = 0.0 if d0 == d1 else (d0 - margin_db) / (d0 - d1)
                 level = levels[j - 1] + t * (levels[j] - levels[j - 1])
                 act = acts[j - 1] + t * (acts[j] - acts[j - 1])
-                return SpeechLevel(float(level), float(act / n))
+                return ActiveSpeechLevel(float(level), float(act / n))
         if diffs[0] <= margin_db:  # even the lowest threshold is within the margin: everything is active
-            return SpeechLevel(float(levels[0]), acts[0] / n)
-        return SpeechLevel(float(levels[-1]), acts[-1] / n)
+            return ActiveSpeechLevel(float(levels[0]), acts[0] / n)
+        return ActiveSpeechLevel(float(levels[-1]), acts[-1] / n)
 
 
 def _smoothed_every(u: np.ndarray, g: float, dec: int) -> np.ndarray:

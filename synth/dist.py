@@ -1,23 +1,6 @@
-"""Distributions written in config, and the one parser that reads them.
-
-In YAML a value that may vary is written as:
-
-=====================================  ==============================================
-``3``, ``"g711_ulaw"``, ``null``       constant
-``[lo, hi]``                           uniform on [lo, hi]
-``{uniform: [lo, hi]}``                uniform
-``{loguniform: [lo, hi]}``             log-uniform (both > 0)
-``{normal: [mean, sd], clip: [lo, hi]}``  normal, optionally clipped to [lo, hi]
-``{lognormal: [median, sigma], clip: [lo, hi]}``  log-normal: median and sigma of log
-``{gamma: [shape, scale], clip: [...]}``  gamma
-``{exponential: mean, clip: [...]}``   exponential with that mean
-``{choice: [a, b, c], weights: [..]}`` categorical (weights optional, normalised)
-``{histogram: {edges: [...], counts: [...]}}``  piecewise-uniform over bins (fitted data)
-=====================================  ==============================================
-
-``as_dist`` is the only place that knows this syntax. Every distribution is a frozen dataclass with
-``sample(rng)``, ``sample_n(rng, n)`` and ``to_config()`` (the YAML form, so a fitted profile can be
-written back out).
+"""Distributions written in config, and the one parser that reads them (:func:`as_dist`). Every distribution
+is a frozen dataclass with ``sample(rng)``, ``sample_n(rng, n)`` and ``to_config()`` (its YAML form, so a
+fitted profile can be written back out).
 """
 
 from __future__ import annotations
@@ -253,7 +236,22 @@ def _numbers(kind: str, v: Any) -> tuple[float, ...]:
 
 
 def as_dist(x: Any, name: str = "value") -> Dist:
-    """Parse a config value into a :class:`Dist` (see the module docstring for the syntax).
+    """Parse a config value into a :class:`Dist`; the only place that knows the syntax.
+
+    In YAML a value that may vary is written as:
+
+    =====================================  ==============================================
+    ``3``, ``"g711_ulaw"``, ``null``       constant
+    ``[lo, hi]``                           uniform on [lo, hi]
+    ``{uniform: [lo, hi]}``                uniform
+    ``{loguniform: [lo, hi]}``             log-uniform (both > 0)
+    ``{normal: [mean, sd], clip: [lo, hi]}``  normal, optionally clipped to [lo, hi]
+    ``{lognormal: [median, sigma], clip: [lo, hi]}``  log-normal: median and sigma of log
+    ``{gamma: [shape, scale], clip: [...]}``  gamma
+    ``{exponential: mean, clip: [...]}``   exponential with that mean
+    ``{choice: [a, b, c], weights: [..]}`` categorical (weights optional, normalised)
+    ``{histogram: {edges: [...], counts: [...]}}``  piecewise-uniform over bins (fitted data)
+    =====================================  ==============================================
 
     Every error names ``name`` (the config key): NaN or inf anywhere, reversed ranges and clips,
     decreasing histogram edges, malformed syntax.

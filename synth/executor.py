@@ -1,14 +1,7 @@
-"""Where a build's items run: one small interface, an ordered map of a task over chunks of items.
-
-* ``executor=local`` (default): in this process (``workers=1``) or a pool of ``workers`` processes.
-* ``executor=ray``: one actor per CPU (``executor.num_cpus`` of them; default: every CPU of the cluster)
-  on a Ray cluster (which one, and Ray's own output: :mod:`synth.ray_cluster`). A lost worker or node
-  costs one warning line: its chunks run again elsewhere (:class:`RayActors`).
-
-Only the task (the plan, ~30 KB, once per worker) and chunks of item ids travel. Workers read the sources
-and write their items into ``out_dir`` themselves, so the sources and ``out_dir`` must be at the same path
-on every node (a shared filesystem). Results come back in input order whichever executor ran them and
-every random draw is keyed on (seed, item id, stage), so a set is byte-identical whatever built it.
+"""Where a build's items run: one small interface (:class:`Executor`), an ordered map of a task over chunks of
+items, in this process, a local process pool, or Ray actors (:class:`RayActors`). Only the plan (once per
+worker) and item ids travel; workers read sources and write into ``out_dir`` themselves, so on a cluster both
+sit on a shared filesystem. Every draw is keyed on (seed, item id, stage): a set is byte-identical whatever built it.
 """
 
 from __future__ import annotations
@@ -18,6 +11,7 @@ import os
 import sys
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from itertools import count, islice
 from typing import Callable, Iterable, Iterator
 
@@ -150,6 +144,19 @@ MAX_LOSSES = 4
 START_TIMEOUT_S = 300.0
 
 
+@dataclass
+class _Schedule:
+    """Where the chunks of one :meth:`RayActors._ordered` run are."""
+
+    todo: list                  # a heap of chunk indices waiting for a slot
+    slots: deque                # free slots: a worker number each, two per worker
+    queued: dict                # worker -> its chunks, in order
+    running: dict = field(default_factory=dict)   # object ref -> (chunk index, worker number)
+    alone: set = field(default_factory=set)       # workers running a chunk that was on a lost worker, and nothing else
+    finished: dict = field(default_factory=dict)  # chunk index -> result
+    losses: Counter = field(default_factory=Counter)  # chunk index -> workers lost while it was on them
+
+
 class RayActors(Executor):
     """``num_cpus`` actors of one CPU each on a Ray cluster, each kept two chunks ahead; results in order.
 
@@ -205,63 +212,73 @@ class RayActors(Executor):
         Which of a lost worker's chunks was running is not known (the reply of the one before may be lost
         with it), so each of them runs alone from then on, on an idle worker with nothing queued behind:
         a chunk that kills its workers is then the one lost ``MAX_LOSSES`` times, not its neighbour."""
-        ray = self._ray
-        todo = list(range(len(chunks)))  # a heap of chunk indices waiting for a slot
-        slots = deque(n for n in self._actors for _ in range(2))
-        running: dict = {}   # object ref -> (chunk index, worker number)
-        queued: dict[int, deque] = {n: deque() for n in self._actors}  # worker -> its chunks, in order
-        alone: set = set()   # workers running a chunk that was on a lost worker, and nothing else
-        finished: dict = {}  # chunk index -> result
-        losses = Counter()   # chunk index -> workers lost while it was on them
+        s = _Schedule(todo=list(range(len(chunks))), slots=deque(n for n in self._actors for _ in range(2)),
+                      queued={n: deque() for n in self._actors})
         for want in range(len(chunks)):
-            while want not in finished:
-                held = []
-                while slots and todo:
-                    i = heapq.heappop(todo)
-                    if losses[i]:  # both slots of an idle worker, or it waits
-                        n = next((m for m in self._actors if not queued[m]), None)
-                        if n is None:
-                            held.append(i)
-                            continue
-                        slots = deque(m for m in slots if m != n)
-                        alone.add(n)
-                    else:
-                        n = slots.popleft()
-                    running[self._actors[n].run.remote([task_ref], chunks[i])] = (i, n)
-                    queued[n].append(i)
-                for i in held:
-                    heapq.heappush(todo, i)
-                lost = []
-                for ref in self._ready(list(running), len(chunks) - len(finished), len(chunks)):
-                    if ref in self._starting:  # a replacement is up: it takes chunks from now on
-                        n, self._actors[n] = self._starting.pop(ref)
-                        self._where[n], queued[n] = ray.get(ref), deque()
-                        slots.extend([n, n])
-                        continue
-                    i, n = running.pop(ref)
-                    try:
-                        finished[i] = ray.get(ref)
-                    except self._lost as e:  # (a worker's own error is not one of these: see map_ordered)
-                        lost.append((i, n, e))
-                        continue
-                    queued[n].remove(i)
-                    if n in self._actors:
-                        slots.extend([n, n] if n in alone else [n])
-                        alone.discard(n)
+            while want not in s.finished:
+                self._dispatch(s, task_ref, chunks)
+                lost = self._collect(s, len(chunks))
                 for i, n, e in lost:  # after the chunks that finished, whose replies came before the loss
-                    if n in self._actors:  # the first of its chunks to fail: one line per lost worker
-                        self._lose(n, e, len(queued[n]))
-                        slots = deque(m for m in slots if m != n)
-                        alone.discard(n)
-                    queued[n].remove(i)
-                    heapq.heappush(todo, i)
-                    losses[i] += 1
-                    if losses[i] >= MAX_LOSSES:
-                        raise SynthError(f"ray: the chunk starting at item {_first_item(chunks[i])} lost its worker "
-                                         f"{losses[i]} times (last: {self._where.get(n, 'a worker')}: "
-                                         f"{ray_cluster.describe_loss(e)}); stopping. Finished items are kept: rerun "
-                                         "the same command to resume")
-            yield finished.pop(want)
+                    self._requeue(s, i, n, e, chunks)
+            yield s.finished.pop(want)
+
+    def _dispatch(self, s: "_Schedule", task_ref, chunks: list) -> None:
+        """Send waiting chunks to free slots, first in line first; a chunk once lost waits for an idle worker."""
+        held = []
+        while s.slots and s.todo:
+            i = heapq.heappop(s.todo)
+            if s.losses[i]:  # both slots of an idle worker, or it waits
+                n = next((m for m in self._actors if not s.queued[m]), None)
+                if n is None:
+                    held.append(i)
+                    continue
+                s.slots = deque(m for m in s.slots if m != n)
+                s.alone.add(n)
+            else:
+                n = s.slots.popleft()
+            s.running[self._actors[n].run.remote([task_ref], chunks[i])] = (i, n)
+            s.queued[n].append(i)
+        for i in held:
+            heapq.heappush(s.todo, i)
+
+    def _collect(self, s: "_Schedule", total: int) -> list:
+        """Take in what is ready: finished chunks (their worker's slot is free again) and started replacements
+        (two new slots). Returns the chunks whose worker was lost: (chunk index, worker number, error)."""
+        ray = self._ray
+        lost = []
+        for ref in self._ready(list(s.running), total - len(s.finished), total):
+            if ref in self._starting:  # a replacement is up: it takes chunks from now on
+                n, self._actors[n] = self._starting.pop(ref)
+                self._where[n], s.queued[n] = ray.get(ref), deque()
+                s.slots.extend([n, n])
+                continue
+            i, n = s.running.pop(ref)
+            try:
+                s.finished[i] = ray.get(ref)
+            except self._lost as e:  # (a worker's own error is not one of these: see map_ordered)
+                lost.append((i, n, e))
+                continue
+            s.queued[n].remove(i)
+            if n in self._actors:
+                s.slots.extend([n, n] if n in s.alone else [n])
+                s.alone.discard(n)
+        return lost
+
+    def _requeue(self, s: "_Schedule", i: int, n: int, e: BaseException, chunks: list) -> None:
+        """Chunk ``i`` lost worker ``n``: the worker is reported and replaced (once), the chunk goes back in
+        line; a chunk lost ``MAX_LOSSES`` times stops the build."""
+        if n in self._actors:  # the first of its chunks to fail: one line per lost worker
+            self._lose(n, e, len(s.queued[n]))
+            s.slots = deque(m for m in s.slots if m != n)
+            s.alone.discard(n)
+        s.queued[n].remove(i)
+        heapq.heappush(s.todo, i)
+        s.losses[i] += 1
+        if s.losses[i] >= MAX_LOSSES:
+            raise SynthError(f"ray: the chunk starting at item {_first_item(chunks[i])} lost its worker "
+                             f"{s.losses[i]} times (last: {self._where.get(n, 'a worker')}: "
+                             f"{ray_cluster.describe_loss(e)}); stopping. Finished items are kept: rerun "
+                             "the same command to resume")
 
     def _ready(self, running: list, unfinished: int, total: int) -> list:
         """Every chunk and started replacement that is ready now, once one is. With every worker lost, a

@@ -1,21 +1,6 @@
-"""Leakage between a training set and a test suite: shared speakers, utterances, noise recordings, RIRs.
-
-A robustness suite stops measuring robustness when training was augmented with the same speakers,
-noise recordings or measured impulse responses it tests on (evaluation that mirrors training). Every
-synth set records its sources in the recipes of ``manifest.jsonl``; this module reads them back:
-
-* **speakers**: ``source_speaker`` of every talker (the corpus speaker id);
-* **utterances**: every source utterance, by its absolute file path (``recipe.sources_root`` joined with
-  the utterance's ``path``) and by its ``source_id``; two sets share an utterance when either matches;
-* **noise files**: ``noise_path`` of every applied ``add_noise`` stage, as absolute paths;
-* **RIR files**: ``rel_path`` of every *measured* room. A simulated room (pyroomacoustics shoebox) has no
-  file and is drawn from the build seed, so it cannot be shared or excluded; it is counted apart.
-
-A NeMo JSONL training manifest (lines with ``audio_filepath`` and no ``recipe``) contributes its
-``speaker`` ids and its audio files as utterances (nothing is known about its noise or rooms).
-
-``synth leakage <set or manifest A> <set or manifest B>`` prints the overlaps with counts and examples
-and exits 1 when any exist, 0 when the two are disjoint (2 on bad input).
+"""Leakage between a training set and a test suite: shared speakers, utterances, noise recordings and measured
+RIRs, read back from the sets' recipes (a suite stops measuring robustness when training saw what it tests
+on). ``synth leakage A B`` prints the overlaps and exits 1 when there are any.
 """
 
 from __future__ import annotations
@@ -62,7 +47,13 @@ def _manifest_paths(spec: str | Path) -> tuple[list[Path], Path]:
 
 
 def read_sources(spec: str | Path) -> SetSources:
-    """The sources of a built set (its folder, manifest.jsonl or shard manifests) or of a NeMo JSONL manifest."""
+    """The sources of a built set (its folder, manifest.jsonl or shard manifests) or of a NeMo JSONL manifest.
+
+    Speakers: every talker's ``source_speaker``; utterances: by absolute path (``recipe.sources_root`` joined
+    with ``path``) and by ``source_id`` (two sets share one when either matches); noise: ``noise_path`` of
+    every applied ``add_noise`` stage; RIRs: ``rel_path`` of every *measured* room (a simulated room has no
+    file and is drawn from the build seed: counted apart, never shared). A NeMo manifest (no ``recipe``)
+    gives its ``speaker`` ids and audio files as utterances."""
     manifests, base = _manifest_paths(spec)
     out = SetSources(where=str(spec))
     for where, row in (r for m in manifests for r in read_rows(m)):

@@ -1,19 +1,6 @@
-"""An out_dir holds one set: one config, one set of sources, one build at a time, nothing outside it.
-
-* **Identity.** ``.synth_build.json`` stamps the config hash, ``sources.root`` and a fingerprint of the
-  sources (every speech, noise and RIR file's path and duration, each utterance's speaker and transcript).
-  A rerun with the same identity resumes; another config, another ``sources.root`` or changed sources
-  are refused, so one set never mixes two corpora. The stamp is written once the plan is valid; an
-  out_dir that is stamped but holds no finished item yet (the first build failed before one was
-  written) is not a set yet, so a rerun with another config takes it over and says so.
-* **Lock.** ``.synth.lock`` is held (``flock``) for the whole build; a second build into the same
-  out_dir is refused. The OS drops the lock when its process dies, so a killed build leaves no stale lock.
-* **Containment.** Item ids are plain file names (:func:`id_problem`), and every path an item writes
-  lies inside out_dir (:func:`inside`).
-* **Leftovers.** Temp files of writes cut off by a kill are swept; a finished set's items are made
-  resumable again from its manifest.
-* **Write failures** (disk full, no permission, out_dir a file, an out_dir that cannot be created
-  anywhere: under /proc, /sys, on a read-only mount) are one line naming the path.
+"""An out_dir holds one set: one config, one set of sources (:func:`check_out_dir`), one build at a time
+(:func:`lock`), nothing written outside it (:func:`id_problem`, :func:`inside`); write failures (disk full, no
+permission, a read-only mount) are one line naming the path (:func:`write_errors`).
 """
 
 from __future__ import annotations
@@ -106,7 +93,8 @@ def make_folder(path: Path, key: str = "out_dir") -> None:
 
 @contextmanager
 def lock(out_dir: Path):
-    """Hold ``out_dir``'s lock for the block (creating out_dir); refuse if another process holds it."""
+    """Hold ``out_dir``'s lock (``.synth.lock``, ``flock``) for the block (creating out_dir); refuse if another
+    process holds it. The OS drops the lock when its process dies, so a killed build leaves no stale lock."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"out_dir={out_dir} is a file, not a folder; choose a folder path for out_dir")
     make_folder(out_dir)
@@ -143,7 +131,13 @@ def _has_finished_items(out_dir: Path) -> bool:
 
 
 def check_out_dir(out_dir: Path, plan) -> None:
-    """Refuse an out_dir that holds another set (or anything else); then stamp this build's identity."""
+    """Refuse an out_dir that holds another set (or anything else); then stamp this build's identity.
+
+    ``.synth_build.json`` holds the config hash, ``sources.root`` and a fingerprint of the sources (every file's
+    path and duration, each utterance's speaker and transcript): the same identity resumes; another config,
+    root or changed sources are refused, so a set never mixes two corpora. The stamp is written once the
+    plan is valid; a stamped out_dir with no finished item yet (the first build failed before one was
+    written) is not a set yet, and a rerun with another config takes it over and says so."""
     stamp = out_dir / STAMP
     now = {"config_hash": plan.config_hash, **sources_identity(plan.pools)}
     if stamp.exists():

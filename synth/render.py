@@ -1,21 +1,4 @@
-"""Render a recipe into audio and labels. Pure: no RNG; the same recipe gives identical samples.
-
-A recipe (JSON, stored in every manifest line) holds everything sampled for one item::
-
-    {"scenario", "sample_rate", "duration_s",
-     "talkers": [{"label", "role", "leg", "source_speaker", "speaker_meta",
-                  "utterances": [{"source_id", "path", "start_s", "src_start_s", "src_end_s", "text",
-                                  "words", "truncated", "backchannel"}],
-                  "effects": [{"name", "config", "params"}]}],
-     "legs": [{"name", "effects": [{"name", "config", "params"}]}],
-     "recorder": [{"name", "config", "params"}],      # applied to the stored mix (or each stereo channel)
-     "output": {"layout": "mono" | "stereo", "sample_rate": null | int}}
-
-Per talker, the dry utterances are placed on the timeline and the talker's effects (room, level) run.
-Per leg, its talkers are summed and the leg's effects (noise, gain, clipping, device, codec, loss...)
-run in order. ``mono`` output sums the legs, ``stereo`` writes one channel per leg (as call recorders
-store agent and customer). Effects keep time alignment, so segment times are the placement times.
-"""
+"""Render a recipe into audio and labels. Pure: no RNG; the same recipe gives identical samples."""
 
 from __future__ import annotations
 
@@ -91,6 +74,9 @@ def fit_length(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def render(recipe: dict, ctx) -> Rendered:
+    """A recipe's audio, stems, labels and conditions: each talker's placed utterances through their effects
+    (room, level), each leg's talkers summed through its effects in order, then ``mono`` (legs summed) or
+    ``stereo`` (a channel per leg). Effects keep time alignment: segment times are the placement times."""
     sr = int(recipe["sample_rate"])
     n = int(round(recipe["duration_s"] * sr))
     stems: dict = {}

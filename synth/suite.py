@@ -1,20 +1,5 @@
-"""Stress suites: one set holding a grid of slices, every slice rendering the same source speech.
-
-A suite config (``conf/suite/<name>.yaml``)::
-
-    name: snr_ladder
-    n_sources: 20          # source items; every slice renders each of them (paired)
-    reference: clean       # the clean slice paired deltas are measured against (always included)
-    base: {room: none}     # applied to every slice
-    slices:
-      clean: {noise: none}
-      snr_20: {noise: {kind: recorded, snr_db: 20}}
-
-A slice (and ``base``) maps config keys to either a dict, merged into that key, or a string naming an
-option of a config group (``channel: g711_ulaw`` loads ``conf/channel/g711_ulaw.yaml``). Item ``j`` of
-slice ``s`` has id ``<s>-<j>`` and shares ``pair_id`` ``pair-<j>`` across slices; every random draw of an
-item is keyed on its pair id, so slices differ only in what the slice changes (same utterances, same
-noise file and offset, only the SNR differs).
+"""Stress suites: one set holding a grid of slices (``conf/suite/<name>.yaml``), every slice rendering the
+same source speech with the same draws, so slices differ only in what the slice changes. Format: :func:`plan_suite`.
 """
 
 from __future__ import annotations
@@ -54,7 +39,24 @@ def slice_config(base_cfg: dict, changes: dict, conf_dir: Path) -> dict:
 
 def plan_suite(c: dict, verify_sources: bool = False) -> tuple[Plan, dict[str, Plan], list[Job], dict]:
     """A suite's plans: the whole set's (its config and card), one per slice, the jobs in slice order and
-    the card's suite block. :func:`synth.build.build` builds them like any set."""
+    the card's suite block. :func:`synth.build.build` builds them like any set.
+
+    A suite config (``conf/suite/<name>.yaml``)::
+
+        name: snr_ladder
+        n_sources: 20          # source items; every slice renders each of them (paired)
+        reference: clean       # the clean slice paired deltas are measured against (always included)
+        base: {room: none}     # applied to every slice
+        slices:
+          clean: {noise: none}
+          snr_20: {noise: {kind: recorded, snr_db: 20}}
+
+    A slice (and ``base``) maps config keys to either a dict, merged into that key, or a string naming an
+    option of a config group (``channel: g711_ulaw`` loads ``conf/channel/g711_ulaw.yaml``). Item ``j`` of
+    slice ``s`` has id ``<s>-<j>`` and shares ``pair_id`` ``pair-<j>`` across slices; every random draw of an
+    item is keyed on its pair id, so slices differ only in what the slice changes (same utterances, same
+    noise file and offset, only the SNR differs).
+    """
     suite = c["suite"]
     slices = dict(suite.get("slices") or {})
     ref = suite.get("reference", "clean")

@@ -1,50 +1,10 @@
 """``synth target``: from "which slices fail" to an augmentation plan for the slices that fail.
 
-    synth target out/snr/eval/<engine>/results.json out/codecs/eval/<engine>/results.json \\
-        --train train.jsonl --budget 0.3 --exclude out/snr out/codecs --out plan.yaml
+    synth target out/snr/eval/<engine>/results.json --train train.jsonl --budget 0.3 --exclude out/snr --out plan.yaml
 
-**Inputs.** ``results.json`` files of ``synth eval`` on stress suites. Each slice of a suite is one
-condition: its config is rebuilt from the suite config stored in the set (``config.yaml``: ``suite.base``
-and ``suite.slices``, the same way :func:`synth.suite.build_suite` built it) and compared with the
-reference slice's config; the one config group that differs (``noise``, ``room`` or ``channel``) is the
-slice's condition. Slices that change several groups at once are listed, not planned; results of real
-data or of a plain set (no ``suite.slices``: no config to reproduce) are listed in ``plan.md`` as not used.
-
-**Weights.** For a slice with paired delta ``d`` (WER, or TER with ``--metric ter``, vs the suite's
-reference slice; see :mod:`synth.eval.metrics`) and 95% interval ``[lo, hi]``:
-
-* ``lo <= 0`` (the interval includes zero, or the slice is better): weight 0, no budget;
-* else ``w = d * (1 - share)``, where ``share`` is the fraction of the training data already in that
-  condition: from the ``conditions`` of ``--train``'s lines when they have them (synth sets, or NeMo
-  manifests carrying synth conditions), else measured with :mod:`synth.profiles.estimate` on a fixed
-  sample of ``--sample`` files (50; first files of a seeded shuffle). A condition matches when the
-  SNR is within 2.5 dB of the slice's, the RT60 within 0.1 s, the codec (and bitrate) is the slice's;
-  measured audio only tells the band class, so a codec slice matches audio of its band class. Other
-  channel changes (packet loss, transcoding chains) are not comparable and count as absent, as is every
-  condition without ``--train``.
-
-**The plan** is one build config (a profile bundle), so the same file works for
-``synth build profile=plan.yaml`` and ``Augmenter.from_config(profile="plan.yaml")``. A budget ``B``
-(share of training utterances to augment) is split over the planned slices by weight; each config
-group draws from a mixture of its slices' conditions with probability ``p = B * (group's weight share)``:
-
-* ``noise``: the slices' noise spec with ``snr_db: {choice: [slice SNRs], weights: [...]}``;
-* ``room``: the slices' room spec with its one varying field as a mixture (``rt60_s`` ranges of a reverb
-  ladder become a ``histogram`` with empty bins for the gaps; more simulated rooms in the pool);
-* ``channel``: the slices' chain with one varying stage: a codec stage whose ``codec`` is a choice and
-  ``bitrate_bps`` a per-codec mapping, or one field of another stage (e.g. packet ``loss_rate``).
-  Stages the suite's reference chain already has (the G.711 call under a packet-loss ladder) stay on
-  every item; the slices' own stages get the group's ``p``. When several stages get it (a band limit
-  and a codec over a clean reference) they draw independently: each is applied to its planned share of
-  items, but they co-occur on about ``p**2`` of them.
-
-Slices that cannot share one spec (another band, a transcoding chain next to single codecs, overlapping
-ranges, several groups changed at once, a scenario change) are listed in ``plan.md`` as not planned;
-the shape that keeps the most weight is planned, and the budget is renormalized over what is planned.
-Groups no slice targets keep the first suite's reference condition (e.g. ``room: none``), so a set
-built from the plan differs from the suite's reference only by the planned conditions. ``plan.md``
-explains every weight. ``--exclude <suite dirs>`` records ``sources.exclude`` so the pools leave out
-the suites' speakers, utterances, noise files and measured RIRs (see :mod:`synth.leakage`).
+Each failing slice of a stress suite weighs its paired delta times how scarce its condition is in the
+training data; the plan is one build config (a profile bundle) mixing the planned conditions per config
+group, with ``plan.md`` explaining every weight. How weights and mixtures are formed: README, "The loop".
 """
 
 from __future__ import annotations
@@ -70,7 +30,12 @@ CODEC_FIELDS = ("codec", "bitrate_bps", "bandwidth", "sample_rate_hz")
 
 def suite_slices(results_path: Path, results: dict, metric: str) -> tuple[dict, list[dict]] | str:
     """(reference slice config, one row per non-reference slice) of the suite a results.json scored, or
-    why it cannot be planned from (real data or a plain set: its slices have no config to reproduce)."""
+    why it cannot be planned from (real data or a plain set: its slices have no config to reproduce).
+
+    Each slice's config is rebuilt from the suite config stored in the set (``config.yaml``: ``suite.base``
+    and ``suite.slices``, as :func:`synth.suite.build_suite` built it) and compared with the reference
+    slice's: the one group that differs (``noise``, ``room`` or ``channel``) is the slice's condition; a
+    slice changing several groups is listed, not planned."""
     from .cli import conf_dir
     from .suite import slice_config
 
@@ -126,7 +91,9 @@ def condition(group: str, spec: dict, ref_spec: dict | None) -> dict:
 # ---------------------------------------------------------------- training data
 
 def training_rows(path: Path, n_sample: int, seed: int) -> tuple[list[dict], str]:
-    """Per training utterance: its conditions (from metadata, or measured on a fixed sample)."""
+    """Per training utterance: its conditions, from the lines' ``conditions`` when they have them (synth
+    sets, or NeMo manifests carrying synth conditions), else measured with :mod:`synth.profiles.estimate` on
+    a fixed sample of ``n_sample`` files (the first of a seeded shuffle)."""
     from .sources.schema import read_rows
 
     rows = [r for _, r in read_rows(path)]
@@ -153,7 +120,9 @@ def _num(v) -> float | None:
 
 def share_in(train: list[dict], group: str, cond: dict) -> float | None:
     """Fraction of training utterances already in the condition (None: not comparable). A constant
-    target matches within the tolerance, a ``[lo, hi]`` range matches inside it."""
+    target matches within the tolerance (SNR 2.5 dB, RT60 0.1 s), a ``[lo, hi]`` range inside it; a codec
+    (and bitrate) must be the slice's, or, for measured audio, which only tells the band class, of its band
+    class. Other channel changes (packet loss, transcoding chains) are not comparable and count as absent."""
     def near(v, target, tol: float) -> bool:
         v = _num(v)
         if v is None:
@@ -203,7 +172,8 @@ def _diff(group: str, a: dict, b: dict) -> set:
 
 def _mixture(values: list, weights: list[float]):
     """One distribution drawing each value with its weight: a choice over constants, a histogram over
-    non-overlapping [lo, hi] ranges; None when the values cannot be mixed in one field."""
+    non-overlapping [lo, hi] ranges (e.g. a reverb ladder's ``rt60_s`` ranges, with empty bins for the gaps);
+    None when the values cannot be mixed in one field."""
     agg: dict = {}
     for v, w in zip(values, weights):
         key = tuple(v) if isinstance(v, list) else v
@@ -317,65 +287,33 @@ def _set_field(spec: dict, field: tuple, value) -> None:
 def make_target_plan(results_paths: list[Path], budget: float, train: Path | None = None,
                      exclude: list[str] | None = None, metric: str = "wer", n_sample: int = 50,
                      seed: int = 0, name: str = "target_plan") -> tuple[dict, list[dict], dict]:
-    """(plan config, one row per slice with its weight and why, info). See the module docstring."""
+    """(plan config, one row per slice with its weight and why, info).
+
+    A slice whose 95% interval of the delta reaches 0 gets weight 0; else ``delta * (1 - share)``. The budget
+    is split over the planned slices by weight (renormalized over what could be planned): each group draws
+    from a mixture of its slices' conditions with ``p = budget * its share``; a channel's own stages that the
+    suite's reference chain lacks get that ``p``, each independently. Groups no slice targets keep the first
+    suite's reference condition, so a set built from the plan differs from it only by planned conditions.
+    ``exclude``: suite folders recorded as ``sources.exclude`` (:mod:`synth.leakage`)."""
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"--budget {budget}: give the share of training utterances to augment, in (0, 1]")
     if metric not in ("wer", "ter"):
         raise ConfigError(f"--metric {metric!r}: allowed values are wer and ter")
-    refs, rows, skipped = [], [], []
-    for p in results_paths:
-        got = suite_slices(Path(p), load_results(p), metric)
-        if isinstance(got, str):
-            skipped.append(got)
-            continue
-        refs.append(got[0])
-        rows += got[1]
-    if not refs:
-        raise BadInput(results_paths[0], skipped[0].split(" scores ", 1)[1],
-                       "run synth eval on a set built with suite=<name> and pass its results.json")
+    refs, rows, skipped = _read_suites(results_paths, metric)
     train_rows, train_note = training_rows(Path(train), n_sample, seed) if train else ([], "no training data given")
     for r in rows:
-        r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
-        r["share"] = share_in(train_rows, r["groups"][0], r["condition"]) if r["spec"] is not None and train else None
-        ci = r["delta_ci"]
-        r["significant"] = bool(ci and r["delta"] is not None and ci[0] > 0)
-        if not r["significant"]:
-            r["weight"], r["why"] = 0.0, ("interval includes zero" if ci and ci[0] <= 0 <= ci[1]
-                                          else "no degradation" if ci else "no paired delta")
-        elif r["spec"] is None:
-            r["weight"], r["why"] = 0.0, (f"changes {', '.join(r['groups'])}: only a single noise, room or channel "
-                                          "change can be planned" if r["groups"] else "same config as the reference")
-        else:
-            r["weight"] = r["delta"] * (1.0 - (r["share"] or 0.0))
-            r["why"] = "planned" if r["weight"] > 0 else "already common in the training data"
+        _weigh(r, train_rows if train else None)
     plan: dict = {g: refs[0].get(g) for g in GROUPS + ("level",)}
     if any(ref.get("output", {}).get("sample_rate") for ref in refs):
         plan["output"] = {"sample_rate": next(ref["output"]["sample_rate"] for ref in refs
                                                if ref.get("output", {}).get("sample_rate"))}
-    kept_by_group = {}
-    for g in GROUPS:
-        comps = [r for r in rows if r["weight"] > 0 and r["groups"] == [g]]
-        if comps:
-            spec, varies, kept, dropped = merge_group(g, comps)
-            kept_by_group[g] = (spec, varies, kept)
-            for r in dropped:
-                r["why"] = f"cannot share one {g} spec with {kept[0]['slice']}: build it with its own config"
+    kept_by_group = _merge_groups(rows)
     total = sum(r["weight"] for _, _, kept in kept_by_group.values() for r in kept)
     components, gated = [], 0
     for g, (spec, varies, kept) in kept_by_group.items():
         w_g = sum(r["weight"] for r in kept) / total
         p = round(budget * w_g, 6)
-        if g == "channel":  # stages of the reference's own chain stay as they are; the slices' stages get p
-            ref_legs = (kept[0]["ref_spec"] or {}).get("legs") or []
-            for i, leg in enumerate(spec.get("legs") or []):
-                ref_chain = (ref_legs[i].get("chain") or []) if i < len(ref_legs) else []
-                for stage in leg.get("chain") or []:
-                    if stage not in ref_chain:
-                        stage["p"] = round(p * float(stage.get("p", 1.0)), 6)
-                        gated += 1
-            spec["name"] = f"{name}_channel"
-        else:
-            spec["p"] = round(p * float(spec.get("p", 1.0)), 6)
+        gated += _gate(g, spec, kept, p, name)
         plan[g] = spec
         for r in kept:
             r["budget_share"] = r["weight"] / total
@@ -395,6 +333,73 @@ def make_target_plan(results_paths: list[Path], budget: float, train: Path | Non
     info = {"train_note": train_note, "gated_stages": gated, "skipped_results": skipped, "reference_mismatch": [g for g in GROUPS if any(
         ref.get(g) != refs[0].get(g) for ref in refs) and g not in kept_by_group]}
     return plan, rows, info
+
+
+def _read_suites(results_paths: list[Path], metric: str) -> tuple[list[dict], list[dict], list[str]]:
+    """(each suite's reference config, one row per slice, why each unusable results file was skipped)."""
+    refs, rows, skipped = [], [], []
+    for p in results_paths:
+        got = suite_slices(Path(p), load_results(p), metric)
+        if isinstance(got, str):
+            skipped.append(got)
+            continue
+        refs.append(got[0])
+        rows += got[1]
+    if not refs:
+        raise BadInput(results_paths[0], skipped[0].split(" scores ", 1)[1],
+                       "run synth eval on a set built with suite=<name> and pass its results.json")
+    return refs, rows, skipped
+
+
+def _weigh(r: dict, train_rows: list | None) -> None:
+    """A slice's ``condition``, its ``share`` of the training data (None without ``--train``), its
+    ``weight`` (delta x (1 - share) when the interval is above zero, else 0) and ``why``."""
+    r["condition"] = condition(r["groups"][0], r["spec"], r["ref_spec"]) if r["spec"] is not None else None
+    comparable = r["spec"] is not None and train_rows is not None
+    r["share"] = share_in(train_rows, r["groups"][0], r["condition"]) if comparable else None
+    ci = r["delta_ci"]
+    r["significant"] = bool(ci and r["delta"] is not None and ci[0] > 0)
+    if not r["significant"]:
+        r["weight"], r["why"] = 0.0, ("interval includes zero" if ci and ci[0] <= 0 <= ci[1]
+                                      else "no degradation" if ci else "no paired delta")
+    elif r["spec"] is None:
+        r["weight"], r["why"] = 0.0, (f"changes {', '.join(r['groups'])}: only a single noise, room or channel "
+                                      "change can be planned" if r["groups"] else "same config as the reference")
+    else:
+        r["weight"] = r["delta"] * (1.0 - (r["share"] or 0.0))
+        r["why"] = "planned" if r["weight"] > 0 else "already common in the training data"
+
+
+def _merge_groups(rows: list[dict]) -> dict:
+    """group -> (merged spec, what varies, rows kept) for each group with weighted slices; the rows that
+    cannot share the group's spec get their ``why``."""
+    kept_by_group = {}
+    for g in GROUPS:
+        comps = [r for r in rows if r["weight"] > 0 and r["groups"] == [g]]
+        if comps:
+            spec, varies, kept, dropped = merge_group(g, comps)
+            kept_by_group[g] = (spec, varies, kept)
+            for r in dropped:
+                r["why"] = f"cannot share one {g} spec with {kept[0]['slice']}: build it with its own config"
+    return kept_by_group
+
+
+def _gate(g: str, spec: dict, kept: list[dict], p: float, name: str) -> int:
+    """Apply the group's probability ``p`` to its spec: a noise or room spec as a whole; in a channel, the
+    stages the reference's own chain lacks (those it has stay on every item). Returns the stages gated."""
+    if g != "channel":
+        spec["p"] = round(p * float(spec.get("p", 1.0)), 6)
+        return 0
+    gated = 0
+    ref_legs = (kept[0]["ref_spec"] or {}).get("legs") or []
+    for i, leg in enumerate(spec.get("legs") or []):
+        ref_chain = (ref_legs[i].get("chain") or []) if i < len(ref_legs) else []
+        for stage in leg.get("chain") or []:
+            if stage not in ref_chain:
+                stage["p"] = round(p * float(stage.get("p", 1.0)), 6)
+                gated += 1
+    spec["name"] = f"{name}_channel"
+    return gated
 
 
 def _pct(x) -> str:

@@ -1,17 +1,4 @@
-"""``synth validate <set>``: check a built set against its manifest.
-
-Checks every item: the schema (required keys and types), the audio file exists and decodes to the end,
-its hash matches, its duration, rate and channel count match the manifest and its own tags say
-synthetic; the labels (text, segments) match the line's ``labels_sha256``; every segment lies inside the
-audio; the RTTM has exactly the manifest's segments; card and config are present; nothing an
-interrupted build leaves behind (``.parts/``, ``.*.tmp``) remains. Prints one line per problem; exit 1
-if there are any.
-
-A set built by a synth older than the labels hash has no ``labels_sha256``: its labels cannot be
-checked, which is reported as one warning line (the set still validates), not as a problem; re-rendering
-it (``synth render --from``) writes lines with the hash. (Rerunning the build into the same folder would
-keep the old lines: finished items are not rebuilt.)
-"""
+"""``synth validate <set>``: check a built set against its manifest, one line per problem, exit 1 if any."""
 
 from __future__ import annotations
 
@@ -38,12 +25,20 @@ SEGMENT = {"speaker": str, "start": (int, float), "end": (int, float), "text": s
 
 
 def validate_set(set_dir: str | Path) -> list[str]:
-    """The set's problems, one line each (empty: the set is valid)."""
+    """The set's problems, one line each (empty: the set is valid).
+
+    Per item: the schema, the audio decodes to its end, its hash, duration, rate, channels and its own
+    ``synthetic`` tag match the line; the labels match ``labels_sha256``; every segment lies inside the
+    audio; the RTTM has exactly the manifest's segments. Card and config are present, and no ``.parts/`` or
+    ``.*.tmp`` of an interrupted build is left. A line without ``labels_sha256`` (a set from before the hash)
+    is one warning: re-render it (``synth render --from``) to get the hash; rerunning the build into the same
+    folder would keep the old lines (finished items are not rebuilt).
+    """
     return check_set(set_dir)[0]
 
 
 def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of a set; warnings do not make it invalid."""
+    """(problems, warnings) of a set (see :func:`validate_set`); warnings do not make it invalid."""
     d = Path(set_dir)
     if (d / INDEX).exists():
         return validate_sharded(d), []

@@ -1,7 +1,5 @@
 """Every option of every config group composes, builds a plan and renders an item."""
 
-from pathlib import Path
-
 import pytest
 
 from synth.build import Job, make_item

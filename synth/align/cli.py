@@ -1,21 +1,7 @@
-"""``synth align <corpus folder | NeMo manifest | LibriSpeech tree> --out <new manifest.jsonl>``
-
-Word alignments for a transcribed corpus with pocketsphinx's offline forced alignment (see
-:mod:`synth.align.aligner`), written as ``words: [{word, start, end}]`` (seconds from the file start) into
-a new manifest (see :mod:`synth.align.corpus`; the input is never written). Each alignment passes the
-quality check of :mod:`synth.align.quality` or its row is written without ``words`` and listed in
-``<out stem>.align_problems.jsonl`` beside ``--out``, with the reason.
-
-Options: ``--text-key K`` aligns row field ``K`` (e.g. ``text_verbatim``, so fillers and fragments get
-times; see :mod:`synth.align.text` for its markup); ``--dict FILE`` adds pronunciations for words the
-dictionary lacks; ``--workers N`` processes, one decoder each; ``--fillers DIR`` also cuts a filler bank
-(:mod:`synth.align.fillers`); ``--on-bad-input skip`` lists an unreadable audio file as a problem instead
-of stopping.
-
-Resumable: finished utterances are appended to ``<out stem>.align-journal.jsonl`` beside ``--out`` as they
-come; a rerun of the same command skips them, and the journal is removed once the manifest is written.
-Each alignment depends only on its own audio and transcript, so the output is byte-identical whether the
-run was interrupted or not and whatever the worker count.
+"""``synth align <corpus folder | NeMo manifest | LibriSpeech tree> --out <new manifest.jsonl>``: word
+alignments from pocketsphinx's offline forced alignment, each passing the quality check
+(:mod:`synth.align.quality`) or listed in ``<out stem>.align_problems.jsonl``; resumable through
+``<out stem>.align-journal.jsonl`` and byte-identical whatever the worker count (README, "synth align").
 """
 
 from __future__ import annotations
@@ -38,7 +24,7 @@ from ..errors import BadInput, ConfigError
 from ..executor import make_executor
 from ..progress import progress_bar
 from .aligner import DECODER_OPTIONS, Aligner, read_dict
-from .corpus import Job, Source, input_manifest, out_row, read_source
+from .corpus import AlignJob, Source, input_manifest, out_row, read_source
 from . import quality
 
 JOURNAL_VERSION = 1
@@ -51,7 +37,7 @@ def outputs(out: Path) -> tuple[Path, Path]:
     return out.with_name(f"{stem}.align-journal.jsonl"), out.with_name(f"{stem}.align_problems.jsonl")
 
 
-def read_audio(job: Job) -> tuple[np.ndarray, int]:
+def read_audio(job: AlignJob) -> tuple[np.ndarray, int]:
     """The job's audio as mono float32 at its own rate; unreadable, empty or non-finite audio is bad input
     naming the manifest line and the file."""
     try:
@@ -72,10 +58,10 @@ class AlignTask:
     def __init__(self, aligner: Aligner, skip_bad: bool, bank: str | None):
         self.aligner, self.skip_bad, self.bank = aligner, skip_bad, bank
 
-    def __call__(self, chunk: list[Job]) -> list[dict]:
+    def __call__(self, chunk: list[AlignJob]) -> list[dict]:
         return [self.one(job) for job in chunk]
 
-    def one(self, job: Job) -> dict:
+    def one(self, job: AlignJob) -> dict:
         try:
             x, sr = read_audio(job)
         except BadInput as e:
@@ -178,7 +164,10 @@ def _chunks(jobs, size: int):
 
 def run(spec: str, out: str, text_key: str | None = None, dict_file: str | None = None, workers: int = 1,
         fillers: str | None = None, on_bad_input: str = "error") -> dict:
-    """Align ``spec`` into ``out`` (see the module docstring); returns the summary counts."""
+    """Align ``spec`` into ``out``, a new manifest (the input is never written), with ``words: [{word, start,
+    end}]`` (s from the file start) per row that passed the check; returns the summary counts. Finished
+    utterances go to the journal as they come and a rerun skips them; each alignment depends only on its own
+    audio and transcript, so the output is the same whether the run was interrupted or not."""
     if on_bad_input not in ("error", "skip"):
         raise ConfigError(f"--on-bad-input {on_bad_input}: allowed values are error and skip")
     out_p = Path(os.path.abspath(os.path.expanduser(out)))

@@ -26,7 +26,7 @@ from ..sources.speech import from_librispeech
 
 
 @dataclass(frozen=True)
-class Job:
+class AlignJob:
     """One utterance to align: its place in the input (``line``: ``file:line``), the audio file (absolute),
     the transcript to align and the speaker metadata a filler cut from it keeps (``speaker``, ``gender``...)."""
 
@@ -46,17 +46,17 @@ def _meta(row: dict) -> dict:
 @dataclass
 class Source:
     """The input. :meth:`rows` reads it again on every call (a corpus of a million utterances is never
-    held in memory): ``(Job, row as read)`` in input order, each row checked."""
+    held in memory): ``(AlignJob, row as read)`` in input order, each row checked."""
 
     kind: str                       # corpus | nemo | librispeech
     manifest: Path | None
     text_key: str | None
     listed: list[dict] | None = None  # a LibriSpeech tree's rows (its reader lists them)
 
-    def rows(self) -> Iterator[tuple[Job, dict]]:
+    def rows(self) -> Iterator[tuple[AlignJob, dict]]:
         if self.kind == "librispeech":
             for i, r in enumerate(self.listed or []):
-                yield Job(i, r.pop("_where", r["audio_filepath"]), r["audio_filepath"], r["text"], _meta(r)), r
+                yield AlignJob(i, r.pop("_where", r["audio_filepath"]), r["audio_filepath"], r["text"], _meta(r)), r
             return
         yield from _manifest_rows(self.manifest, self.manifest.parent, self.kind, self.text_key)
 
@@ -102,7 +102,7 @@ def _raise(e: BadInput) -> None:
     raise e
 
 
-def _manifest_rows(path: Path, base: Path, kind: str, text_key: str | None) -> Iterator[tuple[Job, dict]]:
+def _manifest_rows(path: Path, base: Path, kind: str, text_key: str | None) -> Iterator[tuple[AlignJob, dict]]:
     key = text_key or ("transcript" if kind == "corpus" else "text")
     path_key = "path" if kind == "corpus" else "audio_filepath"
     n = 0
@@ -124,13 +124,13 @@ def _manifest_rows(path: Path, base: Path, kind: str, text_key: str | None) -> I
             have = ", ".join([k for k, v in row.items() if isinstance(v, str) and k != path_key][:6])
             raise BadInput(where, f"has no transcript in '{key_here}'" + (f" (its text fields: {have})" if have else ""),
                            f"add '{key_here}' to the line, or pass --text-key <the field holding the transcript>")
-        yield Job(n, where, audio, text, _meta(row)), row
+        yield AlignJob(n, where, audio, text, _meta(row)), row
         n += 1
     if n == 0:
         raise ConfigError(f"{path} lists no speech utterances; pass a manifest with speech rows")
 
 
-def out_row(kind: str, job: Job, row: dict, out_dir: str, words: list | None, duration_s: float | None) -> dict:
+def out_row(kind: str, job: AlignJob, row: dict, out_dir: str, words: list | None, duration_s: float | None) -> dict:
     """``row`` as the new manifest holds it (see the module docstring)."""
     audio = job.audio
     prefix = os.path.join(out_dir, "")

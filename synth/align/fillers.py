@@ -1,24 +1,6 @@
-"""A filler bank: real hesitation tokens ("uh", "um", "er", "ah", "hm", ...) cut from aligned recordings.
-
-``synth align <corpus> --text-key text_verbatim --out aligned.jsonl --fillers <folder>`` cuts every
-hesitation word (:data:`synth.align.text.HESITATIONS`) of every utterance whose alignment passed the
-quality check, at its aligned word boundaries, from the source file at its own sample rate, with
-``FADE_S`` raised-cosine fades inside the cut (never synthesized, never resampled). The folder gets
-``audio/<name>.flac`` (16-bit), ``manifest.jsonl`` (one row per token: ``audio_filepath``, ``duration``,
-``sample_rate``, ``word``, ``speaker``, ``source``, ``source_line``, ``start``/``end`` in the source,
-``level_dbov`` (P.56 active level), ``rms_dbov``, ``fade_s`` and the source row's speaker metadata) and
-``rejected.jsonl`` (each token not taken, with the reason):
-
-``not_aligned``     its utterance's alignment failed or was rejected (the reason is given);
-``too_short``       shorter than ``MIN_S`` (a hesitation squeezed by the aligner: its edges are guesses);
-``too_long``        longer than ``MAX_S``;
-``clipped``         ``CLIP_RUN`` samples in a row at or above ``CLIP_LEVEL`` of full scale;
-``next_to_noise``   next to a noise or unintelligible-speech token (``{breath} uh``): its edge is where the
-                    noise model ends, and some of the noise may be in the cut;
-``noise_span``      inside a span of noise or background talking (``[static/] ... [/static]``);
-``uncertain``       transcribed as uncertain (``((uh))``);
-``quiet``           its RMS is less than ``MIN_ABOVE_FLOOR_DB`` above the utterance's noise floor (the
-                    10th percentile of 20 ms frame levels): probably cut from a pause, not a voice.
+"""A filler bank: real hesitation tokens ("uh", "um", "er", "ah", "hm", ...) cut from aligned recordings at
+their word boundaries, at the source's own rate with short fades inside the cut (never synthesized, never
+resampled): ``synth align ... --fillers <folder>`` writes ``audio/``, ``manifest.jsonl`` and ``rejected.jsonl``.
 """
 
 from __future__ import annotations
@@ -92,7 +74,22 @@ def harvest(a: Alignment, problem: str | None, x: np.ndarray, sr: int, bank: Pat
             source: str, meta: dict) -> tuple[list[dict], list[dict]]:
     """Cut the hesitations of one utterance (``x``: its samples at ``sr``, as the file holds them) into
     ``bank/audio``; returns (bank rows, rejected rows). ``problem``: why its alignment was rejected;
-    ``meta``: the source row's speaker and speaker metadata, copied into each bank row."""
+    ``meta``: the source row's speaker and speaker metadata, copied into each bank row. A bank row holds
+    ``audio_filepath``, ``duration``, ``sample_rate``, ``word``, ``speaker``, ``source``, ``source_line``,
+    ``start``/``end`` in the source, ``level_dbov`` (P.56), ``rms_dbov``, ``fade_s`` and that metadata; a
+    rejected row its reason:
+
+    ``not_aligned``     its utterance's alignment failed or was rejected (the reason is given);
+    ``too_short``       shorter than ``MIN_S`` (a hesitation squeezed by the aligner: its edges are guesses);
+    ``too_long``        longer than ``MAX_S``;
+    ``clipped``         ``CLIP_RUN`` samples in a row at or above ``CLIP_LEVEL`` of full scale;
+    ``next_to_noise``   next to a noise or unintelligible-speech token (``{breath} uh``): its edge is where the
+                        noise model ends, and some of the noise may be in the cut;
+    ``noise_span``      inside a span of noise or background talking (``[static/] ... [/static]``);
+    ``uncertain``       transcribed as uncertain (``((uh))``);
+    ``quiet``           its RMS is less than ``MIN_ABOVE_FLOOR_DB`` above the utterance's noise floor (the
+                        10th percentile of 20 ms frame levels): probably cut from a pause, not a voice.
+    """
     hes = [(i, t) for i, t in enumerate(a.tokens) if t.word is not None and t.spoken in HESITATIONS]
     if not hes:
         return [], []

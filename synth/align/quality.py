@@ -1,26 +1,6 @@
-"""Is an alignment plausible? Checks of one utterance's alignment, each naming what it found.
-
-A forced aligner always returns *some* times when it finds a path; a transcript that does not match its
-audio (a wrong file, missing or extra words) still gets one, with words squeezed into too little time,
-stretched over speech that is not theirs, or pauses laid over speech. An alignment is rejected (listed,
-written without ``words``) when any of these holds:
-
-``low_score``         its words' acoustic score per 10 ms frame is below ``MIN_SCORE``;
-``bad_word``          one word scores below ``MIN_WORD_SCORE`` per frame (a word that is not there);
-``speech_in_pause``   a pause of at least ``PAUSE_MIN_S`` scores below ``MIN_PAUSE_SCORE`` per frame as
-                      silence: speech the transcript does not have;
-``long_phone``        a phone lasts longer than ``MAX_PHONE_S`` (``MAX_FILLER_PHONE_S`` in a hesitation
-                      such as "uh", which speakers drag out);
-``squeezed``          the last word, or two words in a row, have every phone at pocketsphinx's minimum
-                      (3 frames, 30 ms): words the audio has no room for;
-``min_phones``        more than ``MAX_MIN_PHONE_SHARE`` of all phones are at that minimum.
-
-Scores are pocketsphinx's acoustic log scores of the aligned path per 10 ms frame (its integer log
-units; nearer 0 fits better): studio speech scores about -12, telephone calls about -22, a wrong
-transcript far lower. A word cannot be shorter than 30 ms per phone (3 HMM states, no skips), so
-"too short" shows as words at that minimum. Thresholds were set on ../shared/corpus/telephone (narrowband calls, the hardest audio there):
-each sits at about the 1st percentile of the correct transcripts' values, and the share of deliberately
-wrong transcripts caught is measured in scripts/measure_alignment.py.
+"""Is an alignment plausible? A forced aligner returns *some* times whenever it finds a path, also for a
+transcript that does not match its audio (words squeezed, stretched over speech that is not theirs,
+pauses laid over speech): :func:`problems` lists what gives such an alignment away.
 """
 
 from __future__ import annotations
@@ -67,7 +47,26 @@ def _runs(flags: list[bool]) -> list[int]:
 
 
 def problems(a: Alignment, m: dict | None = None) -> list[str]:
-    """The checks ``a`` fails, each as ``kind: what was found`` (empty: plausible)."""
+    """The checks ``a`` fails, each as ``kind: what was found`` (empty: plausible; else the utterance is
+    listed and written without ``words``):
+
+    ``low_score``         its words' acoustic score per 10 ms frame is below ``MIN_SCORE``;
+    ``bad_word``          one word scores below ``MIN_WORD_SCORE`` per frame (a word that is not there);
+    ``speech_in_pause``   a pause of at least ``PAUSE_MIN_S`` scores below ``MIN_PAUSE_SCORE`` per frame as
+                          silence: speech the transcript does not have;
+    ``long_phone``        a phone lasts longer than ``MAX_PHONE_S`` (``MAX_FILLER_PHONE_S`` in a hesitation
+                          such as "uh", which speakers drag out);
+    ``squeezed``          the last word, or two words in a row, have every phone at pocketsphinx's minimum
+                          (3 frames, 30 ms): words the audio has no room for;
+    ``min_phones``        more than ``MAX_MIN_PHONE_SHARE`` of all phones are at that minimum.
+
+    Scores are pocketsphinx's acoustic log scores of the aligned path per 10 ms frame (its integer log
+    units; nearer 0 fits better): studio speech scores about -12, telephone calls about -22, a wrong
+    transcript far lower. A word cannot be shorter than 30 ms per phone (3 HMM states, no skips), so
+    "too short" shows as words at that minimum. Thresholds were set on ../shared/corpus/telephone (narrowband
+    calls, the hardest audio there): each sits at about the 1st percentile of the correct transcripts' values;
+    the share of deliberately wrong transcripts caught is measured in scripts/measure_alignment.py.
+    """
     m = m or metrics(a)
     out = []
     if m["score"] < MIN_SCORE:

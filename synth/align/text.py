@@ -1,39 +1,5 @@
-"""What the aligner aligns: a transcript split into spoken words and markup, each mapped onto the words
-pocketsphinx's dictionary knows.
-
-A transcript may be upper case with punctuation (``"And so, my fellow Americans,"``) or a verbatim
-transcript with markup in the LDC / Switchboard style of ../shared/corpus/telephone's ``text_verbatim``.
-:func:`tokens` reads both; what each kind of token becomes:
-
-=============================  =========================================  ==============================
-in the transcript              meaning                                    aligned as / in ``words``
-=============================  =========================================  ==============================
-``Americans,`` ``I'M``         a word; edge punctuation is not part of it  the word / ``Americans``
-``^John *gonna +gonna ~TV``    a word with a mark (name, nonstandard,      the word without the mark
-``@NASA``                      mispronounced, spelled acronym)
-``_ThinkEngine_`` ``a_b``      keyword marks; ``_`` (or a comma without    each word
-``uh,the``                     its space) joins words
-``th- -ing ju(-)``             a word fragment (cut off)                  ``[SPEECH]`` (garbage model) /
-                                                                          the fragment, e.g. ``th-``
-``uh um ah er hm``             fillers: ordinary dictionary words          the word / the word
-``((word word))``              uncertain transcription                    the words
-``(( ))``                      unintelligible speech                      ``[SPEECH]`` / not a word
-``{breath} {smack} {laugh}``   speaker noise                              ``[NOISE]`` / not a word
-``[click] [static] [[skip]]``  background noise                           ``[NOISE]`` / not a word
-``[static/]`` ``[/static]``    start / end of a condition spanning words  nothing (the words inside are
-``{breath/}``                  (noise under them); no sound of its own    aligned as usual)
-``<as>`` ``</as>``             an aside (to someone else)                 nothing
-``<language text>``            speech in another language                 ``[SPEECH]`` / not a word
-=============================  =========================================  ==============================
-
-``[NOISE]`` and ``[SPEECH]`` are the filler entries of pocketsphinx's US-English model (``+NSN+``,
-``+SPN+``). Dictionary look-up (:func:`units`) tries the word, then its spoken form through synth's eval
-normalizer (``21st`` -> ``twenty first``, ``Mr.`` -> ``mister``), then its hyphen or CamelCase parts
-(``ninety-nine``, ``ThinkEngine`` -> ``think engine``); a word none of these finds is out of vocabulary
-(there is no offline letter-to-sound: add it with ``--dict``).
-
-A fragment's time comes from the garbage model, which often takes its 30 ms minimum and leaves the
-fragment's sound to the neighbouring words: trust its place in ``words``, not its duration.
+"""What the aligner aligns: a transcript split into spoken words and markup (:func:`tokens`), each mapped
+onto the words pocketsphinx's dictionary knows (:func:`units`).
 """
 
 from __future__ import annotations
@@ -73,7 +39,33 @@ class Token:
 
 
 def tokens(text: str) -> list[Token]:
-    """The transcript's words and markup, in order (see the module docstring for the rules)."""
+    """The transcript's words and markup, in order.
+
+    A transcript may be upper case with punctuation (``"And so, my fellow Americans,"``) or a verbatim
+    transcript with markup in the LDC / Switchboard style of ../shared/corpus/telephone's ``text_verbatim``.
+    Both are read; what each kind of token becomes:
+
+    =============================  =========================================  ==============================
+    in the transcript              meaning                                    aligned as / in ``words``
+    =============================  =========================================  ==============================
+    ``Americans,`` ``I'M``         a word; edge punctuation is not part of it  the word / ``Americans``
+    ``^John *gonna +gonna ~TV``    a word with a mark (name, nonstandard,      the word without the mark
+    ``@NASA``                      mispronounced, spelled acronym)
+    ``_ThinkEngine_`` ``a_b``      keyword marks; ``_`` (or a comma without    each word
+    ``uh,the``                     its space) joins words
+    ``th- -ing ju(-)``             a word fragment (cut off)                  ``[SPEECH]`` (garbage model) /
+                                                                              the fragment, e.g. ``th-``
+    ``uh um ah er hm``             fillers: ordinary dictionary words          the word / the word
+    ``((word word))``              uncertain transcription                    the words
+    ``(( ))``                      unintelligible speech                      ``[SPEECH]`` / not a word
+    ``{breath} {smack} {laugh}``   speaker noise                              ``[NOISE]`` / not a word
+    ``[click] [static] [[skip]]``  background noise                           ``[NOISE]`` / not a word
+    ``[static/]`` ``[/static]``    start / end of a condition spanning words  nothing (the words inside are
+    ``{breath/}``                  (noise under them); no sound of its own    aligned as usual)
+    ``<as>`` ``</as>``             an aside (to someone else)                 nothing
+    ``<language text>``            speech in another language                 ``[SPEECH]`` / not a word
+    =============================  =========================================  ==============================
+    """
     out: list[Token] = []
     for m in _SCAN.finditer(text):
         brack, brace, tag, unc, run = m.group("brack", "brace", "tag", "unc", "run")
@@ -119,7 +111,17 @@ def words_of(text: str) -> list[str]:
 
 def units(token: Token, known: Callable[[str], bool]) -> tuple[str, ...] | None:
     """What the aligner is given for ``token``: dictionary words (``known(word)`` says whether the
-    dictionary has one), ``[NOISE]``/``[SPEECH]`` for markup and fragments, None when out of vocabulary."""
+    dictionary has one), ``[NOISE]``/``[SPEECH]`` for markup and fragments, None when out of vocabulary.
+
+    ``[NOISE]`` and ``[SPEECH]`` are the filler entries of pocketsphinx's US-English model (``+NSN+``,
+    ``+SPN+``). Dictionary look-up tries the word, then its spoken form through synth's eval
+    normalizer (``21st`` -> ``twenty first``, ``Mr.`` -> ``mister``), then its hyphen or CamelCase parts
+    (``ninety-nine``, ``ThinkEngine`` -> ``think engine``); a word none of these finds is out of vocabulary
+    (there is no offline letter-to-sound: add it with ``--dict``).
+
+    A fragment's time comes from the garbage model, which often takes its 30 ms minimum and leaves the
+    fragment's sound to the neighbouring words: trust its place in ``words``, not its duration.
+    """
     if token.kind in ("open", "close"):
         return ()
     if token.kind == "noise":

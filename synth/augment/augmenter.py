@@ -1,26 +1,6 @@
-"""Training-time augmentation: a build's single-talker chain applied to your own utterances, on the fly.
-
-An :class:`Augmenter` is composed from the same Hydra config, profiles and effects as ``synth build``
-(``synth.plan.make_plan``), so a training utterance goes through exactly the chain a test item does, in
-render's order: the talker's room and level, the first channel leg's noise, gain and clipping and then its
-channel chain (device, AGC, band limit, codecs, packet loss), then the call recorder. Drawing and applying
-are the build's own code: :func:`synth.plan.draw_chain` draws each effect's params and
-:func:`synth.render.run_effects` applies them; there is no second DSP implementation.
-
-Determinism: every draw comes from ``item_rng(seed, f"{key}@{epoch}", stage)``, drawn by
-:func:`synth.plan.draw_chain` exactly as for build items (stages ``talker-A/0:room``, ``leg-0/2:clipping``...),
-plus :data:`synth.plan.AUGMENT_P` for the overall probability. The same key and epoch give the same audio in
-any worker, process or machine; another epoch gives another draw.
-
-Time and length: effects compensate their own delays (codec, RIR direct path), so the output lines up with
-the input. A chain that ends at another rate (a narrowband leg ends at 8 kHz) is resampled back to the input
-rate with soxr (linear phase, no shift) and cut or padded to the input length; ``conditions`` record the
-rate the channel ended at (``channel_sr_hz``).
-
-Pools: noise files, RIR files and the RIR bank are read once per Augmenter (when it is made); no speech is
-read (your utterances are the speech), so ``sources.noise`` and ``sources.rir`` folders suffice. A pickled
-Augmenter (a DataLoader worker's copy) carries the pool lists and the bank, not the audio: its file cache
-(:class:`synth.context.RenderContext`) starts empty in each process and fills on first use.
+"""Training-time augmentation: a build's single-talker chain applied to your own utterances, on the fly, with
+the build's own code (:func:`synth.plan.draw_chain` draws, :func:`synth.render.run_effects` applies: no second
+DSP), every draw keyed on ``item_rng(seed, f"{key}@{epoch}", stage)`` as for build items.
 """
 
 from __future__ import annotations
@@ -83,6 +63,13 @@ class Augmenter:
     ``p`` is the probability that the whole chain is applied to an utterance (otherwise it is returned
     unchanged and recorded as ``augmented: false``); each effect keeps its own ``p`` from the config.
     ``leg`` picks the channel leg by name (default: the first, as for a single-talker build item).
+
+    Render's order: the talker's room and level, the leg's noise, gain, clipping and channel chain, then the
+    recorder. Effects compensate their own delays, so the output lines up with the input; a chain that ends
+    at another rate (a narrowband leg: 8 kHz) is resampled back with soxr (no shift) and cut or padded to the
+    input length (``conditions``: ``channel_sr_hz``). Noise, RIR files and the RIR bank are read once, when
+    the Augmenter is made; a pickled copy (a DataLoader worker's) carries the pool lists and the bank, not
+    the audio: its file cache (:class:`synth.context.RenderContext`) fills on first use in each process.
     """
 
     def __init__(self, plan: Plan, p: float = 1.0, leg: str | None = None):

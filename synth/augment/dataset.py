@@ -1,20 +1,5 @@
-"""PyTorch ``IterableDataset`` that renders a config's items on the fly (extra ``torch``).
-
-Any scenario works: single talkers, two-party calls, meetings. Item ``i`` is the build's item ``i``
-(``<prefix>-<i:06d>``): at epoch 0 it has the recipe ``synth build`` would give it with the same config and
-seed; at epoch ``e > 0`` every draw is keyed on ``<id>@<e>`` instead, so each epoch brings new
-conversations and conditions. Rendering is :func:`synth.render.render`, the build's own.
-
-Sharding: items are dealt round-robin over ``world_size * num_workers`` shards (rank from
-``torch.distributed`` when it is initialised, else the ``RANK``/``WORLD_SIZE`` variables torchrun sets;
-worker from ``get_worker_info``). Item ``i`` is the same audio whatever the worker count, and the shards
-together hold every item once. With one process, a DataLoader's round-robin over its workers yields items
-in index order. Call :meth:`set_epoch` before each epoch's iterator is made (workers copy the dataset
-then; with ``persistent_workers=True`` they would keep the old epoch).
-
-Each item is a dict: ``id``, ``audio`` (float32 tensor, ``(T,)`` or ``(C, T)`` for stereo calls),
-``sample_rate``, ``text``, ``segments`` (RTTM-style: speaker, channel, start, end, text, overlap...),
-``conditions`` (as in a manifest line) and ``epoch``. :func:`collate` pads a batch.
+"""PyTorch ``IterableDataset`` that renders a config's items on the fly (extra ``torch``), sharded over ranks and
+DataLoader workers, with new conversations and conditions each epoch.
 """
 
 from __future__ import annotations
@@ -49,7 +34,24 @@ def shard() -> tuple[int, int]:
 
 
 class RenderedDataset(torch.utils.data.IterableDataset):
-    """``n_items`` items of a build config, rendered in the worker that yields them."""
+    """``n_items`` items of a build config, rendered in the worker that yields them.
+
+    Any scenario works: single talkers, two-party calls, meetings. Item ``i`` is the build's item ``i``
+    (``<prefix>-<i:06d>``): at epoch 0 it has the recipe ``synth build`` would give it with the same config and
+    seed; at epoch ``e > 0`` every draw is keyed on ``<id>@<e>`` instead, so each epoch brings new
+    conversations and conditions. Rendering is :func:`synth.render.render`, the build's own.
+
+    Sharding: items are dealt round-robin over ``world_size * num_workers`` shards (rank from
+    ``torch.distributed`` when it is initialised, else the ``RANK``/``WORLD_SIZE`` variables torchrun sets;
+    worker from ``get_worker_info``). Item ``i`` is the same audio whatever the worker count, and the shards
+    together hold every item once. With one process, a DataLoader's round-robin over its workers yields items
+    in index order. Call :meth:`set_epoch` before each epoch's iterator is made (workers copy the dataset
+    then; with ``persistent_workers=True`` they would keep the old epoch).
+
+    Each item is a dict: ``id``, ``audio`` (float32 tensor, ``(T,)`` or ``(C, T)`` for stereo calls),
+    ``sample_rate``, ``text``, ``segments`` (RTTM-style: speaker, channel, start, end, text, overlap...),
+    ``conditions`` (as in a manifest line) and ``epoch``. :func:`collate` pads a batch.
+    """
 
     def __init__(self, plan: Plan, n_items: int | None = None):
         self.plan = plan

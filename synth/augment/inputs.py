@@ -1,18 +1,5 @@
-"""Audio arrays as libraries hand them to the Augmenter: layouts, sample formats and rates, checked up front.
-
-Accepted: a numpy array (or a CPU torch tensor) of float32/float64/float16 samples in [-1, 1], or int16/int32
-PCM (scaled by 2**-15 / 2**-31, as soundfile reads it), shaped
-
-* ``(T,)``: one channel;
-* ``(C, T)`` with ``1 <= C <= MAX_CHANNELS`` and ``C <= T`` (the documented layout; torch and librosa's);
-* ``(T, C)`` with ``C <= MAX_CHANNELS < T`` (soundfile's layout): transposed in, and the result is
-  returned ``(T, C)`` again.
-
-Anything else (3-D arrays, a 2-D shape with no axis of at most ``MAX_CHANNELS``, or one whose layout is
-ambiguous because both axes are that short but rows outnumber columns, lists, strings, other dtypes, NaN/inf,
-empty input, tensors on another device) is refused with one line that says what to pass. The channel cap
-keeps a misread layout from running the chain once per row. Rates are whole numbers of Hz from 8 kHz to
-192 kHz, the range a build accepts.
+"""Audio arrays as libraries hand them to the Augmenter (numpy or torch, (T,), (C, T) or (T, C), float or int
+PCM): layouts, sample formats and rates checked up front, anything else refused in one line (:func:`check_samples`).
 """
 
 from __future__ import annotations
@@ -77,7 +64,7 @@ def as_float(x: np.ndarray, name: str) -> np.ndarray:
 
 
 def layout(shape: tuple, name: str) -> Layout:
-    """The layout rule of this module's docstring, or a one-line refusal naming the fix."""
+    """The layout rule of :func:`check_samples`, or a one-line refusal naming the fix."""
     if len(shape) == 1:
         return Layout()
     if len(shape) != 2:
@@ -97,7 +84,22 @@ def layout(shape: tuple, name: str) -> Layout:
 
 def check_samples(samples, name: str = "Augmenter input") -> tuple[np.ndarray, Layout]:
     """``(x, layout)``: float32 ``(T,)`` or ``(C, T)`` with finite values and at least one sample, and how to
-    give a result back in the caller's layout; or a one-line :class:`BadInput`."""
+    give a result back in the caller's layout; or a one-line :class:`BadInput`.
+
+    Accepted: a numpy array (or a CPU torch tensor) of float32/float64/float16 samples in [-1, 1], or int16/int32
+    PCM (scaled by 2**-15 / 2**-31, as soundfile reads it), shaped
+
+    * ``(T,)``: one channel;
+    * ``(C, T)`` with ``1 <= C <= MAX_CHANNELS`` and ``C <= T`` (the documented layout; torch and librosa's);
+    * ``(T, C)`` with ``C <= MAX_CHANNELS < T`` (soundfile's layout): transposed in, and the result is
+      returned ``(T, C)`` again.
+
+    Anything else (3-D arrays, a 2-D shape with no axis of at most ``MAX_CHANNELS``, or one whose layout is
+    ambiguous because both axes are that short but rows outnumber columns, lists, strings, other dtypes, NaN/inf,
+    empty input, tensors on another device) is refused with one line that says what to pass. The channel cap
+    keeps a misread layout from running the chain once per row. Rates are whole numbers of Hz from 8 kHz to
+    192 kHz, the range a build accepts.
+    """
     x = to_numpy(samples, name)
     if x.size == 0:
         raise BadInput(name, f"has shape {x.shape} (no samples)", f"{PASS} with at least one sample")

@@ -1,17 +1,4 @@
-"""PyTorch transform: an :class:`Augmenter` as an ``nn.Module`` applied to batches (extra ``torch``).
-
-``AugmentTransform(aug)(batch, sample_rate=None, keys=None, lengths=None)`` takes a ``(B, T)`` or
-``(B, C, T)`` tensor (``(B, T, C)`` with ``C <= 32 < T`` is taken as soundfile's layout, as the Augmenter
-does) and returns a tensor of the same shape, dtype and device: float tensors stay float, int16/int32 PCM
-is scaled to [-1, 1) for the chain and rounded back to PCM (clipped at full scale). ``sample_rate``
-defaults to the transform's (``AugmentTransform(aug, sample_rate=...)``), which defaults to the config's
-working rate (``sample_rate``, 16000). Each example gets its own draw from ``(seed, epoch, key)``; pass
-your utterance ids as ``keys`` so an utterance is augmented the same way wherever it lands. Without keys,
-example ``i`` of the ``k``-th call since :meth:`set_epoch` is keyed ``call{k}/{i}`` (with the epoch, that
-is the hash input), which repeats only if batches arrive in the same order. ``lengths`` (samples per
-example) leaves the padding of a padded batch untouched. In ``eval()`` the transform is the identity. The
-conditions of the last batch are kept in ``last_conditions``. Anything else is refused in one line.
-"""
+"""PyTorch transform: an :class:`Augmenter` as an ``nn.Module`` applied to batches (extra ``torch``)."""
 
 from __future__ import annotations
 
@@ -32,7 +19,20 @@ FORMATS = "float tensors or int16/int32 PCM"
 
 
 class AugmentTransform(torch.nn.Module):
-    """Per-example augmentation of a batch with the build's chain (CPU; the audio goes through numpy)."""
+    """Per-example augmentation of a batch with the build's chain (CPU; the audio goes through numpy).
+
+    ``AugmentTransform(aug)(batch, sample_rate=None, keys=None, lengths=None)`` takes a ``(B, T)`` or
+    ``(B, C, T)`` tensor (``(B, T, C)`` with ``C <= 32 < T`` is taken as soundfile's layout, as the Augmenter
+    does) and returns a tensor of the same shape, dtype and device: float tensors stay float, int16/int32 PCM
+    is scaled to [-1, 1) for the chain and rounded back to PCM (clipped at full scale). ``sample_rate``
+    defaults to the transform's (``AugmentTransform(aug, sample_rate=...)``), which defaults to the config's
+    working rate (``sample_rate``, 16000). Each example gets its own draw from ``(seed, epoch, key)``; pass
+    your utterance ids as ``keys`` so an utterance is augmented the same way wherever it lands. Without keys,
+    example ``i`` of the ``k``-th call since :meth:`set_epoch` is keyed ``call{k}/{i}`` (with the epoch, that
+    is the hash input), which repeats only if batches arrive in the same order. ``lengths`` (samples per
+    example) leaves the padding of a padded batch untouched. In ``eval()`` the transform is the identity. The
+    conditions of the last batch are kept in ``last_conditions``. Anything else is refused in one line.
+    """
 
     def __init__(self, augmenter: Augmenter, sample_rate: int | None = None):
         super().__init__()

@@ -1,22 +1,5 @@
-"""AGC: automatic gain control of a terminal or softphone, which levels speech and pumps doing it.
-
-Model (a feed-forward level detector driving a gain, as in the AGCs of phones and VoIP clients):
-
-* the signal's power is measured in 5 ms blocks (dBov);
-* a level envelope follows it with a fast ``attack_s`` when the level rises and a slow ``release_s``
-  when it falls (one-pole smoothing in dB);
-* the gain is ``target_dbov`` minus the envelope, limited to [``min_gain_db``, ``max_gain_db``];
-* blocks quieter than ``gate_dbov`` (pauses, background noise) freeze the envelope, so the gain holds
-  instead of climbing on noise (set the gate low to get an AGC that breathes noise up in pauses);
-* the block gains (dB) are interpolated linearly to every sample.
-
-So a loud syllable pulls the gain down within milliseconds and the gain comes back over hundreds of
-milliseconds: the quieter words after it are attenuated, which is the audible pumping of real AGCs.
-The gain of block b depends on blocks <= b (with interpolation, at most 5 ms of look-ahead); no delay.
-``realized`` reports the gain track's min / median / max in dB.
-
-Defaults are assumptions (no citable population data on AGC behaviour, profiles.md section 2.4):
-target -20 dBov on the fast envelope puts speech's P.56 active level near the -26 dBov reference.
+"""AGC: automatic gain control of a terminal or softphone, which levels speech and audibly pumps doing it
+(a feed-forward level detector driving a gain, as in phones and VoIP clients).
 """
 
 from __future__ import annotations
@@ -47,7 +30,16 @@ class AgcParams:
 @register("agc")
 @dataclass(frozen=True)
 class Agc(Effect):
-    """Attack/release gain control toward ``target_dbov`` (see the module docstring)."""
+    """Attack/release gain control toward ``target_dbov``.
+
+    The power is measured in 5 ms blocks (dBov); a level envelope follows it with a fast ``attack_s`` when it
+    rises and a slow ``release_s`` when it falls (one-pole smoothing in dB); the gain is ``target_dbov`` minus
+    the envelope, within [``min_gain_db``, ``max_gain_db``]; blocks quieter than ``gate_dbov`` (pauses,
+    noise) freeze the envelope, so the gain holds instead of climbing on noise (a low gate gives an AGC that
+    breathes noise up in pauses); block gains are interpolated to every sample (at most 5 ms look-ahead, no
+    delay). A loud syllable pulls the gain down within ms and it recovers over hundreds of ms: the pumping.
+    ``realized``: the gain track's min / median / max (dB). Defaults are assumptions (no population data,
+    profiles.md 2.4): -20 dBov on the fast envelope puts P.56 active level near the -26 dBov reference."""
 
     target_dbov: Any = -20.0
     max_gain_db: Any = 20.0

@@ -1,20 +1,5 @@
-"""Band limit and rate: the telephone channel's pass band and sample rate.
-
-* ``narrowband``: 300-3400 Hz (ITU-T G.712 PCM channel), output at 8 kHz;
-* ``wideband``: 50-7000 Hz (ITU-T G.722 / P.341 wideband), output at 16 kHz.
-
-The signal is resampled with soxr (linear phase, delay compensated by soxr) to the band's rate, then
-band-passed with zero-phase Butterworth filters whose effective response is -3 dB at the band edges
-(effective order 8 at the low edge, 16 at the high edge; see :mod:`synth.channel.filters`). Nothing is
-shifted in time; the output has the input's duration at the new rate. Above 4 kHz a narrowband output has
-nothing (it is an 8 kHz signal); upsampled back to 16 kHz its energy above 4 kHz stays below -50 dB
-relative to the band below (tested).
-
-``high_hz`` / ``low_hz`` replace the class's edges with drawn ones: a profile fitted from real calls
-reproduces the band edge it measured (a 3.83 kHz edge comes back at ~3.83 kHz, not 3.4 kHz) and keeps
-the energy below 300 Hz when the real channel has it (``low_hz: 50``). A drawn high edge uses a steeper
-low-pass (``FITTED_HIGH_ORDER``) so the edge ``synth fit`` measures (the -45 dB point of the speech
-spectrum) lands within ~30 Hz of ``high_hz`` (measured on corpus speech, tests/channel).
+"""Band limit and rate: the telephone channel's pass band and sample rate (narrowband 300-3400 Hz at 8 kHz,
+ITU-T G.712; wideband 50-7000 Hz at 16 kHz, G.722 / P.341), or a fitted profile's measured band edges.
 """
 
 from __future__ import annotations
@@ -51,7 +36,15 @@ class BandlimitParams:
 @register("bandlimit")
 @dataclass(frozen=True)
 class Bandlimit(Effect):
-    """Band-pass to the telephone band and resample to its rate (``band``: narrowband | wideband)."""
+    """Band-pass to the telephone band and resample to its rate (``band``: narrowband | wideband).
+
+    soxr resampling (linear phase, delay compensated) to the band's rate, then zero-phase Butterworth filters
+    at -3 dB at the band edges (effective order 8 low, 16 high; :mod:`synth.channel.filters`): nothing moves in
+    time, the duration is kept. A narrowband output upsampled to 16 kHz keeps its energy above 4 kHz below
+    -50 dB re the band (tested). ``high_hz`` / ``low_hz`` replace the edges with drawn ones, so a fitted
+    profile reproduces the edge it measured (3.83 kHz comes back at ~3.83 kHz) and keeps energy below 300 Hz
+    when the real channel has it; a drawn high edge uses a steeper low-pass (``FITTED_HIGH_ORDER``) so the
+    edge ``synth fit`` measures (the speech spectrum's -45 dB point) lands within ~30 Hz of ``high_hz``."""
 
     band: Any = "narrowband"
     high_hz: Any = None     # drawn high edge, Hz (None: the band's own); clipped below the band's Nyquist

@@ -1,22 +1,5 @@
-"""The effect contract.
-
-An effect is a frozen dataclass whose fields are config values (constants or distributions, parsed with
-:func:`synth.dist.as_dist`) plus ``p``, the probability it is applied. It has two methods:
-
-``sample(rng, ctx) -> params``
-    makes every random choice (file, offset, SNR, any noise seed) and returns a frozen params
-    dataclass with units in the field names; JSON round-trippable via ``dataclasses.asdict``.
-``apply(audio, params, ctx) -> Audio``
-    pure: no RNG, same params and input give bit-identical output. ``ctx`` gives access to source
-    files (noise, RIRs) through a per-worker cache; effects that read no files ignore it.
-
-Effects are registered by name with ``@register("name")``. Configs instantiate effects only through
-:func:`build_effect` (an allow-list), never through ``_target_``, so a config cannot run arbitrary code.
-
-An effect that moves audio in time compensates inside ``apply`` (codec and resampler delays, RIR
-direct path) so labels stay on the words. An effect that removes audio (packet loss) reports the
-removed spans through ``lost_spans(params)``. ``summary(params)`` gives the drawn values recorded in
-the manifest's ``conditions``; ``realized(before, after, params)`` adds values measured on the audio.
+"""The effect contract (:class:`Effect`) and the registry: configs build effects only by registered name
+(:func:`build_effect`, an allow-list), never through ``_target_``, so a config cannot run arbitrary code.
 """
 
 from __future__ import annotations
@@ -24,12 +7,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ..audio import Audio
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # what ``sample`` may look at (pools, rate, length) and what ``apply`` may use (cached files)
+    from ..context import ItemContext, RenderContext
 
 REGISTRY: dict[str, type] = {}
 
@@ -51,22 +37,18 @@ class Skipped:
     applied: bool = False
 
 
-class ItemContext(Protocol):
-    """What ``sample`` may look at: the pools (to choose files), the working rate, the item length."""
-
-    sr: int
-    duration_s: float
-    pools: Any  # synth.sources.Pools
-
-
-class RenderContext(Protocol):
-    """What ``apply`` may use: cached, validated access to source files at a given rate."""
-
-    def load(self, path: str, sr: int, channel: int | None = None) -> np.ndarray: ...
-
-
 class Effect:
-    """Base class with the shared parts of the contract. Subclasses are frozen dataclasses."""
+    """Base class with the shared parts of the contract. Subclasses are frozen dataclasses whose fields are
+    config values (constants or distributions, :func:`synth.dist.as_dist`) plus ``p``, registered with
+    ``@register("name")``.
+
+    ``sample(rng, ctx) -> params`` makes every random choice (file, offset, SNR, any noise seed) and returns a
+    frozen params dataclass with units in its field names, JSON round-trippable. ``apply(audio, params, ctx)``
+    is pure: same params and input, bit-identical output; ``ctx`` reads source files (noise, RIRs) through a
+    per-worker cache. An effect that moves audio in time compensates inside ``apply`` (codec and resampler
+    delays, RIR direct path) so labels stay on the words; one that removes audio (packet loss) reports the
+    spans through ``lost_spans(params)``. ``summary(params)``: the drawn values recorded in the manifest's
+    ``conditions``; ``realized(before, after, params)`` adds values measured on the audio."""
 
     name: str = "effect"
     p: float = 1.0

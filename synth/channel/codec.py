@@ -1,18 +1,5 @@
-"""Codec: one pass through a real speech/audio codec (encode + decode), as on one hop of a call path.
-
-Models what a codec does to speech: G.711 companding, G.726/G.722 ADPCM, GSM-FR and AMR-NB CELP-family
-coding, Opus, and the MP3/AAC re-encode a call recorder applies for storage. A transcoding chain
-(e.g. customer AMR-NB -> PSTN G.711 -> recorder MP3) is several ``codec`` effects in one leg chain.
-
-The signal is resampled (soxr, no time shift) to the codec's native rate -- 8 kHz for narrowband
-codecs, 16 kHz for G.722 and wideband Opus, ``sample_rate_hz`` for MP3/AAC -- and the output stays at
-that rate (``Audio.sr`` changes), so a narrowband chain produces 8 kHz audio. The codec's delay is
-measured by cross-correlation on a calibration signal (see :mod:`synth.channel.codecs`), recorded in
-the params (``delay_samples``, ``delay_s``) and removed, so the output lines up with the input and has
-the same duration.
-
-Requesting a codec this install cannot run raises :class:`ConfigError` when the effect is built,
-naming the codec and how to get it (``synth codecs`` lists what is available).
+"""Codec: one pass through a real speech/audio codec (encode + decode), as on one hop of a call path;
+a transcoding chain (customer AMR-NB -> PSTN G.711 -> recorder MP3) is several ``codec`` effects in one leg.
 """
 
 from __future__ import annotations
@@ -54,10 +41,54 @@ def _values(d: Dist) -> list | None:
     return None
 
 
+def _lame_quality(raw, names: list) -> Dist:
+    """``lame_quality`` as a distribution over LAME -q levels 0..9; mp3 must be one of ``names``."""
+    q = dist_field("codec.lame_quality", raw, 0, 9)
+    qs = _values(q)
+    if qs is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in qs):
+        raise ConfigError(f"codec.lame_quality={q.to_config()!r}: must be an integer 0..9 or "
+                          "{choice: [...]} of them (LAME -q: 0 careful .. 9 cheap)")
+    if "mp3" not in names:
+        raise ConfigError(f"codec.lame_quality: applies to mp3 only, and this effect's codecs are "
+                          f"{', '.join(names)}; remove lame_quality or add mp3")
+    return q
+
+
+def _check_rates(n: str, br: Dist | None, srd: Dist | None) -> None:
+    """Every bitrate ``br`` can draw is one codec ``n`` accepts (its modes, or inside its range), and so is
+    every MP3/AAC ``sample_rate_hz``."""
+    spec = C.CODECS[n]
+    brs = _values(br) if br is not None else None
+    if brs is not None:
+        for b in brs:
+            if b is not None and not spec.bitrate_ok(b):
+                raise ConfigError(f"codec.bitrate_bps={b} is not a {n} bitrate; allowed: "
+                                  f"{spec.allowed_bitrates()}")
+    elif br is not None and spec.bitrates_bps:
+        raise ConfigError(f"codec.bitrate_bps={br.to_config()!r}: {n} has discrete modes "
+                          f"({spec.allowed_bitrates()}); use a value or {{choice: [...]}}")
+    elif br is not None and isinstance(br, (Uniform, LogUniform, Histogram)):
+        lo, hi = spec.bitrate_range_bps
+        b_lo, b_hi = (br.lo, br.hi) if not isinstance(br, Histogram) else (br.edges[0], br.edges[-1])
+        if b_lo < lo or b_hi > hi:
+            raise ConfigError(f"codec.bitrate_bps={br.to_config()!r} is outside {n}'s range {lo}..{hi}")
+    if srd is not None and n in ("mp3", "aac"):
+        for r in _values(srd) or []:
+            if r not in spec.rates_hz:
+                raise ConfigError(f"codec.sample_rate_hz={r} is not a {n} rate; allowed: "
+                                  f"{', '.join(map(str, spec.rates_hz))}")
+
+
 @register("codec")
 @dataclass(frozen=True)
 class Codec(Effect):
     """Encode and decode with a real codec (``codec``: a name or a distribution over names).
+
+    The signal is resampled (soxr, no time shift) to the codec's rate (8 kHz narrowband, 16 kHz G.722 and
+    wideband Opus, ``sample_rate_hz`` for MP3/AAC) and stays at that rate (``Audio.sr`` changes). The codec's
+    measured delay (:func:`synth.channel.codecs.measure_delay`; ``delay_samples``, ``delay_s`` in the params)
+    is removed, so the output lines up with the input and has its duration. A codec this install cannot run
+    is a :class:`ConfigError` when the effect is built, naming how to get it (``synth codecs`` lists them).
 
     ``bitrate_bps``: the bitrate/mode (None = the codec's default: AMR-NB 12200, G.726 32000,
     Opus 16000, MP3 16000, AAC 32000; fixed for G.711/G.722/GSM-FR), or a mapping per codec when
@@ -85,6 +116,26 @@ class Codec(Effect):
     params_type = CodecParams
 
     def __post_init__(self):
+        """Parse every field into a distribution and check, at build time, that each codec it can choose
+        is available here and accepts every bitrate and rate the config can draw for it."""
+        names = self._parse_codecs()
+        per = self._parse_bitrates()
+        bw = dist_field("codec.bandwidth", self.bandwidth)
+        if _values(bw) is None or any(v not in BANDWIDTH_RATES for v in _values(bw)):
+            raise ConfigError(f"codec.bandwidth={bw.to_config()!r}: allowed values are narrowband, wideband")
+        object.__setattr__(self, "bandwidth", bw)
+        srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz, 8000, 192000)
+        object.__setattr__(self, "sample_rate_hz", srd)
+        if self.lame_quality is not None:
+            object.__setattr__(self, "lame_quality", _lame_quality(self.lame_quality, names))
+        for k in per:
+            if k not in names:
+                raise ConfigError(f"codec.bitrate_bps.{k}: {k} is not one of this effect's codecs ({', '.join(names)})")
+        for n in names:
+            _check_rates(n, per.get(n, self.bitrate_bps), srd)
+
+    def _parse_codecs(self) -> list:
+        """``codec`` as a distribution; its names, each known and available in this install."""
         codec = dist_field("codec.codec", self.codec)
         object.__setattr__(self, "codec", codec)
         names = _values(codec)
@@ -99,9 +150,13 @@ class Codec(Effect):
             if not ok:
                 raise ConfigError(f"codec.codec={n!r} is not available in this install ({detail}); "
                                   f"to get it: {spec.how_to_get}")
+        return names
+
+    def _parse_bitrates(self) -> dict:
+        """``bitrate_bps`` as one distribution, or (returned) one per codec:
+        ``{amr_nb: {choice: [12200, 7950]}, mp3: 16000}``."""
         raw = self.bitrate_bps
         if hasattr(raw, "items") and not isinstance(raw, Dist) and set(dict(raw.items())) <= set(C.CODECS):
-            # per-codec bitrates: {amr_nb: {choice: [12200, 7950]}, mp3: 16000}
             per = {k: dist_field(f"codec.bitrate_bps.{k}", v, 1000, 512000) for k, v in dict(raw.items()).items()}
             br = None
         else:
@@ -109,48 +164,7 @@ class Codec(Effect):
             br = None if raw is None else dist_field("codec.bitrate_bps", raw, 1000, 512000)
         object.__setattr__(self, "bitrate_bps", br)
         object.__setattr__(self, "_per_codec", per)
-        bw = dist_field("codec.bandwidth", self.bandwidth)
-        if _values(bw) is None or any(v not in BANDWIDTH_RATES for v in _values(bw)):
-            raise ConfigError(f"codec.bandwidth={bw.to_config()!r}: allowed values are narrowband, wideband")
-        object.__setattr__(self, "bandwidth", bw)
-        srd = None if self.sample_rate_hz is None else dist_field("codec.sample_rate_hz", self.sample_rate_hz, 8000, 192000)
-        object.__setattr__(self, "sample_rate_hz", srd)
-        if self.lame_quality is not None:
-            q = dist_field("codec.lame_quality", self.lame_quality, 0, 9)
-            qs = _values(q)
-            if qs is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in qs):
-                raise ConfigError(f"codec.lame_quality={q.to_config()!r}: must be an integer 0..9 or "
-                                  "{choice: [...]} of them (LAME -q: 0 careful .. 9 cheap)")
-            if "mp3" not in names:
-                raise ConfigError(f"codec.lame_quality: applies to mp3 only, and this effect's codecs are "
-                                  f"{', '.join(names)}; remove lame_quality or add mp3")
-            object.__setattr__(self, "lame_quality", q)
-        # Check every bitrate / rate this config can produce against every codec it can choose.
-        for k in per:
-            if k not in names:
-                raise ConfigError(f"codec.bitrate_bps.{k}: {k} is not one of this effect's codecs ({', '.join(names)})")
-        for n in names:
-            spec = C.CODECS[n]
-            br = per.get(n, self.bitrate_bps)
-            brs = _values(br) if br is not None else None
-            if brs is not None:
-                for b in brs:
-                    if b is not None and not spec.bitrate_ok(b):
-                        raise ConfigError(f"codec.bitrate_bps={b} is not a {n} bitrate; allowed: "
-                                          f"{spec.allowed_bitrates()}")
-            elif br is not None and spec.bitrates_bps:
-                raise ConfigError(f"codec.bitrate_bps={br.to_config()!r}: {n} has discrete modes "
-                                  f"({spec.allowed_bitrates()}); use a value or {{choice: [...]}}")
-            elif br is not None and isinstance(br, (Uniform, LogUniform, Histogram)):
-                lo, hi = spec.bitrate_range_bps
-                b_lo, b_hi = (br.lo, br.hi) if not isinstance(br, Histogram) else (br.edges[0], br.edges[-1])
-                if b_lo < lo or b_hi > hi:
-                    raise ConfigError(f"codec.bitrate_bps={br.to_config()!r} is outside {n}'s range {lo}..{hi}")
-            if srd is not None and n in ("mp3", "aac"):
-                for r in _values(srd) or []:
-                    if r not in spec.rates_hz:
-                        raise ConfigError(f"codec.sample_rate_hz={r} is not a {n} rate; allowed: "
-                                          f"{', '.join(map(str, spec.rates_hz))}")
+        return per
 
     # ------------------------------------------------------------------------------------- sampling
     def sample_params(self, rng, ctx) -> CodecParams:

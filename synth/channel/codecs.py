@@ -1,23 +1,6 @@
-"""Speech and audio codecs as real encoder/decoder pairs run in-process, behind one registry.
-
-Backends (no subprocess, no temporary files):
-
-* ``pyav``: FFmpeg's libavcodec through PyAV (``pip install av``; its wheels bundle FFmpeg with
-  libopencore-amrnb, libopus and libmp3lame). Raw codec contexts: PCM frames in, packets out, packets
-  into the decoder. Working at the packet level is what lets packet loss drop individual Opus packets so
-  the decoder's own concealment runs.
-* ``soundfile``: libsndfile through soundfile, into and out of a ``BytesIO``: GSM 06.10 full rate
-  (FFmpeg can decode but not encode it without libgsm) and G.711 (libsndfile's encoder follows the
-  G.711 decision levels exactly; FFmpeg's does not at segment boundaries, see CODECS).
-
-Everything here works on 16-bit PCM (int16), as a telephone network does: float input is rounded to
-int16 before encoding and decoded int16 comes back. Encoders are run single-threaded, so the same input
-gives the same bytes.
-
-Codec delay (encoder look-ahead, priming samples, filter-bank delay) is not assumed: :func:`measure_delay`
-runs the codec on a fixed synthetic speech-like calibration signal and finds the lag of the
-cross-correlation peak. The codec effect removes that many samples from the front of the decoded output,
-which the tests check against real speech (within 1 ms).
+"""Speech and audio codecs as real encoder/decoder pairs run in-process (PyAV's FFmpeg, or libsndfile for
+GSM 06.10 and bit-exact G.711), on 16-bit PCM as a telephone network does, single-threaded so the same
+input gives the same bytes; each codec's delay is measured, not assumed (:func:`measure_delay`).
 """
 
 from __future__ import annotations
@@ -38,7 +21,13 @@ SNDFILE_HOWTO = "pip install 'soundfile>=0.12' (its wheels bundle libsndfile wit
 
 @dataclass(frozen=True)
 class CodecSpec:
-    """One codec: what it is, which backend runs it, at which rates and bitrates."""
+    """One codec: what it is, which backend runs it, at which rates and bitrates.
+
+    Backends: ``pyav`` (libavcodec through PyAV, whose wheels bundle libopencore-amrnb, libopus and
+    libmp3lame; raw codec contexts at the packet level, which lets packet loss drop single Opus packets so
+    the decoder's own concealment runs) and ``soundfile`` (libsndfile into and out of a ``BytesIO``: GSM 06.10,
+    which FFmpeg cannot encode without libgsm, and G.711, whose decision levels libsndfile follows exactly
+    and FFmpeg does not at segment boundaries)."""
 
     name: str                              # synth's name, used in configs and manifests
     title: str                             # human name with the standard
@@ -317,8 +306,10 @@ def xcorr_lag(ref: np.ndarray, y: np.ndarray, max_lag: int, min_lag: int | None 
 
 
 def measure_delay(spec: CodecSpec, sr: int, bitrate_bps: int, quality: int | None = None) -> int:
-    """Delay in samples (at ``sr``) of the decoded output relative to the input, measured by
-    cross-correlation on :func:`calibration_signal`. Up to 300 ms is searched."""
+    """Delay in samples (at ``sr``) of the decoded output relative to the input (encoder look-ahead,
+    priming samples, filter-bank delay), measured by cross-correlation on :func:`calibration_signal`. Up to
+    300 ms is searched. The codec effect removes that many samples from the front of the decoded output
+    (checked against real speech within 1 ms in the tests)."""
     ref = to_pcm16(calibration_signal(sr))
     y = roundtrip(spec, ref, sr, bitrate_bps, quality)
     return max(0, xcorr_lag(ref, y, max_lag=int(0.3 * sr), min_lag=-int(0.01 * sr)))

@@ -1,24 +1,6 @@
-"""Device: the frequency response of the talker's terminal (microphone, enclosure, send path).
-
-Each device is a band-pass (Butterworth edges) plus a few EQ shapes (RBJ peaking / shelving biquads):
-
-===============  ==========  ==========  =====================================================
-device           low edge    high edge   shape
-===============  ==========  ==========  =====================================================
-handset          200 Hz      3800 Hz     +5 dB presence peak near 2.8 kHz, -3 dB low shelf
-                                         (shape after the ITU-T P.48 IRS send characteristic)
-headset          100 Hz      7500 Hz     +2 dB near 3 kHz (close boom mic, nearly flat)
-speakerphone     300 Hz      6000 Hz     +5 dB enclosure resonance near 1 kHz, -6 dB high shelf
-car_handsfree    150 Hz      5000 Hz     +4 dB near 800 Hz (cabin boom), -4 dB high shelf
-laptop           200 Hz      7000 Hz     +5 dB near 4.5 kHz (small MEMS mic port), -4 dB low shelf
-===============  ==========  ==========  =====================================================
-
-The table ships as ``assets/channel/devices.yaml``. These curves are *assumptions* (typical published
-shapes, not measurements of specific devices); per item the EQ gains are perturbed by N(0,
-``gain_jitter_db``) and all frequencies by a factor exp(N(0, ``freq_jitter``)), so no two items have
-exactly the same device. The drawn curve is recorded in full in the params. Filtering is zero-phase
-(forward-backward), so timing is kept; edges above 0.49 x the sample rate are skipped (a narrowband
-signal is already band limited).
+"""Device: the frequency response of the talker's terminal (handset, headset, speakerphone, car hands-free,
+laptop): a band-pass plus a few EQ bands per device, from ``assets/channel/devices.yaml`` (assumed typical
+shapes, not measurements of specific devices).
 """
 
 from __future__ import annotations
@@ -60,7 +42,11 @@ class DeviceParams:
 @register("device")
 @dataclass(frozen=True)
 class Device(Effect):
-    """Filter through a terminal's frequency response (``device``: a name or {choice: [...]})."""
+    """Filter through a terminal's frequency response (``device``: a name or {choice: [...]}): Butterworth
+    band edges and RBJ peaking/shelving biquads. Per item the EQ gains are perturbed by N(0,
+    ``gain_jitter_db``) and all frequencies by a factor exp(N(0, ``freq_jitter``)), so no two items have the
+    same device; the drawn curve is in the params. Zero phase (forward-backward): timing is kept. Edges
+    above 0.49 x the rate are skipped (a narrowband signal is already band limited)."""
 
     device: Any = "handset"
     gain_jitter_db: Any = 1.0

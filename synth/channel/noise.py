@@ -1,18 +1,5 @@
-"""Recorded background noise at a target SNR, optionally with a level that drifts and bursts.
-
-SNR is measured against the active speech level (ITU-T P.56) of the speech it is added to:
-``snr_db = level_dbov(speech) - 10 log10(mean(noise^2))`` over the item. The noise file is read from a
-random offset and looped with an equal-power crossfade when it is shorter than the item. With
-``walk_sd_db`` > 0 its level follows a slow random walk (SD of the change over 5 s, as peak-hour noise
-rises and falls) and with ``bursts_per_min`` > 0 short louder bursts (a door, a passing bus) are added;
-the SNR still refers to the mean noise power over the item.
-
-``shape_db`` (octave centre Hz -> band level re the total, dB, as ``synth fit`` measures the noise of real
-recordings) reshapes the noise's long-term spectrum to that shape before it is scaled: a profile whose own
-harvested noise is too thin to loop uses other recorded noise with the real noise's spectral shape.
-
-``folder`` draws only noise files that sit in a folder of that name: each call leg's own background, as a
-stereo fit harvests it per channel into ``noise_bank/<leg>/`` (the customer's street is not the agent's office).
+"""Recorded background noise at a target SNR against the speech's P.56 active level, optionally with a level
+that drifts and bursts, reshaped to a fitted noise spectrum, or drawn from one call leg's own noise folder.
 """
 
 from __future__ import annotations
@@ -103,10 +90,17 @@ def match_octave_shape(x: np.ndarray, sr: int, shape_db) -> np.ndarray:
 @register("add_noise")
 @dataclass(frozen=True)
 class AddNoise(Effect):
-    """Recorded background noise at ``snr_db`` (dB re the speech's P.56 active level).
+    """Recorded background noise at ``snr_db`` (dB re the speech's P.56 active level):
+    ``snr_db = level_dbov(speech) - 10 log10(mean(noise^2))`` over the item. The file is read from a random
+    offset and looped with an equal-power crossfade (``crossfade_s``) when shorter than the item.
 
-    ``walk_sd_db`` (dB per 5 s), ``bursts_per_min``, ``burst_db`` and ``burst_dur_s`` make the level
-    vary over time; ``crossfade_s`` is the loop crossfade (s).
+    ``walk_sd_db`` (SD of the change over 5 s: a slow random walk, as peak-hour noise rises and falls),
+    ``bursts_per_min``, ``burst_db`` and ``burst_dur_s`` (a door, a passing bus) make the level vary; the SNR
+    still refers to the mean noise power. ``shape_db`` (octave centre Hz -> band level re the total, dB, as
+    ``synth fit`` measures real noise) reshapes the noise's long-term spectrum first: a profile whose own
+    harvested noise is too thin to loop uses other recorded noise with the real noise's shape. ``folder`` draws
+    only noise files in a folder of that name: each call leg's own background, as a stereo fit harvests it
+    per channel into ``noise_bank/<leg>/`` (the customer's street is not the agent's office).
     """
 
     snr_db: Any = (0.0, 20.0)

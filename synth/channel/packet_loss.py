@@ -1,29 +1,5 @@
-"""Packet loss: 20 ms voice packets lost in an IP network, and what the receiver puts in their place.
-
-Loss models (per call leg, drawn per item over the item's 20 ms frames):
-
-* ``bernoulli``: each frame is lost independently with probability ``loss_rate``;
-* ``gilbert_elliott``: two-state Markov chain (Good = received, Bad = lost; the simple Gilbert case of
-  the Gilbert-Elliott model, which fits observed VoIP loss, profiles.md section 2.3). Parameterised by
-  the stationary ``loss_rate`` and ``mean_burst_frames`` (mean run of consecutive lost frames):
-  P(Bad->Good) = 1 / mean_burst_frames, P(Good->Bad) = loss_rate / ((1 - loss_rate) * mean_burst_frames).
-
-Concealment (what the listener hears in a lost frame):
-
-* ``plc``: G.711 Appendix I-style waveform repetition, implemented here in numpy for any rate: the
-  pitch period is found by normalised cross-correlation over the last 48.75 ms (periods 5-15 ms), the last
-  1, then 2, then 3 pitch periods are repeated (switching after 10 and 20 ms), overlap-added with the
-  signal around the gap over 1/4 period (+1 ms per extra 10 ms of loss at the end, at most 10 ms), and
-  attenuated linearly by 20 % per 10 ms after the first 10 ms, so the output is silent from 60 ms on.
-  Unlike Appendix I (which delays its output by 3.75 ms to cross-fade), this runs offline and cross-fades
-  into the last 1/4 period before the gap, so there is no added delay;
-* ``silence``: zeros in the lost frames (a receiver without concealment);
-* ``codec``: the decoder's own concealment. The effect then *is* the codec hop: it encodes with
-  ``codec`` (Opus: the only decoder here with its own PLC), drops the lost packets, and lets libopus
-  conceal them. Use it instead of (not after) a ``codec: opus`` effect.
-
-Lost frames are stored as runs ``[start_frame, n_frames]`` (JSON friendly) and reported through
-:meth:`PacketLoss.lost_spans`, so segments whose words fall in a lost span can be flagged.
+"""Packet loss: 20 ms voice packets lost in an IP network (Bernoulli or bursty Gilbert-Elliott), and what
+the receiver plays in their place (G.711 Appendix I-style concealment, silence, or Opus's own PLC).
 """
 
 from __future__ import annotations
@@ -66,7 +42,17 @@ class PacketLossParams:
 @register("packet_loss")
 @dataclass(frozen=True)
 class PacketLoss(Effect):
-    """Drop 20 ms frames by a Bernoulli or Gilbert-Elliott model and conceal them (see module doc)."""
+    """Drop 20 ms frames of a call leg (drawn per item) and conceal them.
+
+    ``model``: ``bernoulli`` (each frame lost with probability ``loss_rate``) or ``gilbert_elliott`` (a
+    Good/Bad Markov chain, the simple Gilbert case that fits observed VoIP loss, profiles.md 2.3), set by the
+    stationary ``loss_rate`` and ``mean_burst_frames``: P(Bad->Good) = 1 / mean_burst_frames, P(Good->Bad) =
+    loss_rate / ((1 - loss_rate) * mean_burst_frames). ``concealment``: ``plc`` (:func:`conceal_plc`),
+    ``silence`` (zeros: a receiver without concealment) or ``codec``: the effect then *is* the codec hop,
+    encoding with ``codec`` (Opus, the only decoder here with its own PLC), dropping the lost packets and
+    letting libopus conceal them; use it instead of, not after, a ``codec: opus`` effect. Lost frames are
+    stored as runs ``[start_frame, n_frames]`` and reported by :meth:`lost_spans`, so segments whose words
+    fall in them are flagged ``lost``."""
 
     model: Any = "gilbert_elliott"
     loss_rate: Any = 0.01
@@ -247,7 +233,14 @@ def realized_stats(lost_runs, n_frames: int) -> dict:
 
 def conceal_plc(x: np.ndarray, sr: int, spans: list[tuple[int, int]]) -> np.ndarray:
     """Conceal the sample spans ``[a, b)`` of ``x`` by pitch-synchronous waveform repetition with
-    fade-out (G.711 Appendix I style; see the module docstring). Returns a new float64 array."""
+    fade-out (G.711 Appendix I style, in numpy for any rate). Returns a new float64 array.
+
+    The pitch period is found by normalised cross-correlation over the last 48.75 ms (periods 5-15 ms); the
+    last 1, then 2, then 3 periods are repeated (switching after 10 and 20 ms), overlap-added with the
+    signal around the gap over 1/4 period (+1 ms per extra 10 ms of loss at the end, at most 10 ms), and
+    attenuated by 20 % per 10 ms after the first 10 ms, so the output is silent from 60 ms on. Unlike
+    Appendix I (which delays its output 3.75 ms to cross-fade), this runs offline and cross-fades into the
+    last 1/4 period before the gap: no added delay."""
     y = np.asarray(x, dtype=np.float64).copy()
     for a, b in spans:
         _conceal_one(y, sr, a, b)

@@ -169,7 +169,8 @@ def _print_table(results: dict) -> None:
     summ = results["summary"]
     t = Table(title=f"WER (%) per slice — {results['engine']['key']} — SYNTHETIC test set")
     for col in ("slice", "items", "ref words", "WER", "95% CI", "Δ vs ref", "Δ 95% CI", "lost words"):
-        t.add_column(col, justify="left" if col == "slice" else "right")
+        t.add_column(col, justify="left" if col == "slice" else "right",
+                     overflow="fold" if col == "slice" else "ellipsis")  # a slice name is never cut
     for name, s in [("all", summ["overall"])] + list(summ["slices"].items()):
         pd = s.get("paired_vs_ref") or {}
         t.add_row(name, str(s["n_items"]), str(s["ref_words"]), pct(s["wer"]), ci(s["wer_ci"]),
@@ -180,7 +181,8 @@ def _print_table(results: dict) -> None:
     if terms:
         t = Table(title=f"Domain terms ({len(terms['terms'])} terms) — recall and term error rate (%)")
         for col in ("slice", "term occurrences", "recall", "TER", "95% CI", "Δ TER vs ref", "Δ 95% CI"):
-            t.add_column(col, justify="left" if col == "slice" else "right")
+            t.add_column(col, justify="left" if col == "slice" else "right",
+                         overflow="fold" if col == "slice" else "ellipsis")
         for name, s in [("all", terms["overall"])] + list(terms["slices"].items()):
             pd = s.get("paired_vs_ref") or {}
             t.add_row(name, str(s["ref"]), pct(s["recall"]), pct(s["ter"]), ci(s["ter_ci"]),

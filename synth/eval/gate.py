@@ -1,22 +1,6 @@
-"""Regression gate: fail a release when a slice's WER got worse than a baseline *and the data say so*.
-
-``synth eval <set> ... gate.baseline=<results.json> gate.max_wer_increase=0.02 gate.mode=absolute``
-
-For every slice present in both results (and for the whole set, named ``all``):
-
-* ``d = WER_current - WER_baseline``. Items are paired by item id when at least half of the smaller side's
-  items are in both (the usual case: the same suite scored twice); the bootstrap then resamples those
-  common items, the same draw for both runs. Otherwise the two runs are resampled independently and
-  their replicates subtracted.
-* The **margin** is ``d - t`` in ``absolute`` mode (``t`` = ``max_wer_increase``, in WER units: 0.02 = two
-  percentage points) and ``WER_current - (1 + t) * WER_baseline`` in ``relative`` mode (0.02 = 2 %
-  relative; well defined when the baseline WER is 0).
-* A slice is a **regression only if the whole 95% bootstrap interval of the margin is above 0**, i.e. its
-  2.5th percentile > 0 (a one-sided test at the 2.5 % level). A point estimate above the threshold
-  whose interval still reaches below it is reported as ``inconclusive``, not a failure.
-
-The gate fails (CLI exit code 1) when any slice regresses, and prints each failing slice with the
-interval of ``d``; it passes (0) otherwise. Slices only in one of the two results are listed and skipped.
+"""Regression gate: fail a release when a slice's WER got worse than a baseline *and the data say so*
+(``synth eval <set> ... gate.baseline=<results.json> gate.max_wer_increase=0.02``; exit 1 when a slice
+regresses). The test: :func:`compare_slice`.
 """
 
 from __future__ import annotations
@@ -126,6 +110,13 @@ def _ratio(c: dict, ids) -> float | None:
 
 def compare_slice(name: str, cur_items: list[dict], base_items: list[dict], cfg: GateConfig,
                   seed: int = 0, n_boot: int = 2000) -> SliceVerdict:
+    """The verdict on one slice (or ``all``). ``d = WER_current - WER_baseline``; items are paired by id when at
+    least half of the smaller side's items are in both (the same suite scored twice: the bootstrap resamples
+    the common items, the same draw for both), else the runs are resampled independently. The margin is
+    ``d - t`` in ``absolute`` mode (``t`` = ``max_wer_increase`` in WER units: 0.02 = two points) and
+    ``WER_current - (1 + t) * WER_baseline`` in ``relative`` mode (well defined when the baseline is 0). A
+    **regression** only if the whole 95% interval of the margin is above 0 (a one-sided test at 2.5 %); a
+    point estimate above the threshold whose interval reaches below it is ``inconclusive``."""
     cur, base = _counts(cur_items, cfg.metric), _counts(base_items, cfg.metric)
     common = sorted(set(cur) & set(base))
     paired = len(common) >= max(1, 0.5 * min(len(cur), len(base)))
@@ -161,7 +152,8 @@ def compare_slice(name: str, cur_items: list[dict], base_items: list[dict], cfg:
 
 
 def run_gate(current: dict, baseline: dict, cfg: GateConfig, seed: int = 0, n_boot: int = 2000) -> GateResult:
-    """Compare two results dicts (as written to results.json) slice by slice; see the module docstring."""
+    """Compare two results dicts (as written to results.json) slice by slice (:func:`compare_slice`) and for
+    the whole set (``all``); slices only in one of the two are listed and skipped."""
     def by_slice(res):
         out: dict[str, list[dict]] = {}
         for it in res["items"]:

@@ -1,31 +1,6 @@
-"""Scoring: per-item WER/CER with alignments, multi-talker cpWER/ORC-WER and DER, and corpus-level
-summaries per slice and per condition value with bootstrap confidence intervals and paired deltas.
-
-Definitions (all computed on normalized text, see :mod:`synth.eval.normalize`):
-
-* **WER** of a group of items = sum of word errors (substitutions + deletions + insertions) / sum of
-  reference words: a corpus-level ratio, not a mean of per-item rates, so long items weigh more.
-  CER is the same on characters (spaces count as characters, as in jiwer).
-* **Bootstrap 95% CI**: resample the group's *items* with replacement ``n_boot`` times (default 1000),
-  recompute the ratio each time, take the 2.5th and 97.5th percentiles. Items, not words, are the
-  resampling unit because errors within an utterance are correlated. Each group draws from its own
-  generator, ``item_rng(seed, "bootstrap/<group>", ...)``, so adding a slice never moves another's CI.
-* **Paired delta** of slice S against the clean reference slice R: items are paired by their source
-  (``pair_id`` if the manifest has one, else the sorted ``source_id`` list of the item's segments, else
-  the item id); per pair key the errors and reference words are summed within each slice, the delta is
-  ``WER_S - WER_R`` over the keys present in both, and its CI resamples keys (the same resampled keys
-  for both slices), so the variance shared by the pair (a hard utterance is hard everywhere) cancels.
-* **Lost words**: reference words inside segments flagged ``lost`` (packet loss removed the audio) are
-  not recognition errors. ``lost_words`` counts them and ``lost_word_errors`` counts the errors aligned
-  to them; ``wer_excl_lost = (errors - lost_word_errors) / (ref_words - lost_words)`` is the
-  recognition-only WER. ``wer`` (used by gates) still counts everything. When the segment texts do not
-  line up with the item's reference text, every lost word is assumed to be an error (upper bound).
-* **Multi-talker** items (two or more reference speakers in ``segments``): ``cpwer`` (meeteval
-  concatenated minimum-permutation WER; the hypothesis is one stream unless the engine returned
-  per-speaker text, in which case reference speakers the single stream is not assigned to count as
-  deletions) and ``orcwer`` (meeteval optimal reference combination: each reference utterance goes to
-  the hypothesis stream that fits best, the informative number for a single-stream ASR on a mix).
-* **DER** (pyannote.metrics, collar 0, overlap scored) when the engine returned speaker segments.
+"""Scoring on normalized text (:mod:`synth.eval.normalize`): per-item WER/CER with alignments, cpWER/ORC-WER
+and DER for multi-talker items, and per-slice and per-condition summaries with bootstrap 95% intervals and
+paired deltas against the reference slice (definitions at :func:`summarize_group` and :func:`paired_delta`).
 """
 
 from __future__ import annotations
@@ -104,6 +79,9 @@ def _sorted_segments(item: dict) -> list[dict]:
 
 
 def lost_counts(item: dict, ref_norm: str, ops: list, cfg: NormalizerConfig) -> dict:
+    """Reference words inside segments flagged ``lost`` (packet loss removed their audio: not recognition
+    errors): ``lost_words``, and ``lost_word_errors``, the errors aligned to them. When the segment texts do
+    not line up with the item's reference, every lost word counts as an error (an upper bound)."""
     segs = _sorted_segments(item)
     seg_words = [normalize(s.get("text", ""), cfg).split() for s in segs]
     lost_flags = [bool(s.get("lost")) for s in segs]
@@ -131,7 +109,11 @@ def lost_counts(item: dict, ref_norm: str, ops: list, cfg: NormalizerConfig) -> 
 
 
 def multitalker_scores(item: dict, hyp: dict, cfg: NormalizerConfig) -> dict | None:
-    """cpWER and ORC-WER (meeteval) for items with two or more reference speakers."""
+    """cpWER and ORC-WER (meeteval) for items with two or more reference speakers. cpWER: concatenated
+    minimum-permutation WER; the hypothesis is one stream unless the engine returned per-speaker text, so
+    reference speakers a single stream is not assigned to count as deletions. ORC-WER: each reference
+    utterance goes to the hypothesis stream that fits it best, the informative number for a single-stream
+    ASR on a mix."""
     segs = [s for s in _sorted_segments(item) if normalize(s.get("text", ""), cfg)]
     speakers = sorted({str(s.get("speaker")) for s in segs})
     if len(speakers) < 2:
@@ -159,7 +141,8 @@ def multitalker_scores(item: dict, hyp: dict, cfg: NormalizerConfig) -> dict | N
 
 
 def der_scores(item: dict, hyp: dict) -> dict | None:
-    """Diarization error (seconds) against the manifest segments, when the hypothesis has speaker turns."""
+    """Diarization error (seconds; pyannote.metrics, collar 0, overlap scored) against the manifest
+    segments, when the hypothesis has speaker turns."""
     hyp_segs = [s for s in hyp.get("segments") or [] if s.get("speaker") is not None]
     if not hyp_segs:
         return None
@@ -278,7 +261,14 @@ class SummaryConfig:
 
 
 def summarize_group(name: str, items: list[dict], cfg: SummaryConfig) -> dict:
-    """Corpus-level metrics of a group of scored items, with bootstrap CIs."""
+    """Corpus-level metrics of a group of scored items, with bootstrap CIs.
+
+    WER = sum of word errors (substitutions + deletions + insertions) / sum of reference words: a corpus
+    ratio, not a mean of item rates, so long items weigh more; CER likewise on characters (spaces count, as
+    in jiwer); ``wer_excl_lost`` leaves out words lost to packet loss (:func:`lost_counts`), ``wer`` (used
+    by gates) counts everything. 95% CI: the items are resampled ``n_boot`` times (errors within an
+    utterance are correlated, so items are the unit), 2.5th and 97.5th percentiles; each group draws from
+    its own ``item_rng(seed, "bootstrap/<group>")``, so adding a slice never moves another's interval."""
     e = np.array([it["wer"]["errors"] for it in items], float)
     n = np.array([it["wer"]["ref_words"] for it in items], float)
     ce = np.array([it["cer"]["errors"] for it in items], float)
@@ -339,7 +329,10 @@ def find_reference_slice(slices: list[str], items: list[dict], requested: str | 
 
 def paired_delta(a_items: list[dict], b_items: list[dict], name: str, cfg: SummaryConfig,
                  metric: str = "wer") -> dict | None:
-    """WER(a) - WER(b) over pair keys present in both, with a paired bootstrap CI (see module doc)."""
+    """WER(a) - WER(b) over pair keys present in both, with a paired bootstrap CI. Items pair by source
+    (:func:`pair_key`); per key, errors and reference words are summed within each slice, and the CI resamples
+    keys (the same keys for both slices), so the variance shared by a pair (a hard utterance is hard
+    everywhere) cancels."""
     def per_key(items):
         acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for it in items:

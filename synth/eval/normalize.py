@@ -1,31 +1,6 @@
-"""English text normalization applied to reference and hypothesis alike before WER/CER.
-
-Two transcripts of the same speech differ in ways a listener would not call errors: "10" vs "ten",
-"Mr." vs "mister", "Twenty-one" vs "twenty one", a trailing full stop. The normalizer maps both sides
-onto one written form so that only recognition errors remain. Steps, in order (each has a flag in
-:class:`NormalizerConfig`; the defaults are the ones listed):
-
-1. Unicode NFKC; typographic quotes and dashes become ASCII (``’`` -> ``'``, ``–`` -> ``-``).
-2. ``remove_bracketed``: drop ``[noise]``, ``<unk>``, ``{laugh}`` style annotation tokens.
-3. ``expand_abbreviations``: ``mr mrs`` (with or without the dot), ``ms. dr.`` (with it) -> ``mister missus
-   miss doctor``; ``&`` -> ``and``.
-4. ``numbers="words"``: digits become English words, one consistent reading:
-   ``10`` -> ``ten``; ``1,250`` -> ``one thousand two hundred fifty`` (no "and");
-   ``3.5`` -> ``three point five``; ``21st`` -> ``twenty first``; ``-4`` -> ``minus four``;
-   ``50%`` -> ``fifty percent``; ``$5`` -> ``five dollars``, ``$5.50`` -> ``five dollars fifty cents`` (also £ pounds, € euros);
-   with ``years=True`` a bare 4-digit number 1100-1999 or 2010-2099 is read as a year
-   (``1990`` -> ``nineteen ninety``, ``1905`` -> ``nineteen oh five``, ``1900`` -> ``nineteen hundred``).
-   ``numbers="keep"`` leaves digits alone.
-5. ``lowercase``.
-6. ``hyphens``: ``"split"`` (``twenty-one`` -> ``twenty one``), ``"join"`` (-> ``twentyone``) or ``"keep"``.
-7. ``apostrophes``: ``"keep"`` keeps them inside words (``i'm``, ``o'clock``) and drops quote marks at word
-   edges; ``"remove"`` deletes them (``i'm`` -> ``im``).
-8. ``remove_punctuation``: every other character that is not a letter, digit or space becomes a space.
-9. ``remove_fillers``: drop hesitations that references do not transcribe (``uh um hmm mm mhm mmm``).
-10. Whitespace collapsed to single spaces, trimmed.
-
-The word lists (number words, abbreviations, currencies, fillers) ship in ``assets/eval/normalize_en.yaml``.
-The normalizer is English-only. It is deterministic and pure; ``normalize(normalize(x)) == normalize(x)``.
+"""English text normalization applied to reference and hypothesis alike before WER/CER: maps both onto one
+written form ("10" vs "ten", "Mr." vs "mister", "Twenty-one" vs "twenty one") so that only recognition
+errors remain. Word lists: ``assets/eval/normalize_en.yaml``. English-only, pure and idempotent.
 """
 
 from __future__ import annotations
@@ -105,7 +80,7 @@ def year_words(n: int) -> str:
 
 @dataclass(frozen=True)
 class NormalizerConfig:
-    """Flags of :func:`normalize`; see the module docstring for what each step does."""
+    """Flags of :func:`normalize` (what each step does is listed there)."""
 
     lowercase: bool = True
     remove_punctuation: bool = True
@@ -182,7 +157,31 @@ _APOS_EDGE = re.compile(r"(?<![\w])'+|'+(?![\w])")
 
 
 def normalize(text: str, config: NormalizerConfig | None = None) -> str:
-    """Normalize one English transcript (reference or hypothesis) for scoring; see the module docstring."""
+    """Normalize one English transcript (reference or hypothesis) for scoring. Steps, in order (each has a
+    flag in :class:`NormalizerConfig`; the defaults are the ones listed):
+
+    1. Unicode NFKC; typographic quotes and dashes become ASCII (``’`` -> ``'``, ``–`` -> ``-``).
+    2. ``remove_bracketed``: drop ``[noise]``, ``<unk>``, ``{laugh}`` style annotation tokens.
+    3. ``expand_abbreviations``: ``mr mrs`` (with or without the dot), ``ms. dr.`` (with it) -> ``mister missus
+       miss doctor``; ``&`` -> ``and``.
+    4. ``numbers="words"``: digits become English words, one consistent reading:
+       ``10`` -> ``ten``; ``1,250`` -> ``one thousand two hundred fifty`` (no "and");
+       ``3.5`` -> ``three point five``; ``21st`` -> ``twenty first``; ``-4`` -> ``minus four``;
+       ``50%`` -> ``fifty percent``; ``$5`` -> ``five dollars``, ``$5.50`` -> ``five dollars fifty cents``
+       (also £ pounds, € euros);
+       with ``years=True`` a bare 4-digit number 1100-1999 or 2010-2099 is read as a year
+       (``1990`` -> ``nineteen ninety``, ``1905`` -> ``nineteen oh five``, ``1900`` -> ``nineteen hundred``).
+       ``numbers="keep"`` leaves digits alone.
+    5. ``lowercase``.
+    6. ``hyphens``: ``"split"`` (``twenty-one`` -> ``twenty one``), ``"join"`` (-> ``twentyone``) or ``"keep"``.
+    7. ``apostrophes``: ``"keep"`` keeps them inside words (``i'm``, ``o'clock``) and drops quote marks at word
+       edges; ``"remove"`` deletes them (``i'm`` -> ``im``).
+    8. ``remove_punctuation``: every other character that is not a letter, digit or space becomes a space.
+    9. ``remove_fillers``: drop hesitations that references do not transcribe (``uh um hmm mm mhm mmm``).
+    10. Whitespace collapsed to single spaces, trimmed.
+
+    Deterministic and pure; ``normalize(normalize(x)) == normalize(x)``.
+    """
     c = config or NormalizerConfig()
     s = unicodedata.normalize("NFKC", str(text or "")).translate(_TRANSLATE)
     if c.remove_bracketed:

@@ -1,22 +1,6 @@
-"""Real recordings next to a synthetic set: the same engine and normalizer on both, WERs side by side.
-
-``synth eval <set> --real <refs>`` reads real recordings with references from
-
-* a NeMo manifest (``.jsonl`` / ``.json``): one JSON object per line with ``audio_filepath`` (absolute or
-  relative to the manifest's folder) and ``text``; ``id`` optional (default: the audio file's stem);
-* an STM file (``.stm``, NIST: ``<file> <channel> <speaker> <start> <end> [<label>] <text>``): one item per
-  file, its reference the segments' words in time order (``ignore_time_segment_in_scoring`` segments are
-  left out); the audio is ``<file>.<wav|flac|...>`` beside the STM.
-
-The real items are transcribed (cached under ``<cache>/real/<engine key>``) and scored exactly like the
-synthetic ones; the result block is marked ``"real": true`` and the report labels it REAL. The ratio
-real WER / synthetic WER gets a 95% interval from independent bootstrap resamples of the two item sets.
-
-Per slice: a NeMo manifest's other keys (``device``, ``gender``, ...) are kept as each real item's metadata;
-for every key that is also a slice label of the synthetic items (a set built from a ``synth fit --by device``
-mixture carries ``slice.device``), real and synthetic WER and their ratio are reported per value
-(``real_vs_synthetic.by.<key>.<value>``). With ``terms=``, term recall and TER are computed on the real
-recordings too (``real.summary.terms``, and per value of those keys next to the synthetic side).
+"""Real recordings next to a synthetic set (``synth eval <set> --real <refs>``): the same engine and normalizer
+on both, WERs side by side with the ratio and its 95% interval (independent bootstrap resamples of the two
+item sets), per value of the slice keys they share, and term recall / TER with ``terms=``.
 """
 
 from __future__ import annotations
@@ -84,7 +68,16 @@ def read_stm(path: Path) -> list[dict]:
 
 
 def read_real(path: str | Path) -> list[dict]:
-    """Real items (id, absolute audio_filepath, text) from a NeMo manifest or an STM file."""
+    """Real items (id, absolute audio_filepath, text) from a NeMo manifest or an STM file.
+
+    NeMo (``.jsonl`` / ``.json``): one object per line with ``audio_filepath`` (absolute or relative to the
+    manifest's folder) and ``text``, ``id`` optional (default: the file's stem); its other keys (``device``,
+    ``gender``...) are kept as metadata, and each one the synthetic items also carry as a slice label (a set
+    built from a ``synth fit --by device`` mixture has ``slice.device``) is reported per value. STM (``.stm``,
+    NIST ``<file> <channel> <speaker> <start> <end> [<label>] <text>``): one item per file, the segments'
+    words in time order (``ignore_time_segment_in_scoring`` left out), audio ``<file>.<wav|flac|...>``
+    beside it. The real items are transcribed (cached under ``<cache>/real/<engine key>``) and scored exactly
+    like the synthetic ones; their block is marked ``"real": true`` and the report labels it REAL."""
     p = Path(path)
     if not p.is_file():
         raise BadInput(p, "not found", "give --real a NeMo manifest (.jsonl) or an STM file")

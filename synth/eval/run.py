@@ -1,14 +1,5 @@
-"""Run an ASR engine over a built set and score it: ``evaluate(set_dir, engine, workers, cache_dir)``.
-
-* Hypotheses are cached one file per item, ``<cache_dir>/<engine-key>/hyps/<id>.json`` (``cache_dir``
-  defaults to ``<set_dir>/eval``), written atomically, so an interrupted eval resumes where it stopped and
-  re-scoring with another normalizer or gate never re-runs the engine. The engine key hashes every engine
-  setting that can change the output (see :func:`synth.eval.engines.engine_key`).
-* ``workers > 1`` runs the engine in a process pool (each process builds its own engine once).
-  Hypotheses depend only on the item, scoring happens afterwards in manifest order, and bootstrap draws
-  come from seeded per-group generators, so results do not depend on the worker count.
-* Outputs in ``out_dir`` (default ``<cache_dir>/<engine-key>/``): ``results.json`` (summary + every scored
-  item with its alignment), ``results.csv`` (one row per slice / condition value), ``items.csv``.
+"""Run an ASR engine over a built set and score it (:func:`evaluate`), with a per-item hypothesis cache so an
+interrupted eval resumes and re-scoring never re-runs the engine.
 """
 
 from __future__ import annotations
@@ -166,7 +157,18 @@ def evaluate(set_dir: str | Path, engine: EngineSpec, workers: int = 1, cache_di
              out_dir: str | Path | None = None, normalizer: NormalizerConfig | None = None,
              summary: SummaryConfig | None = None, ref_slice: str | None = None,
              show_progress: bool = True) -> dict:
-    """Transcribe (with cache), score and summarize a set; write results.json/.csv; return the results."""
+    """Transcribe (with cache), score and summarize a set; write results.json/.csv; return the results.
+
+    * Hypotheses are cached one file per item, ``<cache_dir>/<engine-key>/hyps/<id>.json`` (``cache_dir``
+      defaults to ``<set_dir>/eval``), written atomically, so an interrupted eval resumes where it stopped and
+      re-scoring with another normalizer or gate never re-runs the engine. The engine key hashes every engine
+      setting that can change the output (see :func:`synth.eval.engines.engine_key`).
+    * ``workers > 1`` runs the engine in a process pool (each process builds its own engine once).
+      Hypotheses depend only on the item, scoring happens afterwards in manifest order, and bootstrap draws
+      come from seeded per-group generators, so results do not depend on the worker count.
+    * Outputs in ``out_dir`` (default ``<cache_dir>/<engine-key>/``): ``results.json`` (summary + every scored
+      item with its alignment), ``results.csv`` (one row per slice / condition value), ``items.csv``.
+    """
     set_dir = Path(set_dir)
     if not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers={workers!r} must be an integer >= 1")

@@ -889,9 +889,6 @@ def report_markdown(rows: list[dict], profile: dict, out: Path, pngs: list[Path]
         md += ["- Multi-channel files are down-mixed to mono before analysis."]
     if profile.get("channels_note"):
         md += [f"- {profile['channels_note']}."]
-    if fitted.get("turns", {}).get("source", "").startswith("fallback"):
-        md += ["- Turn-taking: synth.scene.fit_turns was not available; only speaker count and overlap "
-               "ratio were fitted from the RTTMs (TODO: rerun once the conversation fitter lands)."]
     md += notes_markdown(profile)
     if profile.get("skipped"):
         md += ["", "## Skipped inputs", ""] + [f"- `{s['file']}`: {s['reason']}" for s in profile["skipped"]]

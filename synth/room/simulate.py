@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .measure import direct_path_index, drr_db, rt60
+from .measure import rt60
 
 MAX_ORDER = 40  # caps the cost of long RT60s; the correction loop compensates the truncated tail
 
@@ -108,8 +108,3 @@ def simulate_cached(spec: RoomSpec) -> tuple[np.ndarray, float]:
     np.savez(tmp, rir=h, rt60_s=measured)
     os.replace(tmp, path)
     return h, measured
-
-
-def describe(h: np.ndarray, sr: int) -> dict:
-    """Measured RT60 (s), DRR (dB) and direct-path delay (s) of an RIR."""
-    return {"rt60_s": rt60(h, sr), "drr_db": drr_db(h, sr), "direct_delay_s": direct_path_index(h) / sr}

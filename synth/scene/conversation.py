@@ -1,40 +1,6 @@
-"""Conversation (two parties, e.g. agent and customer) and meeting (3-8 talkers) scenarios.
-
-Each item is built from real utterances of **distinct** source speakers, drawn with metadata weights
-(:func:`synth.scene.speakers.sample_speakers`), placed on a timeline by the turn-taking model
-(:mod:`synth.scene.turns`). Sampling only: the recipe's ``talkers`` list, no audio is read.
-
-Choices (documented because they shape the data):
-
-* Each speaker's utterances are used in their pool order (sorted ids) from a random starting point, so
-  a talker's speech reads in sequence; when the turn model asks for an utterance long enough for the
-  overlaps planned at both of its ends, the first such utterance in order is taken and the skipped ones
-  stay available. A talker who runs out starts over (``allow_reuse``; the item records
-  ``reused: true`` on repeated utterances) or the conversation ends early (``allow_reuse: false``).
-* **Turns as runs.** With a fitted block (``utt_dur_s`` from ``synth fit-turns``), each turn's length is
-  drawn from it (at least the length the planned overlaps need) and filled with the talker's next
-  utterances in order, back to back, until the next one would overshoot it by more than it is short: a
-  turn longer than any one utterance of the talker is several of them, each its own labeled segment with
-  its own text. The pause between them is the silence at the ends of the source files (segment labels
-  span whole files, as the RTTM segments the block was fitted on bridge short pauses), so the segments
-  touch and the turn measures as one. A run may be cut at any join between pieces (later pieces dropped
-  whole) as well as at word ends inside a piece. Without ``utt_dur_s`` a turn is one utterance.
-* **Backchannels** are runs too: the listener's utterances up to ``max(backchannel_max_s, drawn length)``
-  long (the fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns),
-  each time the one closest to the time still wanted. A listener with nothing that short uses their
-  shortest utterance: with a fitted target ratio wherever it fits inside the other's solo speech (a
-  short overlapping turn, labeled as what it is), otherwise only if the model's backchannel lengths
-  reach it; else that listener does not backchannel. A listener's longer utterance with word alignments
-  may serve by its opening words, cut at the word end nearest below the wanted length (when that is
-  closer than any short utterance); ``text`` keeps only those whole words (``truncated: true``).
-* Interrupted utterances are cut only at word ends from the source alignment
-  (:mod:`synth.scene.truncation`): without alignments utterances are overlapped but never cut.
-* Conversations: role 0 (``agent``) opens the call and sits on leg 0; role 1 (``customer``) on leg 1.
-  Meetings: every talker on leg 0, role ``participant``.
-* ``lead_s``/``tail_s`` add silence before the first and after the last word (not part of the
-  turn-taking statistics, which are measured from first start to last end). With ``exact_duration`` the
-  turn model ends the timeline at ``duration_s - lead - tail`` itself (``end_s``), so backchannels and the
-  closed loop see only the speech that is kept.
+"""Conversation (two parties, e.g. agent and customer) and meeting (3-8 talkers) scenarios: real utterances
+of distinct source speakers (drawn with metadata weights, :mod:`synth.scene.speakers`) placed on a timeline
+by the turn-taking model (:mod:`synth.scene.turns`). Sampling only: the recipe's ``talkers``, no audio read.
 """
 
 from __future__ import annotations
@@ -49,14 +15,17 @@ from ..errors import ConfigError
 from .base import register
 from .speakers import check_speakers, sample_speakers
 from .truncation import cut_at, cut_points
-from .turns import TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
+from .turns import Turn, TurnModel, UttSpec, draw_at_least, ppf, sample_timeline
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_RUN = 12  # at most this many utterances back to back in one turn or backchannel
 
 
 class _SpeakerQueue:
-    """One talker's utterances in order from a random start; ``take(min_s)`` as described above."""
+    """One talker's utterances in their pool order (sorted ids) from a random start, so a talker's speech
+    reads in sequence. ``take(min_s)``: the first utterance in order at least ``min_s`` long (room for the
+    overlaps planned at both of its ends); the skipped ones stay available. A talker who runs out starts
+    over (``allow_reuse``; repeated utterances are flagged ``reused``) or is out of speech."""
 
     def __init__(self, rng: np.random.Generator, utts: list, allow_reuse: bool):
         k = int(rng.integers(len(utts)))
@@ -123,6 +92,11 @@ def run_spec(run: list) -> UttSpec:
 
 @dataclass(frozen=True)
 class _TurnScenario:
+    """What conversations and meetings share. ``lead_s``/``tail_s``: silence before the first and after the
+    last word (not part of the turn-taking statistics, measured from first start to last end). Conversations:
+    role 0 (``agent``) opens the call on leg 0, role 1 (``customer``) is on leg 1; meetings: every talker on
+    leg 0, role ``participant``."""
+
     name: str = "conversation"
     duration_s: Any = (30.0, 90.0)
     lead_s: Any = (0.2, 0.6)
@@ -131,9 +105,10 @@ class _TurnScenario:
     speakers: dict = field(default_factory=dict)  # {"weights": {meta_key: {value: weight}}}
     backchannel_max_s: float = 1.2
     allow_reuse: bool = True
-    # True: the item lasts exactly the drawn duration_s (as fixed-length recordings do): speech past
-    # duration_s - tail is cut at a word end (flagged truncated) or left out. False: the timeline
-    # reaches duration_s and lead/tail silence is added around it.
+    # True: the item lasts exactly the drawn duration_s (as fixed-length recordings do): the turn model ends
+    # the timeline at duration_s - lead - tail (speech past it is cut at a word end, flagged truncated, or
+    # left out), so backchannels and the closed loop see only what is kept. False: the timeline reaches
+    # duration_s and lead/tail silence is added around it.
     exact_duration: bool = False
     # allowed range of each drawn field (a fitted profile is clamped to these: synth.profiles.limits)
     LIMITS = {"duration_s": (1, 3600), "lead_s": (0, 30), "tail_s": (0, 30), "n_speakers": (3, 8)}
@@ -171,8 +146,41 @@ class _TurnScenario:
         lead = float(self.lead_s.sample(rng))
         tail = float(self.tail_s.sample(rng))
         limit = target - lead - tail if self.exact_duration else float("inf")
-        exhausted = []
+        exhausted: list[int] = []
+        try:
+            timeline = sample_timeline(rng, self.turn_model, self._turn_supplier(rng, queues, exhausted), n,
+                                       min(target, limit), backchannels=self._backchannel_supplier(own, queues),
+                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
+                                       all_speak=True, end_s=limit if self.exact_duration else None)
+        except _OutOfSpeech:
+            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
+                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
+        talkers = []
+        for i, s in enumerate(spk_ids):
+            meta = pool.by_speaker[s][0].meta
+            utts = [entry for t in timeline if t.speaker == i for entry in _placed_pieces(t, lead, limit)]
+            talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
+                            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
+                            "utterances": utts, "effects": []})
+        # a participant the turn model never picked (only if the 3x-target cap was hit) is left out
+        talkers = [t for t in talkers if t["utterances"]]
+        for k, t in enumerate(talkers):
+            t["label"] = LABELS[k]
+        if self.exact_duration and talkers:
+            return {"duration_s": round(target, 4), "talkers": talkers, "target_duration_s": round(target, 4)}
+        end = max(t.end_s for t in timeline)
+        return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
 
+    def _turn_supplier(self, rng: np.random.Generator, queues: list[_SpeakerQueue], exhausted: list[int]):
+        """The timeline's supplier of turns: talker ``i``'s next utterance at least ``min_s`` long; a talker out
+        of speech is noted in ``exhausted``.
+
+        **Turns as runs.** With a fitted block (``utt_dur_s``), a turn's length is drawn from it (at least
+        ``min_s``) and filled with the talker's next utterances back to back (:meth:`_SpeakerQueue.take_run`):
+        a turn longer than any one utterance is several, each its own labeled segment. The pause between them
+        is the silence at the ends of the source files (segment labels span whole files, as the RTTM segments
+        the block was fitted on bridge short pauses), so the turn measures as one. A run may be cut at a join
+        between pieces (later pieces dropped whole) as well as at word ends inside a piece."""
         def supply(i: int, min_s: float) -> UttSpec:
             if self.turn_dur_s is None:
                 got = queues[i].take(min_s)
@@ -184,6 +192,17 @@ class _TurnScenario:
                 raise _OutOfSpeech
             return run_spec(run)
 
+        return supply
+
+    def _backchannel_supplier(self, own: list[list], queues: list[_SpeakerQueue]):
+        """The timeline's supplier of backchannels: listener ``i``'s utterances up to
+        ``max(backchannel_max_s, want_s)`` long, back to back, each time the one closest to the time still
+        wanted (fitted "backchannels" include overlapping stretches of several seconds, i.e. short turns).
+        A listener's longer utterance with word alignments may serve by its opening words, cut at the word end
+        nearest below ``want_s`` (when closer than any short utterance; ``text`` keeps those words,
+        ``truncated``). A listener with nothing short uses their shortest utterance if it is within
+        ``longest_backchannel_s`` (anywhere in another's solo speech when steering to a fitted overlap ratio),
+        else returns None: that listener does not backchannel."""
         def backchannel(i: int, want_s: float):
             # a backchannel proper uses short utterances; a longer overlapping stretch is a short turn
             # and may use any utterance that fits in it; a talker with nothing that short uses their
@@ -201,49 +220,34 @@ class _TurnScenario:
                 return None
             return run_spec(backchannel_run(short or [shortest], want_s, queues[i].used))
 
-        try:
-            timeline = sample_timeline(rng, self.turn_model, supply, n, min(target, limit), backchannels=backchannel,
-                                       first_speaker=0 if isinstance(self, ConversationScenario) else None,
-                                       all_speak=True, end_s=limit if self.exact_duration else None)
-        except _OutOfSpeech:
-            raise ConfigError(f"scenario.allow_reuse=false but speaker {spk_ids[exhausted[0]]} has too little "
-                              f"speech for a {target:.0f} s {self.name}; allow reuse or shorten scenario.duration_s")
-        talkers = []
-        for i, s in enumerate(spk_ids):
-            meta = pool.by_speaker[s][0].meta
-            utts = []
-            for t in (t for t in timeline if t.speaker == i):
-                # the run stops at the interruption or at a fixed-length end, whichever comes first
-                stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
-                           t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
-                start, off = round(lead + t.start_s, 4), 0.0
-                for u, reused in t.ref:
-                    if off >= stop - 1e-9:
-                        break
-                    c = cut_at(u.words, stop - off) if off + u.duration_s > stop + 1e-9 else None
-                    if off + u.duration_s > stop + 1e-9 and c is None:
-                        break  # no word end before the stop: the piece is left out
-                    entry = {"source_id": u.id, "path": u.rel_path, "start_s": start,
-                             "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
-                             "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
-                    if c is not None:
-                        entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
-                                     truncated=True, partial_word=c.partial_word)
-                    if reused:
-                        entry["reused"] = True
-                    utts.append(entry)
-                    start, off = round(start + u.duration_s, 4), off + u.duration_s  # the next piece starts as this one ends
-            talkers.append({"label": LABELS[i], "role": roles[i], "leg": legs[i], "source_speaker": s,
-                            "speaker_meta": {k: meta[k] for k in ("gender", "accent", "language") if k in meta},
-                            "utterances": utts, "effects": []})
-        # a participant the turn model never picked (only if the 3x-target cap was hit) is left out
-        talkers = [t for t in talkers if t["utterances"]]
-        for k, t in enumerate(talkers):
-            t["label"] = LABELS[k]
-        if self.exact_duration and talkers:
-            return {"duration_s": round(target, 4), "talkers": talkers, "target_duration_s": round(target, 4)}
-        end = max(t.end_s for t in timeline)
-        return {"duration_s": round(lead + end + tail, 4), "talkers": talkers}
+        return backchannel
+
+
+def _placed_pieces(t: Turn, lead: float, limit: float) -> list[dict]:
+    """The recipe entries of one placed turn or backchannel: its run's utterances back to back from
+    ``lead + t.start_s``, up to where it stops (an interruption, a fixed-length end at ``limit``, or the
+    opening words of an utterance); a piece running past the stop is cut at a word end or left out."""
+    stop = min(t.truncate_at_s if t.truncate_at_s is not None else np.inf, limit - t.start_s,
+               t.end_s - t.start_s)  # a backchannel may be the opening words of an utterance
+    start, off = round(lead + t.start_s, 4), 0.0
+    utts = []
+    for u, reused in t.ref:
+        if off >= stop - 1e-9:
+            break
+        c = cut_at(u.words, stop - off) if off + u.duration_s > stop + 1e-9 else None
+        if off + u.duration_s > stop + 1e-9 and c is None:
+            break  # no word end before the stop: the piece is left out
+        entry = {"source_id": u.id, "path": u.rel_path, "start_s": start,
+                 "src_start_s": 0.0, "src_end_s": round(u.duration_s, 6), "text": u.text,
+                 "words": u.words, "truncated": False, "backchannel": t.kind == "backchannel"}
+        if c is not None:
+            entry.update(src_end_s=c.cut_s, text=c.text, words=[dict(w) for w in c.kept_words],
+                         truncated=True, partial_word=c.partial_word)
+        if reused:
+            entry["reused"] = True
+        utts.append(entry)
+        start, off = round(start + u.duration_s, 4), off + u.duration_s  # the next piece starts as this one ends
+    return utts
 
 
 class _OutOfSpeech(Exception):

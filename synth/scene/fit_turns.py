@@ -1,37 +1,6 @@
-"""Fit the turn-taking block from real conversations' RTTMs (``synth fit-turns``).
-
-Following Landini et al. 2022 (BUT EEND_dataprep ``generate_data.sh``), the intervals between
-consecutive segments are collected as 10 ms-binned histograms: same-speaker pauses, different-speaker
-gaps and different-speaker overlaps, plus p(overlap | speaker change). The measurement is
-:func:`synth.scene.turn_stats.realized_stats` (the same code measures synthetic sets), which also
-separates backchannel-like segments (covered throughout by other speakers' speech) from turns.
-
-Written block (usable as ``scenario.turns``):
-
-* ``pause_same_s``, ``gap_s``, ``overlap_s``, ``backchannel_dur_s``: ``{histogram: {edges, counts}}`` with
-  10 ms bins; runs of empty bins are merged into one wide empty bin to keep the file short.
-* ``p_overlap``, ``p_switch``: pooled proportions.
-* ``backchannel_rate_per_min``: *calibrated*, not the raw count rate. Real multi-party speech has 3-way
-  overlaps and backchannels that overlap each other or a turn switch; the simulator places
-  backchannels in one talker's solo speech, one at a time, so each adds its whole length as overlap.
-  The rate (per minute of solo speech, as in the turn model) is set so that the simulated overlap time
-  from backchannels equals the real overlap time not explained by turn-switch overlaps:
-  rate = 60 * (overlap time - sum of switch overlaps) / (mean backchannel duration * solo time),
-  solo time = speech time - sum of switch overlaps.
-  Then, by simulating conversations of the real length with the fitted block, the rate is scaled
-  so the simulated overlap time matches (placement loses some time in dense meetings, where solo
-  stretches fill up). The raw count rate is kept under ``fitted``.
-* ``utt_dur_s``: the utterance-length distribution a speech pool must supply for the simulated turns
-  to be as long as the real ones (``turn_dur_s``): an utterance that has overlaps planned at both ends
-  must be long enough for them, which favours long utterances, so short lengths are up-weighted.
-  Found, with the backchannel-rate correction below, by simulation (method of simulated moments).
-* ``targets``: the real overlap ratio and silence ratio (pooled over files, time-weighted), p_overlap,
-  p_switch, gap/overlap quantiles: what a simulated set built from this block should reproduce when
-  its turns are as long as the real ones (``turn_dur_s``, the real turn-segment durations).
-* ``fitted``: provenance and counts (files, conversations, speakers, segments).
-
-Overlap ratio = time with >= 2 speakers / time with >= 1 speaker; silence ratio = time with nobody /
-span (first start to last end of each recording); see :mod:`synth.scene.turn_stats`.
+"""Fit the turn-taking block (``scenario.turns``) from real conversations' RTTMs (``synth fit-turns``):
+Landini et al. 2022 interval histograms (10 ms bins), measured by :mod:`synth.scene.turn_stats` (the code
+that measures synthetic sets), then calibrated by simulation so a build reproduces the real statistics.
 """
 
 from __future__ import annotations
@@ -73,7 +42,13 @@ def histogram_block(values: Sequence[float], bin_s: float = BIN_S) -> dict:
 
 
 def fit_turns(rttm_paths: Iterable[str | Path], bin_s: float = BIN_S, calibrate_sim: bool = True) -> dict:
-    """The ``scenario.turns`` block fitted to the conversations in ``rttm_paths`` (files or folders)."""
+    """The ``scenario.turns`` block fitted to the conversations in ``rttm_paths`` (files or folders).
+
+    ``pause_same_s``, ``gap_s``, ``overlap_s``, ``backchannel_dur_s``: ``{histogram: {edges, counts}}`` (runs
+    of empty bins merged); ``p_overlap``, ``p_switch``: pooled proportions; ``backchannel_rate_per_min`` and
+    ``utt_dur_s``: calibrated (:func:`_interval_block`, :func:`calibrate`); ``targets``: what a set built from
+    the block should reproduce (pooled, time-weighted ratios, gap/overlap quantiles) when its turns are as
+    long as the real ones (``turn_dur_s``); ``fitted``: provenance, counts and the raw backchannel rate."""
     files = rttm_files(rttm_paths)
     convs: list[tuple[str, list]] = []
     for f in files:
@@ -91,42 +66,9 @@ def fit_conversations(convs: list[tuple[str, list]], files: list[str], bin_s: fl
     came from (provenance)."""
     st = [realized_stats(segs) for _, segs in convs]
     P = pooled_stats(st)
-    notes = []
-
-    def hist_or_default(key: str, values: list[float], default_key: str):
-        if values:
-            return histogram_block(values, bin_s)
-        notes.append(f"{default_key}: no such intervals in the RTTMs; default kept")
-        return DEFAULTS[default_key]
-
-    block: dict = {
-        "pause_same_s": hist_or_default("pauses_same_s", P["pauses_same_s"], "pause_same_s"),
-        "gap_s": hist_or_default("gaps_s", P["gaps_s"], "gap_s"),
-        "overlap_s": hist_or_default("overlaps_s", P["overlaps_s"], "overlap_s"),
-        "p_overlap": round(P["p_overlap"], 4),
-        "p_switch": round(P["p_switch"], 4) if P["p_switch"] > 0 else 1.0,
-        "backchannel_dur_s": hist_or_default("backchannel_durs_s", P["backchannel_durs_s"], "backchannel_dur_s"),
-    }
-    overlap_time = sum(s["overlap_s"] for s in st)
-    extra = max(overlap_time - sum(P["overlaps_s"]), 0.0)
-    mean_bc = dist_mean(as_dist(block["backchannel_dur_s"]))
-    solo = P["speech_s"] - sum(P["overlaps_s"])
-    block["backchannel_rate_per_min"] = round(60.0 * extra / (mean_bc * solo), 4) if solo > 0 else 0.0
-    if P["turn_durs_s"]:
-        block["turn_dur_s"] = histogram_block(P["turn_durs_s"], bin_s)
-    block["targets"] = {
-        "mean_span_s": round(P["span_s"] / len(st), 3),
-        "overlap_ratio": round(P["overlap_ratio"], 5),
-        "silence_ratio": round(P["silence_ratio"], 5),
-        "p_overlap": round(P["p_overlap"], 5),
-        "p_switch": round(P["p_switch"], 5),
-        "backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
-        "gap_s_quantiles": quantiles(P["gaps_s"]),
-        "overlap_s_quantiles": quantiles(P["overlaps_s"]),
-        "mean_turn_s": round(float(np.mean(P["turn_durs_s"])), 4) if P["turn_durs_s"] else None,
-        "definition": "pooled over recordings: overlap = time with >=2 speakers / speech time; "
-                      "silence = time with no speaker / span (first start to last end)",
-    }
+    notes: list[str] = []
+    block = _interval_block(P, st, bin_s, notes)
+    block["targets"] = _targets(P, len(st))
     block["fitted"] = {
         "method": "Landini et al. 2022 interval histograms (10 ms bins) via synth.scene.turn_stats",
         "files": list(files),
@@ -152,6 +94,57 @@ def fit_conversations(convs: list[tuple[str, list]], files: list[str], bin_s: fl
     return block
 
 
+def _interval_block(P: dict, st: list[dict], bin_s: float, notes: list[str]) -> dict:
+    """The model's distributions from the pooled statistics ``P``: interval histograms (the default where
+    the RTTMs have no such interval, noted in ``notes``), probabilities, and the backchannel rate.
+
+    The rate is not the raw count rate: real speech has 3-way overlaps and backchannels that overlap each
+    other or a switch, while the simulator puts each backchannel alone in one talker's solo speech, where
+    all of it is overlap. So it is set for the simulated backchannel overlap to equal the real overlap time
+    not explained by switch overlaps: rate = 60 * (overlap time - switch overlaps) / (mean backchannel
+    duration * solo time), solo time = speech time - switch overlaps (per minute of solo speech, as in the
+    turn model); :func:`calibrate` then corrects it by simulation."""
+    def hist_or_default(values: list[float], default_key: str):
+        if values:
+            return histogram_block(values, bin_s)
+        notes.append(f"{default_key}: no such intervals in the RTTMs; default kept")
+        return DEFAULTS[default_key]
+
+    block: dict = {
+        "pause_same_s": hist_or_default(P["pauses_same_s"], "pause_same_s"),
+        "gap_s": hist_or_default(P["gaps_s"], "gap_s"),
+        "overlap_s": hist_or_default(P["overlaps_s"], "overlap_s"),
+        "p_overlap": round(P["p_overlap"], 4),
+        "p_switch": round(P["p_switch"], 4) if P["p_switch"] > 0 else 1.0,
+        "backchannel_dur_s": hist_or_default(P["backchannel_durs_s"], "backchannel_dur_s"),
+    }
+    overlap_time = sum(s["overlap_s"] for s in st)
+    extra = max(overlap_time - sum(P["overlaps_s"]), 0.0)
+    mean_bc = dist_mean(as_dist(block["backchannel_dur_s"]))
+    solo = P["speech_s"] - sum(P["overlaps_s"])
+    block["backchannel_rate_per_min"] = round(60.0 * extra / (mean_bc * solo), 4) if solo > 0 else 0.0
+    if P["turn_durs_s"]:
+        block["turn_dur_s"] = histogram_block(P["turn_durs_s"], bin_s)
+    return block
+
+
+def _targets(P: dict, n_conversations: int) -> dict:
+    """The realized statistics a build from the block is checked against (``targets``)."""
+    return {
+        "mean_span_s": round(P["span_s"] / n_conversations, 3),
+        "overlap_ratio": round(P["overlap_ratio"], 5),
+        "silence_ratio": round(P["silence_ratio"], 5),
+        "p_overlap": round(P["p_overlap"], 5),
+        "p_switch": round(P["p_switch"], 5),
+        "backchannel_rate_per_min": round(P["backchannel_rate_per_min"], 4),
+        "gap_s_quantiles": quantiles(P["gaps_s"]),
+        "overlap_s_quantiles": quantiles(P["overlaps_s"]),
+        "mean_turn_s": round(float(np.mean(P["turn_durs_s"])), 4) if P["turn_durs_s"] else None,
+        "definition": "pooled over recordings: overlap = time with >=2 speakers / speech time; "
+                      "silence = time with no speaker / span (first start to last end)",
+    }
+
+
 def few_intervals_warning(n_gaps: int, n_overlaps: int) -> str | None:
     """One line when the gap or overlap histogram rests on fewer than ``FEW_INTERVALS`` intervals."""
     few = [f"{n} {what}" for n, what in ((n_gaps, "gaps"), (n_overlaps, "overlaps")) if n < FEW_INTERVALS]
@@ -163,9 +156,13 @@ def few_intervals_warning(n_gaps: int, n_overlaps: int) -> str | None:
 
 def calibrate(block: dict, n_speakers: int, span_s: float, seed: int = 0, n_conv: int = 200,
               rounds: int = 4) -> dict:
-    """Simulated-moments calibration of ``utt_dur_s`` and ``backchannel_rate_per_min`` (see module doc).
+    """Simulated-moments calibration of ``utt_dur_s`` and ``backchannel_rate_per_min``.
 
-    Simulates ``n_conv`` timelines of about ``span_s`` seconds with ``n_speakers`` talkers per round;
+    ``utt_dur_s`` is the utterance-length distribution a speech pool must supply for simulated turns to be
+    as long as the real ones (``turn_dur_s``): an utterance with overlaps planned at both ends must be long
+    enough for them, which favours long utterances, so short lengths are up-weighted. The backchannel rate
+    is scaled until the simulated overlap time matches the real one (placement loses some time in dense
+    meetings, where solo stretches fill up). Simulates ``n_conv`` timelines of about ``span_s`` seconds with ``n_speakers`` talkers per round;
     deterministic for a given seed (every conversation has its own :func:`synth.rng.item_rng`).
     """
     from ..dist import Histogram

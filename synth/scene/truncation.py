@@ -1,26 +1,5 @@
-"""Where an interrupted utterance may be cut so that its transcript stays true.
-
-When a talker is interrupted the synthesizer stops their utterance early. The reference transcript must
-then contain exactly the words still audible: never a word that was cut off or not spoken.
-
-Rule:
-
-* **With word alignments** (``words: [{word, start, end}]`` in seconds from the start of the source
-  file; from the source manifest or a CTM, checked by :func:`synth.sources.schema.check_words`) the
-  permissible cut points are the word ends. A cut at a desired time ``t`` moves back to the end of the
-  last word that ends at or before ``t``; the kept transcript is exactly the words that end at or before
-  the cut, and the first word that was cut through (if any) is returned as ``partial_word`` (it is
-  *not* in the kept text; the segment carries ``truncated: true`` so scoring can treat the boundary
-  specially).
-* **Without alignments** the words before an arbitrary point are unknown, so the utterance is *never*
-  cut (no cut points; the timeline then overlaps it without truncation). A pause found by an energy
-  VAD (:func:`find_pauses`) is a candidate place, but without knowing how many words precede it the
-  transcript cannot be split, so a pause alone never permits a cut. A caller that can count the words
-  before a pause (e.g. from punctuation-delimited phrases it aligned itself) must pass them as word
-  alignments.
-
-Invariant (tested): every kept word ends at or before the cut time; no emitted transcript contains
-a word whose audio is not (completely) in the output.
+"""Where an interrupted utterance may be cut so that its transcript stays true: only at word ends from
+the source's word alignments (:func:`cut_at`); without alignments an utterance is overlapped but never cut.
 """
 
 from __future__ import annotations
@@ -29,9 +8,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-
-
-MIN_WORD_GAP_S = 0.0  # a cut exactly at a word end is allowed
 
 
 @dataclass(frozen=True)
@@ -54,6 +30,10 @@ def cut_points(words: Sequence[dict] | None, src_start_s: float = 0.0) -> tuple[
 def cut_at(words: Sequence[dict] | None, desired_s: float, src_start_s: float = 0.0) -> Cut | None:
     """Truncate at or before ``desired_s`` (relative to ``src_start_s``) at the end of the last complete word.
 
+    ``words``: alignments ``[{word, start, end}]`` in seconds from the source file's start (from the source
+    manifest or a CTM, checked by :func:`synth.sources.schema.check_words`). The kept text is exactly the
+    words that end at or before the cut; the first word cut through is ``partial_word``, not in the text
+    (the segment is flagged ``truncated``), so no transcript holds a word whose audio is not wholly kept.
     Returns None when no cut is possible: no alignments, or no word ends by ``desired_s``.
     """
     if not words:
@@ -73,8 +53,9 @@ def find_pauses(x: np.ndarray, sr: int, min_pause_s: float = 0.15, frame_s: floa
                 rel_db: float = -30.0) -> list[tuple[float, float]]:
     """Pauses in an utterance by frame energy: frames more than ``rel_db`` below the utterance's active
     level (the 90th-percentile frame energy), lasting at least ``min_pause_s``. Returns [(start_s, end_s)]
-    excluding leading and trailing silence. Informational: see the module docstring for why a pause alone
-    does not permit a cut."""
+    excluding leading and trailing silence. Informational: without knowing how many words precede a pause
+    the transcript cannot be split there, so a pause alone never permits a cut (a caller that can count
+    them passes word alignments instead)."""
     n = max(int(round(frame_s * sr)), 1)
     k = len(x) // n
     if k == 0:

@@ -1,30 +1,6 @@
-"""Turn-taking statistics of a speaker timeline, measured the same way on real RTTMs and on synthetic sets.
-
-One measurement serves three users: ``synth fit-turns`` (statistics of real conversations), the
-simulator's tests (realized vs target) and ``synth stats`` / the dataset card. The definitions:
-
-* Segments of one speaker that overlap or touch are merged first (an RTTM may split one talk spurt).
-* **Backchannel-like segment**: a segment that is covered, for its whole length, by other speakers'
-  speech ("a short utterance inside another's turn"). Classification is geometric, never taken from a
-  label, so real and synthetic timelines are measured identically.
-* **Turn segments**: all other segments, in order of start time. ``floor_end`` is the latest end of the
-  turn segments so far and its speaker holds the floor. A turn segment starting at or after
-  ``floor_end`` adds an interval ``start - floor_end``: a **same-speaker pause** when the floor holder
-  speaks again, a **gap** when another speaker takes the floor. A turn segment starting before
-  ``floor_end`` is a **switch with overlap** of duration ``floor_end - start`` (it always ends after
-  ``floor_end``, otherwise it would be backchannel-like, and always belongs to another speaker, since
-  a speaker's own overlapping segments are merged).
-* ``span_s``: from the first start to the last end, unless the caller gives the item duration
-  (``duration_s``), in which case leading/trailing silence counts as silence.
-* **overlap ratio** = time with >= 2 speakers talking / time with >= 1 speaker talking (speech time).
-* **silence ratio** = time with nobody talking / span.
-* ``p_overlap`` = switches with overlap / all switches (p(overlap | speaker change), Landini et al. 2022).
-* ``p_switch`` = switches / (switches + same-speaker pauses).
-* ``backchannel_rate_per_min`` = backchannel-like segments per minute of *speech* time (listeners
-  backchannel while someone talks; the turn model's rate has the same definition);
-  ``backchannels_per_span_min`` per minute of span.
-
-Times are in seconds.
+"""Turn-taking statistics of a speaker timeline (times in s), measured the same way on real RTTMs
+(``synth fit-turns``), on simulated timelines (the turn model's tests) and on built sets (``synth stats``,
+the dataset card). Definitions: :func:`realized_stats`.
 """
 
 from __future__ import annotations
@@ -69,20 +45,6 @@ def merge_same_speaker(segments: Iterable[Any]) -> list[tuple[str, float, float]
     return out
 
 
-def _union_len(spans: Sequence[tuple[float, float]]) -> float:
-    total, cur_a, cur_b = 0.0, None, None
-    for a, b in sorted(spans):
-        if cur_b is None or a > cur_b:
-            if cur_b is not None:
-                total += cur_b - cur_a
-            cur_a, cur_b = a, b
-        else:
-            cur_b = max(cur_b, b)
-    if cur_b is not None:
-        total += cur_b - cur_a
-    return total
-
-
 def _covered(a: float, b: float, spans: Sequence[tuple[float, float]], eps: float = 1e-6) -> bool:
     """True if [a, b] lies inside the union of ``spans``."""
     t = a
@@ -110,11 +72,23 @@ def speaker_count_profile(segs: Sequence[tuple[str, float, float]]) -> tuple[flo
 
 
 def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> dict:
-    """Turn-taking statistics of one conversation (see the module docstring for every definition).
+    """Turn-taking statistics of one conversation.
 
     ``segments``: (speaker, start_s, end_s[, ...]) tuples, dicts with speaker/start/end, or objects with
     speaker/start_s/end_s (e.g. :class:`synth.scene.turns.Turn`). Returns ratios, counts and the lists of
-    gap, overlap and pause durations and of backchannel-like and turn segment durations.
+    gap, overlap and pause durations and of backchannel-like and turn segment durations:
+
+    * A speaker's overlapping or touching segments are merged first (an RTTM may split one talk spurt).
+    * **Backchannel-like**: a segment covered for its whole length by other speakers' speech; found from
+      the geometry, never from a label, so real and synthetic timelines are measured alike.
+    * **Turns**: the other segments, by start. The latest end so far is the floor, its speaker holds it. A
+      turn starting at or after it adds a **same-speaker pause** (the holder again) or a **gap** (another
+      speaker); one starting before it is a **switch with overlap** of ``floor end - start``.
+    * ``span_s``: first start to last end, or ``duration_s`` when given (lead/tail silence then counts).
+    * overlap ratio = time with >= 2 speakers / time with >= 1 (speech time); silence ratio = time with
+      nobody / span; ``p_overlap`` = overlapping switches / switches (Landini et al. 2022); ``p_switch`` =
+      switches / (switches + pauses); ``backchannel_rate_per_min`` per minute of speech (the turn model's
+      definition), ``backchannels_per_span_min`` per minute of span.
     """
     segs = merge_same_speaker(segments)
     if not segs:
@@ -123,27 +97,8 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
                 "n_speakers": 0, "n_switches": 0, "p_overlap": 0.0, "p_switch": 0.0, "n_backchannels": 0,
                 "backchannel_rate_per_min": 0.0, "gaps_s": [], "overlaps_s": [], "pauses_same_s": [],
                 "backchannel_durs_s": [], "turn_durs_s": []}
-    by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for spk, a, b in segs:
-        by_spk[spk].append((a, b))
-    others = {spk: [ab for s2, spans in by_spk.items() if s2 != spk for ab in spans] for spk in by_spk}
-    turns, backs = [], []
-    for spk, a, b in segs:
-        (backs if _covered(a, b, others[spk]) else turns).append((spk, a, b))
-
-    gaps, overlaps, pauses = [], [], []
-    floor_end, holder = None, None
-    for spk, a, b in turns:
-        if floor_end is None:
-            floor_end, holder = b, spk
-            continue
-        if a >= floor_end:
-            (pauses if spk == holder else gaps).append(a - floor_end)
-        else:
-            overlaps.append(floor_end - a)
-        if b > floor_end:
-            floor_end, holder = b, spk
-
+    turns, backs, n_speakers = _turns_and_backchannels(segs)
+    gaps, overlaps, pauses = _boundaries(turns)
     speech, overlap = speaker_count_profile(segs)
     first = min(a for _, a, _ in segs)
     last = max(b for _, _, b in segs)
@@ -158,7 +113,7 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
         "overlap_s": overlap,
         "silence_s": silence,
         "n_turns": len(turns),
-        "n_speakers": len(by_spk),
+        "n_speakers": n_speakers,
         "n_switches": n_sw,
         "p_overlap": len(overlaps) / n_sw if n_sw else 0.0,
         "p_switch": n_sw / (n_sw + len(pauses)) if n_sw + len(pauses) else 0.0,
@@ -171,6 +126,37 @@ def realized_stats(segments: Iterable[Any], duration_s: float | None = None) -> 
         "backchannel_durs_s": [b - a for _, a, b in backs],
         "turn_durs_s": [b - a for _, a, b in turns],
     }
+
+
+def _turns_and_backchannels(segs: list[tuple]) -> tuple[list[tuple], list[tuple], int]:
+    """(turns, backchannels, number of speakers): a segment lying wholly inside other speakers' speech is a
+    backchannel, every other one a turn."""
+    by_spk: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for spk, a, b in segs:
+        by_spk[spk].append((a, b))
+    others = {spk: [ab for s2, spans in by_spk.items() if s2 != spk for ab in spans] for spk in by_spk}
+    turns, backs = [], []
+    for spk, a, b in segs:
+        (backs if _covered(a, b, others[spk]) else turns).append((spk, a, b))
+    return turns, backs, len(by_spk)
+
+
+def _boundaries(turns: list[tuple]) -> tuple[list[float], list[float], list[float]]:
+    """(gaps, overlaps, same-speaker pauses) in s at each turn's start, measured against the floor: the
+    latest end so far and the speaker who holds it."""
+    gaps, overlaps, pauses = [], [], []
+    floor_end, holder = None, None
+    for spk, a, b in turns:
+        if floor_end is None:
+            floor_end, holder = b, spk
+            continue
+        if a >= floor_end:
+            (pauses if spk == holder else gaps).append(a - floor_end)
+        else:
+            overlaps.append(floor_end - a)
+        if b > floor_end:
+            floor_end, holder = b, spk
+    return gaps, overlaps, pauses
 
 
 def pooled_stats(stats: Sequence[dict]) -> dict:

@@ -1,56 +1,9 @@
-"""Turn-taking model: who talks when in a conversation or meeting (timeline only, no audio).
+"""Turn-taking model: who talks when in a conversation or meeting (a timeline of turns, no audio).
 
-Modeled after Landini et al. 2022 (BUT simulated conversations): each speaker's utterances are placed
-in order, and at every boundary one of three measured distributions supplies the interval:
-
-* **turn hold** — the same speaker continues after a pause (``pause_same_s``);
-* **switch with a gap** — another speaker starts after a silence (``gap_s``);
-* **switch with overlap** — another speaker starts ``overlap_s`` before the current turn ends; with
-  probability ``p_interrupt`` (when the caller supplies permissible cut points) the current utterance
-  is *interrupted*: it is cut at a word end and the newcomer starts ``overlap_s`` before that cut, so
-  the realized overlap is still exactly the drawn value.
-
-``p_switch`` = P(next turn is by another speaker); ``p_overlap`` = P(overlap | switch). **Backchannels**
-are short utterances of a listener inside another speaker's turn, at ``backchannel_rate_per_min``
-(per minute of *solo* speech, i.e. of time in which one talker holds the floor alone: listeners
-backchannel while another talks, so silence and turn-switch overlaps do not count) with durations
-``backchannel_dur_s``.
-
-Every duration is a distribution in config syntax (:func:`synth.dist.as_dist`), in seconds. Fitted
-histograms come from ``synth fit-turns`` (:mod:`synth.scene.fit_turns`).
-
-**Per-conversation variation** (the dyad effect: conversations differ more than turns do; Cavalcanti &
-Skantze 2025) is drawn once per conversation, in ``dyad``:
-
-* ``timing_icc``: each conversation gets latent normals z_gap, z_pause, z_overlap; every interval is
-  F^-1(Phi(rho z + sqrt(1 - rho^2) e)) with rho^2 = icc (a Gaussian copula). Within a conversation the
-  intervals are correlated (a "fast" or a "slow" dyad) while the pooled distribution over conversations
-  stays *exactly* the configured one, so the KS targets remain meaningful.
-* ``p_overlap_concentration``: per-conversation P(overlap|switch) ~ Beta with the configured mean.
-* ``backchannel_rate_shape``: per-conversation rate = configured rate x Gamma(shape, 1/shape).
-* ``participation_alpha`` (meetings): per-meeting Dirichlet weights for who takes the next turn.
-
-**Keeping the drawn statistics.** A drawn overlap must fit: shorter than the part of the current turn
-that is not already overlapped, and shorter than the new turn, else the timeline would contain a
-3-way overlap or a turn swallowed by another and the *measured* statistics (:mod:`turn_stats`) would
-differ from the drawn ones. A draw that does not fit is kept in a queue and used at the next overlap
-where it fits (instead of being redrawn, which would bias overlaps short); the same for backchannels.
-Backchannels go into the solo part of a turn and never overlap each other. As a result the timeline,
-measured by :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and
-overlap distributions and p_overlap; the overlap and silence *ratios* then follow from these and from
-the length of the speech material (:func:`implied_ratios`).
-
-**Closed loop toward a fitted overlap ratio.** When the block carries ``targets.overlap_ratio`` (written by
-``synth fit-turns``), the ratio is not left to follow: per conversation, once the turns are placed, the
-backchannel time is the overlap still missing, target x speech time - switch-overlap time (scaled by the
-dyad's rate factor, so conversations still differ), instead of rate x solo time x mean duration. Even
-with ideal material the open loop falls ~3 points short for two talkers (backchannels only fit in solo
-stretches, and the last turn-switch overlaps are lost at the end). Backchannels are placed, packed side by
-side where a spot is free, until the missing time is used up (the last one kept if that lands closer).
-What they cannot supply (a listener without short speech, solo stretches full) is made up by
-:func:`_switch_overlaps`: switches with a gap become switches with an overlap drawn from ``overlap_s``
-(never overshooting), which raises that conversation's P(overlap|switch) and lowers its silence. All draws
-come from the conversation's rng. Without targets the open loop above is used unchanged.
+At each boundary a turn hold (``pause_same_s``), a switch with a gap (``gap_s``) or a switch with overlap
+(``overlap_s``, which may interrupt the current utterance at a word end); backchannels go inside another
+talker's solo speech (Landini et al. 2022). Durations are config distributions in seconds (keys and sources:
+``conf/scenario/conversation.yaml``; fitted ones: :mod:`synth.scene.fit_turns`). Entry: :func:`sample_timeline`.
 """
 
 from __future__ import annotations
@@ -151,7 +104,7 @@ BC_MARGIN_S = 0.02  # a backchannel starts/ends at least this far inside the hos
 
 @dataclass(frozen=True)
 class TurnModel:
-    """Parsed turns config block (see module docstring); build with :meth:`from_config`."""
+    """Parsed turns config block (keys: ``conf/scenario/conversation.yaml``); build with :meth:`from_config`."""
 
     pause_same_s: Dist
     gap_s: Dist
@@ -204,9 +157,6 @@ class TurnModel:
             **opt,
             info={k: raw[k] for k in INFO_KEYS if k in raw},
         )
-
-    def with_overrides(self, **kw) -> "TurnModel":
-        return replace(self, **kw)
 
 
 def read_turns_file(path: "str | Path", name: str = "scenario.turns") -> dict:
@@ -301,7 +251,15 @@ def _spec(x: "UttSpec | float") -> UttSpec:
 
 
 class _Conv:
-    """Per-conversation draws (the dyad effect) and the deferred-draw queues."""
+    """Per-conversation draws and the deferred-draw queues.
+
+    Conversations differ more than turns do (the dyad effect; Cavalcanti & Skantze 2025), so ``dyad`` draws
+    once per conversation: latent normals z_gap, z_pause, z_overlap, and every interval is
+    F^-1(Phi(rho z + sqrt(1 - rho^2) e)) with rho^2 = ``timing_icc`` (a Gaussian copula: a "fast" or "slow"
+    dyad, while the pooled distribution over conversations stays exactly the configured one); P(overlap|switch)
+    ~ Beta(``p_overlap_concentration``) around the configured mean; the backchannel rate x
+    Gamma(``backchannel_rate_shape``, 1/shape); meetings: Dirichlet(``participation_alpha``) weights for who
+    takes the next turn."""
 
     def __init__(self, rng: np.random.Generator, m: TurnModel, n_speakers: int):
         self.rng, self.m = rng, m
@@ -373,52 +331,8 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
         raise ConfigError(f"n_speakers={n_speakers}: need at least one talker")
     supply = utterances if callable(utterances) else cycling_supplier(utterances)
     cv = _Conv(rng, m, n_speakers)
-
-    spk = first_speaker if first_speaker is not None else int(rng.choice(n_speakers, p=cv.weights))
-    turns: list[dict] = []
-    start, in_ov, how = 0.0, 0.0, "first"
-    while True:
-        # plan the boundary after this turn: (next speaker, kind, overlap if any)
-        switch = n_speakers > 1 and rng.random() < cv.p_switch
-        nxt = cv.next_speaker(spk, n_speakers) if switch else spk
-        kind = ("overlap" if rng.random() < cv.p_overlap else "gap") if switch else "pause"
-        o = cv.draw_fitting("overlap", m.overlap_s, np.inf) if kind == "overlap" else 0.0
-        need = in_ov + o + 2 * MIN_SOLO_S
-        u = _spec(supply(spk, need))
-        if u.duration_s < in_ov + 2 * MIN_SOLO_S and turns:
-            # too short even for the overlap planned into it: that boundary becomes a gap
-            prev = turns[-1]
-            cv.pending["overlap"].append(in_ov)
-            if prev["cut"] is not None:  # an interruption that no longer happens
-                prev["end"], prev["cut"] = prev["start"] + prev["spec"].duration_s, None
-            prev["out_ov"], in_ov, how = 0.0, 0.0, "gap"
-            start = prev["end"] + cv.draw("gap", m.gap_s)
-        if kind == "overlap" and u.duration_s < in_ov + o + 2 * MIN_SOLO_S:
-            cv.pending["overlap"].append(o)  # keep the draw for a boundary where it fits
-            o2 = cv.draw_fitting("overlap", m.overlap_s, u.duration_s - in_ov - 2 * MIN_SOLO_S)
-            kind, o = ("overlap", o2) if o2 is not None else ("gap", 0.0)
-        t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
-                 out_ov=0.0, cut=None)
-        turns.append(t)
-        done = t["end"] >= target_duration_s
-        if done and all_speak and t["end"] < 3 * target_duration_s:
-            done = len({x["speaker"] for x in turns}) == n_speakers
-        if done:
-            if kind == "overlap":
-                cv.pending["overlap"].append(o)
-            break
-        if kind == "overlap":
-            cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
-            if cut is not None:
-                t["end"], t["cut"] = t["start"] + cut, cut
-            t["out_ov"] = o
-            start = t["end"] - o
-        elif kind == "gap":
-            start = t["end"] + cv.draw("gap", m.gap_s)
-        else:
-            start = t["end"] + cv.draw("pause", m.pause_same_s)
-        spk, in_ov, how = nxt, o, kind
-
+    first = first_speaker if first_speaker is not None else int(rng.choice(n_speakers, p=cv.weights))
+    turns = _place_turns(rng, m, cv, supply, n_speakers, first, target_duration_s, all_speak)
     if end_s is not None:
         turns = _end_at(turns, end_s)
     bcs, wanted = _place_backchannels(rng, m, cv, turns, n_speakers, backchannels)
@@ -430,6 +344,88 @@ def sample_timeline(rng: np.random.Generator, turns_cfg: "TurnModel | Mapping | 
     out += [b for b, _ in bcs]
     out.sort(key=lambda t: (t.start_s, t.end_s))
     return out
+
+
+def _place_turns(rng: np.random.Generator, m: TurnModel, cv: _Conv, supply: Supplier, n_speakers: int, spk: int,
+                 target_duration_s: float, all_speak: bool) -> list[dict]:
+    """The turns, one after another from 0 s, as dicts (speaker, start, end, transition, spec, in_ov, out_ov,
+    cut). The boundary after a turn is planned before its utterance is asked for (:func:`_plan_boundary`);
+    an utterance too short for a planned overlap turns that boundary into a gap (:func:`_drop_overlap_into`)
+    or takes a shorter overlap that fits. The overlap draw left unused at the end is queued.
+
+    A drawn overlap must fit (shorter than the part of the current turn not already overlapped and than the
+    new turn), else the timeline would hold a 3-way overlap or a swallowed turn and the *measured* statistics
+    would differ from the drawn ones. A draw that does not fit waits in a queue for the next overlap where
+    it fits (redrawing would bias overlaps short); backchannels likewise. So the timeline, measured by
+    :func:`synth.scene.turn_stats.realized_stats`, reproduces the configured gap, pause and overlap
+    distributions and p_overlap; the overlap and silence ratios follow from these and from the length of the
+    speech material (:func:`implied_ratios`)."""
+    turns: list[dict] = []
+    start, in_ov, how = 0.0, 0.0, "first"
+    while True:
+        nxt, kind, o = _plan_boundary(rng, m, cv, spk, n_speakers)
+        need = in_ov + o + 2 * MIN_SOLO_S
+        u = _spec(supply(spk, need))
+        if u.duration_s < in_ov + 2 * MIN_SOLO_S and turns:
+            start = _drop_overlap_into(cv, m, turns[-1], in_ov)
+            in_ov, how = 0.0, "gap"
+        if kind == "overlap" and u.duration_s < in_ov + o + 2 * MIN_SOLO_S:
+            cv.pending["overlap"].append(o)  # keep the draw for a boundary where it fits
+            o2 = cv.draw_fitting("overlap", m.overlap_s, u.duration_s - in_ov - 2 * MIN_SOLO_S)
+            kind, o = ("overlap", o2) if o2 is not None else ("gap", 0.0)
+        t = dict(speaker=spk, start=start, end=start + u.duration_s, transition=how, spec=u, in_ov=in_ov,
+                 out_ov=0.0, cut=None)
+        turns.append(t)
+        if _long_enough(turns, target_duration_s, n_speakers, all_speak):
+            if kind == "overlap":
+                cv.pending["overlap"].append(o)
+            return turns
+        start = _next_start(rng, m, cv, t, kind, o)
+        spk, in_ov, how = nxt, o, kind
+
+
+def _plan_boundary(rng: np.random.Generator, m: TurnModel, cv: _Conv, spk: int,
+                   n_speakers: int) -> tuple[int, str, float]:
+    """The boundary after a turn of ``spk``: (next speaker, "pause" | "gap" | "overlap", overlap in s or 0)."""
+    switch = n_speakers > 1 and rng.random() < cv.p_switch
+    nxt = cv.next_speaker(spk, n_speakers) if switch else spk
+    kind = ("overlap" if rng.random() < cv.p_overlap else "gap") if switch else "pause"
+    o = cv.draw_fitting("overlap", m.overlap_s, np.inf) if kind == "overlap" else 0.0
+    return nxt, kind, o
+
+
+def _drop_overlap_into(cv: _Conv, m: TurnModel, prev: dict, in_ov: float) -> float:
+    """The overlap planned between ``prev`` and the next turn does not fit the next utterance: the boundary
+    becomes a gap (an interruption of ``prev`` no longer happens; the overlap draw is queued). Returns the
+    next turn's start."""
+    cv.pending["overlap"].append(in_ov)
+    if prev["cut"] is not None:  # an interruption that no longer happens
+        prev["end"], prev["cut"] = prev["start"] + prev["spec"].duration_s, None
+    prev["out_ov"] = 0.0
+    return prev["end"] + cv.draw("gap", m.gap_s)
+
+
+def _long_enough(turns: list[dict], target_duration_s: float, n_speakers: int, all_speak: bool) -> bool:
+    """The timeline reached the target (and, with ``all_speak``, every talker spoke, up to 3x the target)."""
+    end = turns[-1]["end"]
+    done = end >= target_duration_s
+    if done and all_speak and end < 3 * target_duration_s:
+        done = len({x["speaker"] for x in turns}) == n_speakers
+    return done
+
+
+def _next_start(rng: np.random.Generator, m: TurnModel, cv: _Conv, t: dict, kind: str, o: float) -> float:
+    """Start of the turn after ``t``. An overlap may interrupt ``t`` (``p_interrupt``, when it has cut points):
+    ``t`` stops at a word end and the newcomer starts ``o`` before that cut, so the overlap is still ``o``."""
+    if kind == "overlap":
+        cut = _interrupt_cut(rng, m, t, o) if rng.random() < m.p_interrupt else None
+        if cut is not None:
+            t["end"], t["cut"] = t["start"] + cut, cut
+        t["out_ov"] = o
+        return t["end"] - o
+    if kind == "gap":
+        return t["end"] + cv.draw("gap", m.gap_s)
+    return t["end"] + cv.draw("pause", m.pause_same_s)
 
 
 def _end_at(turns: list[dict], end_s: float) -> list[dict]:
@@ -484,6 +480,35 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
     """
     if n_speakers < 2 or cv.bc_rate <= 0:
         return [], None
+    budget, target = _backchannel_budget(m, cv, turns)
+    slots = _BackchannelSlots(rng, cv, turns, n_speakers, supplier)
+    mean_s = dist_mean(m.backchannel_dur_s)
+    expected_n = budget / mean_s
+    n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
+    deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
+    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
+    for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
+        gain = slots.place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
+        if gain is None:
+            break
+        deficit -= gain
+    for _ in range(int(20 * budget / mean_s) + 20):  # make up what the drawn ones could not place
+        if deficit <= 1e-9 or gain is None:
+            break
+        longest = slots.longest_free(n_speakers > 2)
+        d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
+        gain = slots.place(d, deficit) if d is not None else None
+        deficit -= gain or 0.0
+    return slots.placed, target
+
+
+def _backchannel_budget(m: TurnModel, cv: _Conv, turns: list[dict]) -> tuple[float, float | None]:
+    """(backchannel time to place in s, overlap ratio aimed at or None). Open loop: the expected time,
+    rate x solo time x mean duration. With ``targets.overlap_ratio``: the overlap time still missing for the
+    target after the switch overlaps, scaled by the dyad's rate factor (conversations still differ). Even with
+    ideal material the open loop falls ~3 points short for two talkers (backchannels only fit in solo
+    stretches, and the last switch overlaps are lost at the end); what backchannels cannot supply,
+    :func:`_switch_overlaps` makes up."""
     solo = sum(t["end"] - t["start"] - t["in_ov"] - t["out_ov"] for t in turns)  # one talker, alone
     budget = cv.bc_rate * solo / 60.0 * dist_mean(m.backchannel_dur_s)  # expected backchannel time
     target = (m.info.get("targets") or {}).get("overlap_ratio")
@@ -493,21 +518,87 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
         spread = cv.bc_rate / rate_mean if rate_mean > 0 else 1.0  # the dyad's rate factor (1 without spread)
         budget = max(float(target) * (solo + switch_ov) - switch_ov, 0.0) * spread
         target = (switch_ov + budget) / (solo + switch_ov) if solo + switch_ov > 0 else None  # ratio aimed at
-    spans = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"], k)
-             for k, t in enumerate(turns)]
-    regions = [r[:3] for r in spans if r[1] > r[0]]
-    host_turn = [r[3] for r in spans if r[1] > r[0]]  # index in ``turns`` of each region's host
-    inside: list[list[tuple[float, float, int]]] = [[] for _ in regions]
-    out: list[tuple[Turn, int]] = []
+    return budget, target
 
-    def place(d: float, remaining: float) -> float | None:
-        """Put a backchannel of ``d`` s at the best of a few random spots (most new overlap time). A spot that
-        runs into earlier backchannels is also tried moved to just after them: packing them side by side
-        (with ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do."""
+
+class _BackchannelSlots:
+    """The solo parts of the turns (regions, ``BC_MARGIN_S`` inside each) and the backchannels placed in
+    them so far (``placed``: (Turn, host turn index))."""
+
+    def __init__(self, rng: np.random.Generator, cv: _Conv, turns: list[dict], n_speakers: int,
+                 supplier: BackchannelSupplier | None):
+        self.rng, self.cv, self.n_speakers, self.supplier = rng, cv, n_speakers, supplier
+        spans = [(t["start"] + t["in_ov"] + BC_MARGIN_S, t["end"] - t["out_ov"] - BC_MARGIN_S, t["speaker"], k)
+                 for k, t in enumerate(turns)]
+        self.regions = [r[:3] for r in spans if r[1] > r[0]]
+        self.host_turn = [r[3] for r in spans if r[1] > r[0]]  # index in ``turns`` of each region's host
+        self.inside: list[list[tuple[float, float, int]]] = [[] for _ in self.regions]
+        self.placed: list[tuple[Turn, int]] = []
+
+    def free_gaps(self, i: int) -> list[tuple[float, float]]:
+        """Parts of region ``i`` that a new backchannel may fill without touching an earlier one."""
+        a, b, _ = self.regions[i]
+        out, t = [], a
+        for s, e in _union([(s - 1.01 * BC_MARGIN_S, e + 1.01 * BC_MARGIN_S) for s, e, _ in self.inside[i]]):
+            if s > t:
+                out.append((t, s))
+            t = max(t, e)
+        return out + [(t, b)] if b > t else out
+
+    def longest_free(self, share: bool) -> float:
+        """The longest free stretch (``share``, meetings: a listener may also join another's backchannel)."""
+        longest = max((g1 - g0 for i in range(len(self.regions)) for g0, g1 in self.free_gaps(i)), default=0.0)
+        if share:
+            longest = max([longest] + [b - a for a, b, _ in self.regions])
+        return longest
+
+    def covered(self, i: int, start: float, end: float) -> float:
+        """Time of [start, end) already covered by backchannels in region ``i``."""
+        return sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in self.inside[i]]))
+
+    def place(self, d: float, remaining: float) -> float | None:
+        """Put a backchannel of ``d`` s at the best spot (:meth:`best_spot`); returns the overlap time it adds,
+        or None when it would overshoot ``remaining`` by more than leaving it out (the last one is kept if that
+        lands closer to the budget)."""
+        spot = self.best_spot(d)
+        if spot is None:
+            return 0.0
+        (_, i, start, busy), bounds = spot
+        a, b, _ = self.regions[i]
+        a, b = bounds or (a, b)
+        free = [x for x in range(self.n_speakers) if x not in busy]
+        w = self.cv.weights[free] / self.cv.weights[free].sum()
+        listener = free[int(self.rng.choice(len(free), p=w))]
+        spec = UttSpec(d) if self.supplier is None else self.supplier(listener, d)
+        if spec is None:
+            return 0.0
+        spec = _spec(spec)
+        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
+        end = start + spec.duration_s
+        if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
+                                                  for s, e, l in self.inside[i]):
+            return 0.0
+        gain = spec.duration_s - self.covered(i, start, end)
+        if gain - remaining > remaining:
+            return None
+        self.inside[i].append((start, end, listener))
+        self.placed.append((Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel",
+                                 transition="backchannel", full_duration_s=spec.duration_s, ref=spec.ref),
+                            self.host_turn[i]))
+        return gain
+
+    def best_spot(self, d: float):
+        """((new overlap time, region, start, speakers busy there), free stretch or None) for a backchannel of
+        ``d`` s: a random free stretch where nobody backchannels yet, else the best of a few random spots (most
+        new overlap time), sharing time with another listener's backchannel (meetings). A spot that runs into
+        earlier backchannels is also tried moved to just after them: packing them side by side (with
+        ``BC_MARGIN_S`` between) fills a host's solo part more densely than random spots alone do.
+        None: no spot."""
+        regions, inside, rng = self.regions, self.inside, self.rng
         fits = [i for i, (a, b, _) in enumerate(regions) if b - a > d]
         if not fits:
-            return 0.0
-        gaps = [(i, g0, g1) for i in fits for g0, g1 in free_gaps(i) if g1 - g0 > d]
+            return None
+        gaps = [(i, g0, g1) for i in fits for g0, g1 in self.free_gaps(i) if g1 - g0 > d]
         room = np.array([g1 - g0 - d for _, g0, g1 in gaps] or [regions[i][1] - regions[i][0] - d for i in fits])
         best, bounds = None, None
         if gaps:  # a spot where nobody backchannels yet
@@ -522,70 +613,14 @@ def _place_backchannels(rng, m: TurnModel, cv: _Conv, turns: list[dict], n_speak
                 if start + d > b:
                     continue
                 busy = {host} | {l for s, e, l in inside[i] if s < start + d + BC_MARGIN_S and e > start - BC_MARGIN_S}
-                if len(busy) >= n_speakers:
+                if len(busy) >= self.n_speakers:
                     continue
-                covered = sum(max(0.0, min(e, start + d) - max(s, start))
-                              for s, e in _union([(s, e) for s, e, _ in inside[i]]))
+                covered = self.covered(i, start, start + d)
                 if best is None or d - covered > best[0]:
                     best = (d - covered, i, start, busy)
             if best is not None and best[0] >= d:
                 break
-        if best is None:
-            return 0.0
-        _, i, start, busy = best
-        a, b, host = regions[i]
-        a, b = bounds or (a, b)
-        free = [x for x in range(n_speakers) if x not in busy]
-        w = cv.weights[free] / cv.weights[free].sum()
-        listener = free[int(rng.choice(len(free), p=w))]
-        spec = UttSpec(d) if supplier is None else supplier(listener, d)
-        if spec is None:
-            return 0.0
-        spec = _spec(spec)
-        start = max(a, min(start, b - spec.duration_s))  # a supplied utterance longer than drawn ends by b
-        end = start + spec.duration_s
-        if spec.duration_s <= 0 or end > b or any(l == listener and s < end + BC_MARGIN_S and e > start - BC_MARGIN_S
-                                                  for s, e, l in inside[i]):
-            return 0.0
-        covered = sum(max(0.0, min(e, end) - max(s, start)) for s, e in _union([(s, e) for s, e, _ in inside[i]]))
-        gain = spec.duration_s - covered
-        if gain - remaining > remaining:
-            return None  # the last one is kept if that lands closer to the budget than leaving it out
-        inside[i].append((start, end, listener))
-        out.append((Turn(speaker=listener, start_s=start, end_s=end, kind="backchannel", transition="backchannel",
-                         full_duration_s=spec.duration_s, ref=spec.ref), host_turn[i]))
-        return gain
-
-    def free_gaps(i: int) -> list[tuple[float, float]]:
-        """Parts of region ``i`` that a new backchannel may fill without touching an earlier one."""
-        a, b, _ = regions[i]
-        out, t = [], a
-        for s, e in _union([(s - 1.01 * BC_MARGIN_S, e + 1.01 * BC_MARGIN_S) for s, e, _ in inside[i]]):
-            if s > t:
-                out.append((t, s))
-            t = max(t, e)
-        return out + [(t, b)] if b > t else out
-
-    expected_n = budget / dist_mean(m.backchannel_dur_s)
-    n = int(expected_n) + int(rng.random() < expected_n - int(expected_n))  # E[n] = expected_n
-    deficit, gain = budget, 0.0  # backchannel time still to place (placed utterances may differ from the drawn lengths)
-    steered = target is not None  # open loop: the first n draws are all placed (the configured count rate)
-    for d in [cv.draw("bc", m.backchannel_dur_s) for _ in range(n)]:
-        gain = place(d, deficit if steered else np.inf) if deficit > 1e-9 or not steered else None
-        if gain is None:
-            break
-        deficit -= gain
-    for _ in range(int(20 * budget / dist_mean(m.backchannel_dur_s)) + 20):
-        if deficit <= 1e-9 or gain is None:
-            break
-        # the longest free stretch (meetings: a listener may also join another's backchannel)
-        longest = max((g1 - g0 for i in range(len(regions)) for g0, g1 in free_gaps(i)), default=0.0)
-        if n_speakers > 2:
-            longest = max([longest] + [b - a for a, b, _ in regions])
-        d = cv.draw_fitting("bc", m.backchannel_dur_s, longest) if longest > 0 else None
-        gain = place(d, deficit) if d is not None else None
-        deficit -= gain or 0.0
-    return out, target
+        return None if best is None else (best, bounds)
 
 
 def _switch_overlaps(cv: _Conv, m: TurnModel, turns: list[dict], bcs: list[tuple[Turn, int]],

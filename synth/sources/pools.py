@@ -1,18 +1,4 @@
-"""Build validated pools from the ``sources`` config.
-
-``sources.root`` is a corpus folder. Speech comes from ``sources.speech`` if set (a corpus folder with
-``manifest.jsonl``, a NeMo JSONL manifest, or a LibriSpeech-style tree), else from the root. Noise and
-RIRs come from ``sources.noise`` / ``sources.rir`` (a folder of audio, or a JSONL manifest), else from
-the root's manifest (``kind: noise`` / ``kind: rir``) or its ``noise/`` and ``rir/`` folders.
-
-Every manifest row is type-checked (:mod:`synth.sources.schema`) and every file checked
-(:mod:`synth.sources.checks`) through the source index (:mod:`synth.sources.index`), so a start reads
-each file's header once and its samples once, not on every build. Noise and RIRs are checked whole
-before the first item; speech too when ``sources.check=all`` (``auto``: corpora of at most
-``CHECK_ALL_UP_TO`` speech files), else on first use (``used``): an item that draws a bad file is drawn
-again (:meth:`SpeechPool.unusable`). A bad row or file raises :class:`BadInput`, or with
-``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
-"""
+"""Build validated pools of speech, noise and RIRs from the ``sources`` config (:func:`build_pools`)."""
 
 from __future__ import annotations
 
@@ -280,7 +266,22 @@ def build_pools(root: str | Path, speech: str | None = None, noise: str | None =
                 on_bad_input: str = "error", need_noise: bool = True, need_rir: bool = False,
                 exclude: list | None = None, check: str = "auto", verify: bool = False,
                 need_speech: bool = True) -> Pools:
-    """``need_speech=False`` (the Augmenter: it brings its own utterances) reads no speech: the speech pool is
+    """The pools of a ``sources`` config.
+
+    ``sources.root`` is a corpus folder. Speech comes from ``sources.speech`` if set (a corpus folder with
+    ``manifest.jsonl``, a NeMo JSONL manifest, or a LibriSpeech-style tree), else from the root. Noise and
+    RIRs come from ``sources.noise`` / ``sources.rir`` (a folder of audio, or a JSONL manifest), else from
+    the root's manifest (``kind: noise`` / ``kind: rir``) or its ``noise/`` and ``rir/`` folders.
+
+    Every manifest row is type-checked (:mod:`synth.sources.schema`) and every file checked
+    (:mod:`synth.sources.checks`) through the source index (:mod:`synth.sources.index`), so a start reads
+    each file's header once and its samples once, not on every build. Noise and RIRs are checked whole
+    before the first item; speech too when ``sources.check=all`` (``auto``: corpora of at most
+    ``CHECK_ALL_UP_TO`` speech files), else on first use (``used``): an item that draws a bad file is drawn
+    again (:meth:`SpeechPool.unusable`). A bad row or file raises :class:`BadInput`, or with
+    ``on_bad_input=skip`` is left out and listed in ``Pools.skipped`` (and so in the dataset card).
+
+    ``need_speech=False`` (the Augmenter: it brings its own utterances) reads no speech: the speech pool is
     empty and ``sources.root`` need not exist; noise and RIRs load as usual."""
     root = Path(root).expanduser().resolve()
     if need_speech and not root.is_dir():

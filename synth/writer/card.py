@@ -216,7 +216,7 @@ def write_card(out_dir: Path, summary: SetSummary, plan_info: dict) -> dict:
 
 def card_markdown(card: dict) -> str:
     g = card["generator"]
-    lines = [f"# Dataset card: synthetic speech set", "", f"> **{card['banner']}**", "",
+    lines = ["# Dataset card: synthetic speech set", "", f"> **{card['banner']}**", "",
              f"- Purpose: {card['purpose']}",
              f"- Generator: {g['name']} {g['version']}, config hash `{g['config_hash']}`, seed {g['seed']}",
              f"- Items: {card['n_items']}, total {card['total_duration_s'] / 60:.1f} min of audio",
@@ -254,20 +254,7 @@ def card_markdown(card: dict) -> str:
         else:
             lines.append(f"- **{k}** (n={h['n']}): " + ", ".join(f"{v}: {c}" for v, c in h["counts"].items()))
     if card.get("targets"):
-        lines += ["", "## Realized vs target", "",
-                  "Target quantiles are sampled from the config's distribution; realized ones are measured on "
-                  "the items (rooms: RT60 measured on the RIR used). KS = two-sample Kolmogorov-Smirnov distance.",
-                  "", "| quantity | config | target mean / p10 / p50 / p90 | realized mean / p10 / p50 / p90 | KS | "
-                  "applied (target / realized) |", "|---|---|---|---|---|---|"]
-        fmt = lambda q: " / ".join(f"{q[k]:g}" for k in ("mean", "p10", "p50", "p90")) if q else "-"
-        for k, v in card["targets"].items():
-            applied = f"{v['p_target']:g} / {v['p_realized']:g}" if "p_target" in v else "-"
-            if "note" in v or "families" in v:
-                what = v.get("note") or "codecs: " + ", ".join(v["families"])
-                lines.append(f"| {k} | `{v['config']}` | {what} | | | {applied} |")
-                continue
-            lines.append(f"| {k} | `{v['config']}` | {fmt(v.get('target'))} | {fmt(v.get('realized'))} | "
-                         f"{v.get('ks', '-')} | {applied} |")
+        lines += _targets_table(card["targets"])
     if card.get("speaker_mix"):
         lines += ["", "## Speaker mix: realized vs target", "", "| attribute | value | target share | realized share |",
                   "|---|---|---|---|"]
@@ -276,3 +263,22 @@ def card_markdown(card: dict) -> str:
     lines += ["", "## Slices", ""]
     lines += [f"- **{k}**: " + ", ".join(f"{v}: {c}" for v, c in sorted(vals.items())) for k, vals in card["slices"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _targets_table(targets: dict) -> list[str]:
+    """The card's "Realized vs target" section: per quantity, the config's quantiles next to the realized ones."""
+    lines = ["", "## Realized vs target", "",
+             "Target quantiles are sampled from the config's distribution; realized ones are measured on "
+             "the items (rooms: RT60 measured on the RIR used). KS = two-sample Kolmogorov-Smirnov distance.",
+             "", "| quantity | config | target mean / p10 / p50 / p90 | realized mean / p10 / p50 / p90 | KS | "
+             "applied (target / realized) |", "|---|---|---|---|---|---|"]
+    fmt = lambda q: " / ".join(f"{q[k]:g}" for k in ("mean", "p10", "p50", "p90")) if q else "-"  # noqa: E731
+    for k, v in targets.items():
+        applied = f"{v['p_target']:g} / {v['p_realized']:g}" if "p_target" in v else "-"
+        if "note" in v or "families" in v:
+            what = v.get("note") or "codecs: " + ", ".join(v["families"])
+            lines.append(f"| {k} | `{v['config']}` | {what} | | | {applied} |")
+            continue
+        lines.append(f"| {k} | `{v['config']}` | {fmt(v.get('target'))} | {fmt(v.get('realized'))} | "
+                     f"{v.get('ks', '-')} | {applied} |")
+    return lines

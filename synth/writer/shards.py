@@ -1,21 +1,6 @@
-"""Sharded output (``output.shard_size=N``): items grouped in id order into shards of N, each shard a unit
-of work that one worker renders and writes whole. A killed build resumes shard by shard (a finished shard
-is never rewritten), and with ``output.container=tar`` a million-item set is a few thousand files.
-
-``output.container=files``::
-
-    audio/<id>.flac                          the items' audio, as in an unsharded set
-    manifests/manifest_00000.jsonl ...       each shard's manifest lines (the same lines an unsharded set has)
-
-``output.container=tar`` (NeMo's tarred layout, WebDataset-readable; see :mod:`.tar_shards`)::
-
-    audio_0.tar ...                          <key>.flac + <key>.json (its manifest line) per item
-    sharded_manifests/manifest_0.json ...    lines with ``audio_filepath`` = member name and ``shard_id``
-
-Both: ``labels/segments_00000.rttm`` (and ``words_``, ``references_`` .stm/.seglst.json) per shard, and
-``shards.json``, the index of shards. Sets of at most ``CONCAT_LIMIT`` items also get the top-level
-``manifest.jsonl`` and label files (the shards' concatenation); bigger sets are read shard by shard.
-A shard is finished when its manifest exists: it is renamed into place after its audio and labels.
+"""Sharded output (``output.shard_size=N``): items grouped in id order into shards of N, each a unit of work one
+worker renders and writes whole, so a killed build resumes shard by shard (a finished shard is never
+rewritten); with ``output.container=tar`` a million-item set is a few thousand files. Layout: :class:`ShardLayout`.
 """
 
 from __future__ import annotations
@@ -35,12 +20,27 @@ from .manifest import INDEX
 from .tar_shards import TarShard, member_key, nemo_entry, shard_manifest_name, shard_name
 
 CONCAT_LIMIT = 100_000
-CONTAINERS = ("files", "tar")
 
 
 @dataclass(frozen=True)
 class ShardLayout:
-    """How a sharded set is stored: items per shard and the container (loose ``files`` or ``tar``)."""
+    """How a sharded set is stored: items per shard and the container (loose ``files`` or ``tar``).
+
+    ``output.container=files``::
+
+        audio/<id>.flac                          the items' audio, as in an unsharded set
+        manifests/manifest_00000.jsonl ...       each shard's manifest lines (the same lines an unsharded set has)
+
+    ``output.container=tar`` (NeMo's tarred layout, WebDataset-readable; see :mod:`.tar_shards`)::
+
+        audio_0.tar ...                          <key>.flac + <key>.json (its manifest line) per item
+        sharded_manifests/manifest_0.json ...    lines with ``audio_filepath`` = member name and ``shard_id``
+
+    Both: ``labels/segments_00000.rttm`` (and ``words_``, ``references_`` .stm/.seglst.json) per shard, and
+    ``shards.json``, the index of shards. Sets of at most ``CONCAT_LIMIT`` items also get the top-level
+    ``manifest.jsonl`` and label files (the shards' concatenation); bigger sets are read shard by shard.
+    A shard is finished when its manifest exists: it is renamed into place after its audio and labels.
+    """
 
     size: int
     container: str = "files"

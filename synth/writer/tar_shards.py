@@ -1,19 +1,7 @@
-"""Tar shards: ``{key}.flac`` + ``{key}.json`` pairs that WebDataset, Hugging Face's ``webdataset`` builder
-and NeMo's tarred audio datasets read as they are.
-
-Layout (NeMo's ``convert_to_tarred_audio_dataset`` layout, which WebDataset readers also accept)::
-
-    audio_0.tar, audio_1.tar, ...            members in item order: <key>.flac, <key>.json (its manifest line)
-    sharded_manifests/manifest_0.json, ...   one JSON line per item: the manifest line with ``audio_filepath``
-                                             set to the member name and ``shard_id`` added
-    tarred_audio_manifest.json               every shard's lines, in shard order
-
-NeMo configs point at ``audio__OP_0..N_CL_.tar`` (``N`` = last shard). NeMo's Lhotse reader
-(``LazyNeMoTarredIterator``) rejects tar members missing from the manifest unless
-``skip_missing_manifest_entries: true``, which the ``.json`` members need; its classic reader ignores them.
-
-Keys: WebDataset splits a member name at its first dot, so a key holds no dots (``.`` becomes ``_``).
-Bytes are deterministic: members carry no time, owner or permissions of the machine that wrote them.
+"""Tar shards in NeMo's ``convert_to_tarred_audio_dataset`` layout (``audio_N.tar`` of ``{key}.flac`` +
+``{key}.json``, ``sharded_manifests/manifest_N.json``, ``tarred_audio_manifest.json``), which WebDataset,
+Hugging Face's ``webdataset`` builder and NeMo read as they are. Bytes are deterministic: members carry no
+time, owner or permissions of the machine that wrote them.
 """
 
 from __future__ import annotations
@@ -27,7 +15,8 @@ from pathlib import Path
 
 
 def member_key(item_id: str) -> str:
-    """The WebDataset key of an item: its id with dots replaced (the key ends at the first dot)."""
+    """The WebDataset key of an item: its id with dots replaced (WebDataset splits a member name at its first
+    dot, so ``.`` becomes ``_``)."""
     key = str(item_id).replace(".", "_")
     if not key or "/" in key or "\\" in key:
         raise ValueError(f"item id {item_id!r} cannot name a tar member")
@@ -43,7 +32,9 @@ def shard_manifest_name(index: int) -> str:
 
 
 def nemo_entry(line: dict, key: str, ext: str, shard_id: int) -> dict:
-    """A manifest line as NeMo's tarred datasets expect it: ``audio_filepath`` is the member name."""
+    """A manifest line as NeMo's tarred datasets expect it: ``audio_filepath`` is the member name. NeMo configs
+    point at ``audio__OP_0..N_CL_.tar`` (``N``: the last shard); its Lhotse reader (``LazyNeMoTarredIterator``)
+    rejects the ``.json`` members unless ``skip_missing_manifest_entries: true``; its classic reader ignores them."""
     return {**line, "audio_filepath": f"{key}.{ext}", "shard_id": shard_id}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synth.audio import Audio, resample
+from synth.audio import resample
 from synth.channel import codecs as C
 from synth.channel.base import build_effect
 from synth.errors import ConfigError

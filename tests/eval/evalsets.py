@@ -1,5 +1,6 @@
 """Tiny built sets for eval tests: FLAC files written with soundfile + a manifest.jsonl written by hand
-(same schema as DESIGN.md "Output: one set"), until the real builder is used."""
+(same schema as DESIGN.md "Output: one set"): faster than a build, and the test sets every label itself.
+"""
 
 from __future__ import annotations
 
