@@ -14,8 +14,9 @@ import sys
 import traceback
 from pathlib import Path
 
+from .compose import compose_config  # synth.cli.compose_config still names it (tests, scripts)
 from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
-from .errors import ConfigError, SynthError
+from .errors import SynthError
 from .stops import Interrupted, signals_interrupt
 
 COMMANDS = {
@@ -36,80 +37,6 @@ COMMANDS = {
 }
 
 
-def split_profile_file(overrides: list[str]) -> tuple[list[str], str | None]:
-    """``profile=<path to a .yaml file>`` (e.g. from ``synth fit``) is applied after composing; built-in
-    profiles (``profile=call_center_narrowband``) stay ordinary group overrides."""
-    rest, path = [], None
-    for o in overrides:
-        key, _, value = o.partition("=")
-        if key == "profile" and (value.endswith((".yaml", ".yml")) or "/" in value):
-            if not Path(value).is_file():
-                raise SynthError(f"profile file {value} not found; pass a file written by `synth fit` "
-                                 "or a built-in profile name from conf/profile/")
-            path = value
-        else:
-            rest.append(o)
-    return rest, path
-
-
-def profile_key_overrides(overrides: list[str], profile_file: str) -> list[str]:
-    """A plain ``key=value`` for a key the profile file sets (or one under it) becomes ``++key=value``, so it
-    overrides the profile even where the composed defaults lack the key (``scenario.duration_s=[1,20]`` next
-    to a fitted profile; the single_talker defaults have no ``duration_s``). Group selections stay as given."""
-    from .profiles.apply import profile_keys
-
-    keys = profile_keys(profile_file)
-    out = []
-    for o in overrides:
-        key, eq, _ = o.partition("=")
-        if eq and "." in key and not key.startswith(("+", "~", "-")) and (
-                key in keys or any(key.startswith(k + ".") or k.startswith(key + ".") for k in keys)):
-            o = "++" + o
-        out.append(o)
-    return out
-
-
-def compose_config(overrides: list[str]):
-    """Compose the build config with Hydra's compose API (used for validation, tests and scripts).
-
-    A profile file is applied on top of the composed config, then the keys the command line set are put
-    back (they win over the profile); unknown keys, from the command line (``+foo=1``) or the profile
-    file, stop with the key's name."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from omegaconf import OmegaConf
-
-    from .config import check_keys, register_configs
-    from .overrides import override_keys
-
-    overrides, profile_file = split_profile_file(overrides)
-    if profile_file:
-        overrides = profile_key_overrides(overrides, profile_file)
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    if profile_file:
-        from .profiles.apply import apply_profile_file
-
-        cfg = OmegaConf.create(apply_profile_file(OmegaConf.to_container(cfg, resolve=True), profile_file,
-                                                  override_keys(overrides)))
-    check_keys(OmegaConf.to_container(cfg, resolve=True), "config")
-    return cfg
-
-
-def _config_error_line(e: Exception) -> str:
-    lines = [l.strip() for l in str(e).splitlines() if l.strip() and "HYDRA_FULL_ERROR" not in l
-             and not l.strip().startswith(("full_key", "object_type", "reference_type"))]
-    msg = " ".join(" ".join(lines[:2]).split())
-    import re
-    m = re.match(r"Could not override '([^']+)'", msg)
-    if m:
-        msg = f"unknown key {m.group(1)!r}"
-    return (f"config error: {msg}; see the keys with `synth build --cfg job`, "
-            "the groups and options in conf/")
-
-
 def _build(args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig, OmegaConf
@@ -121,12 +48,7 @@ def _build(args: list[str]) -> int:
     multirun = any(a in ("-m", "--multirun") for a in args)
     hydra_flags = any(a.startswith("-") for a in args)
     if not hydra_flags:  # validate first so a typo gives one line and exit code 2, not a Hydra traceback
-        try:
-            cfg = compose_config(args)
-        except SynthError:
-            raise
-        except Exception as e:
-            raise ConfigError(_config_error_line(e)) from None
+        cfg = compose_config(args)
         from .build import build
         build(cfg)
         return 0

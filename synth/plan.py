@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .rng import item_rng
 from .scene.base import build_scenario, id_prefix
 from .room.bank import RoomBank
-from .sources import Pools, build_pools
+from .sources.pools import Pools, build_pools
 
 # keys that do not change a single output byte
 NON_OUTPUT_KEYS = ("out_dir", "workers", "n_items", "executor")

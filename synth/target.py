@@ -36,7 +36,7 @@ def suite_slices(results_path: Path, results: dict, metric: str) -> tuple[dict, 
     and ``suite.slices``, as :func:`synth.suite.build_suite` built it) and compared with the reference
     slice's: the one group that differs (``noise``, ``room`` or ``channel``) is the slice's condition; a
     slice changing several groups is listed, not planned."""
-    from .cli import conf_dir
+    from .confdir import conf_dir
     from .suite import slice_config
 
     set_dir = Path(results["set"]["path"])

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..audio import Audio, resample
 from ..context import ItemContext, RenderContext
-from ..errors import BadInput, ConfigError, SynthError
+from ..errors import BadInput, ConfigError
 from ..plan import AUGMENT_P, Plan, draw_chain, make_plan
 from ..render import calibrates, fit_length, merge_conditions, record, run_effects
 from ..rng import item_rng
@@ -40,7 +40,7 @@ def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, 
     ``profile`` a built-in profile name or a profile file (``synth fit`` output), ``exclude`` the built sets
     whose sources the pools leave out (``sources.exclude``). With ``need_speech=False`` (the Augmenter) no
     speech is read: noise and RIRs may come from ``sources.noise`` / ``sources.rir`` folders alone."""
-    from ..cli import _config_error_line, compose_config
+    from ..compose import compose_config
 
     o = [f"seed={int(seed)}", *overrides]
     if profile:
@@ -48,13 +48,7 @@ def plan_from_config(overrides: Sequence[str] = (), profile: str | None = None, 
     if exclude:
         quoted = ",".join("'" + str(p).replace("\\", "\\\\").replace("'", "\\'") + "'" for p in exclude)
         o.append(f"sources.exclude=[{quoted}]")
-    try:
-        cfg = compose_config(o)
-    except SynthError:
-        raise
-    except Exception as e:  # Hydra's composition errors, as one line naming the key
-        raise ConfigError(_config_error_line(e)) from None
-    return make_plan(cfg, need_speech=need_speech)
+    return make_plan(compose_config(o), need_speech=need_speech)
 
 
 class Augmenter:

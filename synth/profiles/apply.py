@@ -348,7 +348,7 @@ def scenario_config(name: str) -> dict:
 def profile_keys(path: str | Path) -> set[str]:
     """Every dotted config key a profile file sets a value of (``scenario.duration_s``; not the sections
     holding them): a plain ``key=value`` on the command line for one of them, a key under one or a section
-    holding one overrides the profile (see synth.cli)."""
+    holding one overrides the profile (see synth.compose)."""
     data = load_profile(path)
     if "mixture" in data:
         return mixture_keys(path, data, profile_keys)

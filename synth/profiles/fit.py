@@ -28,7 +28,7 @@ digital silence between the words, too few decays for RT60) is left out of that 
 Durations are fitted as quantile bins of the recordings' lengths. The noise bank never holds a stretch
 the noise pool would refuse as digital silence.
 
-A folder of two-channel calls (one party per channel) is fitted per leg: synth.profiles.stereo.
+A folder of two-channel calls (one party per channel) is fitted per leg (``analyse_call``, ``stereo_profile_dict``).
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ from . import limits
 from .apply import scenario_of
 from .codec_chain import fit_codec_chain
 from .estimate import OCTAVES_HZ, estimate_recording
+from .stereo import CALL_KEYS, call_legs, parse_legs, read_channels, rttm_channel_segments
 from ..writer.rttm import speech_segments
-from .vad import FRAME_S, VadResult, _runs, detect_speech
+from .vad import FRAME_S, VadResult, _runs, detect_speech, mask_to_segments
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".au", ".sph", ".w64", ".caf"}
 
@@ -273,8 +274,6 @@ def harvest_noise(x: np.ndarray, sr: int, stretches, source: str, bank: Path) ->
 
 def vad_timing(probs: np.ndarray, frame_s: float) -> tuple[list[float], list[float]]:
     """Speech segment and pause durations (s) from the VAD: gaps < 0.2 s bridged, segments >= 0.1 s."""
-    from .vad import mask_to_segments
-
     segs = mask_to_segments(probs >= 0.5, frame_s, min_speech_s=0.1, min_silence_s=0.2)
     speech = [e - s for s, e in segs]
     pauses = [b[0] - a[1] for a, b in zip(segs, segs[1:])]
@@ -376,8 +375,6 @@ def fit_folder(folder, rttm_folder=None, noise_bank_dir=None, on_bad_input: str 
     calls is fitted per leg (synth.profiles.stereo; ``legs`` names them, ``downmix`` fits them as mono):
     one row per recording and leg.
     """
-    from .stereo import call_legs, stereo_profile_dict
-
     recs, skipped = find_recordings(folder, exclude, on_bad_input)
     legs, channels_note = call_legs(recs, tuple(legs) if legs else None, downmix)
     rows, manifest, timings, more = analyse_recordings(recs, rttm_folder, lambda r: noise_bank_dir, on_bad_input,
@@ -429,8 +426,6 @@ def analyse_recordings(recs: list[Recording], rttm_folder, bank_for, on_bad_inpu
     from contextlib import nullcontext
 
     from ..progress import progress_bar
-    from .stereo import analyse_call
-
     by_stem = {r.stem: r for r in rttm_list(rttm_folder)}
     rows, manifest, skipped, timings = [], [], [], []
     with (progress_bar(len(recs), label="fitting") if progress else nullcontext()) as bar:
@@ -620,8 +615,6 @@ def fit_by(source, key: str, rttm_folder=None, noise_bank_dir=None, on_bad_input
     decreasing count, and the skipped recordings (a recording without ``key`` is listed, not guessed).
     ``source``: a NeMo manifest, or a folder holding one (``manifest.jsonl``). Each value's noise goes to
     ``<noise_bank_dir>/<value>``. Two-channel calls are fitted per leg as in ``fit_folder``."""
-    from .stereo import call_legs, stereo_profile_dict
-
     src = Path(source)
     if src.is_dir():
         if not (src / "manifest.jsonl").is_file():
@@ -942,6 +935,99 @@ def warnings(profile: dict, report: Path) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- two-channel calls, per leg
+# A folder whose every recording has two channels is fitted leg by leg (synth.profiles.stereo names the legs
+# and reads the channels): each channel is measured by the same estimators as a mono recording with that
+# party's speech activity (its VAD, or the RTTM's segments of the speaker loudest on it), its non-speech
+# stretches go to noise_bank/<leg>/, and turn-taking comes from the RTTMs, else from the two channels' VADs.
+# The profile's fitted: block then holds layout: stereo, one block per leg under legs, and the call-level
+# keys (durations, sample rate, rooms pooled over both parties, the noise bank, turns).
+
+def analyse_call(path: Path, rel: str, legs: Sequence[str], noise_bank: Path | None, rttm: Path | None = None,
+                 reference: list[list[tuple[float, float]]] | None = None
+                 ) -> tuple[list[dict], list[dict], list[tuple[list, list, list]]]:
+    """Estimates per channel of one two-channel call: (one row per leg, noise bank lines (``audio_filepath``
+    relative to ``noise_bank``: ``<leg>/<file>``), per leg (speech segment durations, pause durations, speech
+    segments (start_s, end_s))). The speech activity of channel c: ``reference[c]`` (segments, e.g. a built
+    item's labels), else the RTTM's (``rttm_channel_segments``), else the channel's VAD."""
+    chans, sr, raws = read_channels(path)
+    dur = len(chans[0]) / sr
+    ref = reference if reference is not None else \
+        rttm_channel_segments(rttm, path.stem, chans, sr) if rttm is not None else None
+    rows, lines, timings = [], [], []
+    for c, (name, x, raw) in enumerate(zip(legs, chans, raws)):
+        v = rttm_vad(ref[c], dur) if ref is not None else detect_speech(x, sr)
+        row = {"file": rel, "leg": name, "channel": c, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
+        row["left_out"] = unmeasured(row)
+        got, refused = [], []
+        if noise_bank is not None:
+            (noise_bank / name).mkdir(parents=True, exist_ok=True)
+            got, refused = harvest_noise(x, sr, noise_stretches(v.probs, v.frame_s, dur), rel, noise_bank / name)
+        lines += [{**ln, "audio_filepath": f"{name}/{ln['audio_filepath']}", "leg": name} for ln in got]
+        row["noise_bank_s"] = float(sum(ln["duration"] for ln in got))
+        if refused:
+            row["noise_refused"] = [{**x, "source": f"{x['source']} ({name})"} for x in refused]
+        sp, pa = vad_timing(v.probs, v.frame_s)
+        segs = ref[c] if ref is not None else mask_to_segments(v.probs >= 0.5, v.frame_s, 0.1, 0.2)
+        rows.append(row)
+        timings.append((sp, pa, [(float(a), float(b)) for a, b in segs]))
+    return rows, lines, timings
+
+
+def vad_turns(rows: list[dict], timings: list) -> dict | None:
+    """Turn-taking of two-channel calls from the channels' speech activity: each channel's speech segments
+    are its party's turns (synth.scene.fit_turns on them, as on an RTTM). None without any speech."""
+    from ..scene.fit_turns import fit_conversations
+
+    convs: dict[str, list] = {}
+    for r, t in zip(rows, timings):
+        convs.setdefault(r["file"], []).extend((r["leg"], a, b) for a, b in t[2])
+    convs_l = [(f, sorted(segs, key=lambda s: (s[1], s[0]))) for f, segs in convs.items() if segs]
+    if not convs_l:
+        return None
+    block = fit_conversations(convs_l, [f"{f} (per-channel VAD)" for f, _ in convs_l])
+    block["fitted"]["method"] += "; turns from the per-channel VAD (one party per channel)"
+    return block
+
+
+def stereo_profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[Path], timings: list,
+                        legs: Sequence[str]) -> dict:
+    """The ``fitted:`` block of two-channel calls (module docstring): each leg's rows fitted as a mono fit
+    fits its recordings (profile_dict), the call-level keys from all calls, turn-taking
+    from the RTTMs or the channels' VADs. What was left out or clamped is noted per leg (``legs.<leg>.<key>``)."""
+    for r in rows:
+        r.setdefault("left_out", unmeasured(r))
+    notes = FitNotes()
+    per_leg, refused = [], []
+    for c, name in enumerate(legs):
+        pairs = [(r, t) for r, t in zip(rows, timings) if r.get("leg") == name]
+        p = profile_dict([r for r, _ in pairs], folder, None if bank is None else bank / name, [],
+                         [d for _, t in pairs for d in t[0]], [d for _, t in pairs for d in t[1]])
+        per_leg.append({"name": name, "channel": c, **{k: v for k, v in p["fitted"].items() if k not in CALL_KEYS}})
+        for kind in ("left_out", "clamped"):
+            for key, v in p["notes"][kind].items():
+                if key not in CALL_KEYS and key != "reverb.rt60_s":   # call-level keys are fitted below
+                    getattr(notes, kind)[f"legs.{name}.{key}"] = v
+        refused += p.get("noise_refused", [])
+    first = [r for r in rows if r.get("leg") == legs[0]]
+    fitted: dict = {"layout": "stereo", "legs": per_leg}
+    fitted["duration_s"] = _fit_feature("duration_s", [r["duration_s"] for r in first], "conversation", notes)
+    fitted["sample_rate"] = fit_choice([int(r["sample_rate"]) for r in first])
+    # each party's room: one distribution for the talkers of both legs (a build's room is per talker)
+    fitted["reverb"], fitted["rt60_s"] = fit_room([{**r, "file": f"{r['file']} ({r['leg']})"} for r in rows],
+                                                  "conversation", notes)
+    fitted["noise_bank"] = str(bank) if bank is not None else None
+    fitted["noise_bank_s"] = round(sum(float(r.get("noise_bank_s", 0.0)) for r in rows), 1)
+    turns = fit_turn_stats(rttms) if rttms else vad_turns(rows, timings)
+    if turns is not None:
+        fitted["turns"] = turns
+    fitted["scenario"] = "conversation"   # two parties, one per leg (whatever the RTTMs' speaker count)
+    out = {"n_recordings": len(first), "folder": str(folder), "fitted": fitted, "notes": notes.to_dict()}
+    if refused:
+        out["noise_refused"] = refused
+    return out
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="synth fit", description="Fit a production profile from real recordings.")
     ap.add_argument("folder", help="folder of real recordings (any format libsndfile reads), or a NeMo manifest "
@@ -959,8 +1045,6 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--downmix", action="store_true", help="fit two-channel recordings as mono (downmixed), "
                     "not per leg")
     args = ap.parse_args(argv)
-    from .stereo import parse_legs
-
     legs = parse_legs(args.legs)
     if legs and args.downmix:
         raise ConfigError("--legs and --downmix: give one (per-leg fit, or the channels downmixed to mono)")

@@ -61,7 +61,7 @@ def components(path: str | Path, data: dict) -> list[dict]:
 
 
 def mixture_keys(path: str | Path, data: dict, profile_keys) -> set[str]:
-    """Every key a component profile sets (``profile_keys`` of each; synth.cli turns plain overrides of them
+    """Every key a component profile sets (``profile_keys`` of each; synth.compose turns plain overrides of them
     into ``++key=value``)."""
     return set().union(*(profile_keys(c["path"]) for c in components(path, data)))
 

@@ -41,13 +41,13 @@ from scipy.stats import ks_2samp
 
 from ..audio import atomic_write_text, text_lines
 from ..dist import as_dist
-from ..errors import BadInput, ConfigError, SynthError
+from ..errors import BadInput
 from ..progress import progress_bar
 from ..rng import item_rng
 from . import compare
 from .apply import codecs_of
 from .estimate import estimate_recording
-from .fit import find_audio, fit_folder, read_recording, rttm_vad, write_outputs
+from .fit import analyse_call, find_audio, fit_folder, read_recording, rttm_vad, write_outputs
 
 # feature -> (unit, tolerance, gated). Gated tolerances: issue 10's done-when list; per-recording features use
 # them only without a real-vs-real reference (fewer than compare.MIN_REAL real recordings).
@@ -99,8 +99,6 @@ def measure_set(set_dir: Path, items: list[dict], with_labels: bool, progress: b
                 legs: list[str] | None = None) -> list[dict]:
     """Estimator rows for every built item (its segments as reference activity when ``with_labels``); with
     ``legs`` (a profile fitted per leg) one row per item and channel, as the real calls were measured."""
-    from .stereo import analyse_call
-
     rows = []
     with progress_bar(len(items), label=f"measuring {Path(set_dir).name}", stderr=True, show=progress) as bar:
         for it in items:
@@ -276,7 +274,7 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
     """Fit ``real_folder``, build ``n_items`` from the fit into ``<out_dir>/set``, measure them and judge every
     feature (module docstring). ``progress``: progress bars on stderr for the fit and the measuring."""
     from ..build import build
-    from ..cli import _config_error_line, compose_config
+    from ..compose import compose_config
     from ..stats import set_stats
 
     out = Path(out_dir)
@@ -287,13 +285,8 @@ def roundtrip(real_folder, out_dir, rttm_folder=None, n_items: int = 16, seed: i
         rows, profile = fit_folder(real_folder, rttm_folder, out / "noise_bank", exclude=[out.resolve()])
     write_outputs(rows, profile, out / "profile.yaml")
     fitted = profile["fitted"]
-    try:
-        cfg = compose_config([f"out_dir={out / 'set'}", f"n_items={n_items}", f"seed={seed}", f"workers={workers}",
-                              *choose_scenario(fitted), f"profile={out / 'profile.yaml'}", *(overrides or [])])
-    except SynthError:
-        raise
-    except Exception as e:  # Hydra/OmegaConf: one line naming the key
-        raise ConfigError(_config_error_line(e)) from None
+    cfg = compose_config([f"out_dir={out / 'set'}", f"n_items={n_items}", f"seed={seed}", f"workers={workers}",
+                          *choose_scenario(fitted), f"profile={out / 'profile.yaml'}", *(overrides or [])])
     if progress:
         print(f"building {n_items} items from {out / 'profile.yaml'}", file=sys.stderr)
     set_dir = Path(build(cfg))

@@ -1,19 +1,9 @@
-"""Two-channel call recordings fitted per leg: one party per channel, as call centers record calls.
+"""Two-channel call recordings, one party per channel as call centers record calls: leg names, the
+channels, and each channel's speech from an RTTM (the speaker loudest on that channel).
 
-A folder whose every recording has two channels is fitted leg by leg (``synth fit``): channel 0 (left) is
-leg 0, by default the ``customer`` (caller), channel 1 (right) leg 1, the ``agent`` (``--legs a,b`` names
-them). Each channel is measured on its own by the same estimators as a mono recording (level, noise, SNR,
-band edge, codec evidence, clipping), with that party's speech activity: the channel's VAD, or the RTTM's
-segments of the speaker who is loudest on that channel. Each channel's non-speech stretches go to its own
-noise bank folder (``noise_bank/<leg>/``). Turn-taking comes from the RTTMs, else from the two channels'
-VADs: a channel's speech segments are its party's turns, so gaps, overlaps and backchannels are measured
-between the channels. A folder mixing one- and two-channel recordings is fitted as before (each recording
-downmixed to mono), with a warning; ``--downmix`` asks for that on a stereo folder too.
-
-The profile's ``fitted:`` block then holds ``layout: stereo``, one block per leg under ``legs`` (the keys a
-mono fit writes for its recordings, measured on that channel) and the call-level keys (durations, sample
-rate, rooms pooled over both parties, the noise bank, turns, ``scenario: conversation``); see
-synth.profiles.apply for the build it gives.
+Channel 0 (left) is leg 0, by default the ``customer`` (caller), channel 1 (right) leg 1, the ``agent``
+(``synth fit --legs a,b`` names them). The per-leg fit itself (estimates per channel, a noise bank folder
+per leg, turns between the channels) is in synth.profiles.fit, which reads calls through this module.
 """
 
 from __future__ import annotations
@@ -27,8 +17,6 @@ import soundfile as sf
 
 from ..audio import load
 from ..errors import BadInput
-from .estimate import estimate_recording
-from .vad import detect_speech, mask_to_segments
 
 DEFAULT_LEGS = ("customer", "agent")   # channel 0 (left): the caller; channel 1 (right): the agent
 CALL_KEYS = ("duration_s", "sample_rate", "reverb", "rt60_s")   # per call, not per leg
@@ -114,92 +102,3 @@ def rttm_channel_segments(rttm: Path, uri: str, chans: list[np.ndarray], sr: int
             rise.append(10 * np.log10((p_in + 1e-12) / (p_out + 1e-12)))
         out[int(np.argmax(rise))] += spans
     return [sorted(o) for o in out]
-
-
-def analyse_call(path: Path, rel: str, legs: Sequence[str], noise_bank: Path | None, rttm: Path | None = None,
-                 reference: list[list[tuple[float, float]]] | None = None
-                 ) -> tuple[list[dict], list[dict], list[tuple[list, list, list]]]:
-    """Estimates per channel of one two-channel call: (one row per leg, noise bank lines (``audio_filepath``
-    relative to ``noise_bank``: ``<leg>/<file>``), per leg (speech segment durations, pause durations, speech
-    segments (start_s, end_s))). The speech activity of channel c: ``reference[c]`` (segments, e.g. a built
-    item's labels), else the RTTM's (``rttm_channel_segments``), else the channel's VAD."""
-    from .fit import harvest_noise, noise_stretches, rttm_vad, unmeasured, vad_timing
-
-    chans, sr, raws = read_channels(path)
-    dur = len(chans[0]) / sr
-    ref = reference if reference is not None else \
-        rttm_channel_segments(rttm, path.stem, chans, sr) if rttm is not None else None
-    rows, lines, timings = [], [], []
-    for c, (name, x, raw) in enumerate(zip(legs, chans, raws)):
-        v = rttm_vad(ref[c], dur) if ref is not None else detect_speech(x, sr)
-        row = {"file": rel, "leg": name, "channel": c, **estimate_recording(x, sr, vad=v, raw_pcm16=raw)}
-        row["left_out"] = unmeasured(row)
-        got, refused = [], []
-        if noise_bank is not None:
-            (noise_bank / name).mkdir(parents=True, exist_ok=True)
-            got, refused = harvest_noise(x, sr, noise_stretches(v.probs, v.frame_s, dur), rel, noise_bank / name)
-        lines += [{**ln, "audio_filepath": f"{name}/{ln['audio_filepath']}", "leg": name} for ln in got]
-        row["noise_bank_s"] = float(sum(ln["duration"] for ln in got))
-        if refused:
-            row["noise_refused"] = [{**x, "source": f"{x['source']} ({name})"} for x in refused]
-        sp, pa = vad_timing(v.probs, v.frame_s)
-        segs = ref[c] if ref is not None else mask_to_segments(v.probs >= 0.5, v.frame_s, 0.1, 0.2)
-        rows.append(row)
-        timings.append((sp, pa, [(float(a), float(b)) for a, b in segs]))
-    return rows, lines, timings
-
-
-def vad_turns(rows: list[dict], timings: list) -> dict | None:
-    """Turn-taking of two-channel calls from the channels' speech activity: each channel's speech segments
-    are its party's turns (synth.scene.fit_turns on them, as on an RTTM). None without any speech."""
-    from ..scene.fit_turns import fit_conversations
-
-    convs: dict[str, list] = {}
-    for r, t in zip(rows, timings):
-        convs.setdefault(r["file"], []).extend((r["leg"], a, b) for a, b in t[2])
-    convs_l = [(f, sorted(segs, key=lambda s: (s[1], s[0]))) for f, segs in convs.items() if segs]
-    if not convs_l:
-        return None
-    block = fit_conversations(convs_l, [f"{f} (per-channel VAD)" for f, _ in convs_l])
-    block["fitted"]["method"] += "; turns from the per-channel VAD (one party per channel)"
-    return block
-
-
-def stereo_profile_dict(rows: list[dict], folder: Path, bank: Path | None, rttms: list[Path], timings: list,
-                        legs: Sequence[str]) -> dict:
-    """The ``fitted:`` block of two-channel calls (module docstring): each leg's rows fitted as a mono fit
-    fits its recordings (synth.profiles.fit.profile_dict), the call-level keys from all calls, turn-taking
-    from the RTTMs or the channels' VADs. What was left out or clamped is noted per leg (``legs.<leg>.<key>``)."""
-    from .fit import FitNotes, _fit_feature, fit_choice, fit_room, fit_turn_stats, profile_dict, unmeasured
-
-    for r in rows:
-        r.setdefault("left_out", unmeasured(r))
-    notes = FitNotes()
-    per_leg, refused = [], []
-    for c, name in enumerate(legs):
-        pairs = [(r, t) for r, t in zip(rows, timings) if r.get("leg") == name]
-        p = profile_dict([r for r, _ in pairs], folder, None if bank is None else bank / name, [],
-                         [d for _, t in pairs for d in t[0]], [d for _, t in pairs for d in t[1]])
-        per_leg.append({"name": name, "channel": c, **{k: v for k, v in p["fitted"].items() if k not in CALL_KEYS}})
-        for kind in ("left_out", "clamped"):
-            for key, v in p["notes"][kind].items():
-                if key not in CALL_KEYS and key != "reverb.rt60_s":   # call-level keys are fitted below
-                    getattr(notes, kind)[f"legs.{name}.{key}"] = v
-        refused += p.get("noise_refused", [])
-    first = [r for r in rows if r.get("leg") == legs[0]]
-    fitted: dict = {"layout": "stereo", "legs": per_leg}
-    fitted["duration_s"] = _fit_feature("duration_s", [r["duration_s"] for r in first], "conversation", notes)
-    fitted["sample_rate"] = fit_choice([int(r["sample_rate"]) for r in first])
-    # each party's room: one distribution for the talkers of both legs (a build's room is per talker)
-    fitted["reverb"], fitted["rt60_s"] = fit_room([{**r, "file": f"{r['file']} ({r['leg']})"} for r in rows],
-                                                  "conversation", notes)
-    fitted["noise_bank"] = str(bank) if bank is not None else None
-    fitted["noise_bank_s"] = round(sum(float(r.get("noise_bank_s", 0.0)) for r in rows), 1)
-    turns = fit_turn_stats(rttms) if rttms else vad_turns(rows, timings)
-    if turns is not None:
-        fitted["turns"] = turns
-    fitted["scenario"] = "conversation"   # two parties, one per leg (whatever the RTTMs' speaker count)
-    out = {"n_recordings": len(first), "folder": str(folder), "fitted": fitted, "notes": notes.to_dict()}
-    if refused:
-        out["noise_refused"] = refused
-    return out

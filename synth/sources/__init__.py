@@ -1,3 +1,2 @@
-"""Pools of real inputs: speech utterances (with transcripts and speaker metadata), noise and RIR files."""
-
-from .pools import Pools, build_pools  # noqa: F401
+"""Pools of real inputs: speech utterances (with transcripts and speaker metadata), noise and RIR files
+(:mod:`synth.sources.pools`)."""

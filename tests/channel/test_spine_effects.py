@@ -11,7 +11,7 @@ from synth.channel.base import Skipped, build_effect
 from synth.context import ItemContext, RenderContext
 from synth.room.bank import RoomBank
 from synth.room.measure import rt60
-from synth.sources import build_pools
+from synth.sources.pools import build_pools
 
 SPECS = [
     {"name": "speech_level", "target_dbov": [-35, -20]},

@@ -18,7 +18,8 @@ from synth.cli import compose_config
 from synth.errors import BadInput, ConfigError
 from synth.profiles import fit
 from synth.profiles.compare import CLOSE, FAR, real_vs_real, trimmed_w1
-from synth.profiles.stereo import analyse_call, rttm_channel_segments
+from synth.profiles.fit import analyse_call
+from synth.profiles.stereo import rttm_channel_segments
 from synth.rng import item_rng
 
 from helpers import CORPUS, build_set, manifest

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from synth.errors import BadInput, ConfigError
-from synth.sources import build_pools
+from synth.sources.pools import build_pools
 
 from helpers import CORPUS, REPO, build_set, manifest
 

@@ -14,7 +14,7 @@ import soundfile as sf
 from synth.build import build
 from synth.cli import compose_config
 from synth.errors import BadInput
-from synth.sources import build_pools
+from synth.sources.pools import build_pools
 
 from helpers import CORPUS, REPO, manifest
 

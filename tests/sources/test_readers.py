@@ -2,7 +2,7 @@
 
 import json
 
-from synth.sources import build_pools
+from synth.sources.pools import build_pools
 
 from helpers import CORPUS
 from helpers import build_set, manifest

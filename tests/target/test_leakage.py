@@ -11,7 +11,7 @@ from helpers import CORPUS, build_set, manifest
 from synth.cli import compose_config, main as synth
 from synth.errors import BadInput, ConfigError
 from synth.leakage import overlaps, read_sources
-from synth.sources import build_pools
+from synth.sources.pools import build_pools
 
 
 @pytest.fixture(scope="module")
