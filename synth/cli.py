@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .compose import compose_config  # synth.cli.compose_config still names it (tests, scripts)
 from .confdir import conf_dir  # lives in synth.confdir; synth.cli.conf_dir still names it
-from .errors import SynthError
+from .errors import ConfigError, SynthError
 from .stops import Interrupted, signals_interrupt
 
 COMMANDS = {
@@ -37,6 +37,51 @@ COMMANDS = {
 }
 
 
+def out_flag(args: list[str]) -> list[str]:
+    """``--out DIR`` (the flag every command writes its output with) is ``out_dir=DIR`` for build."""
+    out, it = [], iter(args)
+    for a in it:
+        if a == "--out":
+            out.append(f"out_dir={next(it, '')}")
+        elif a.startswith("--out="):
+            out.append("out_dir=" + a.split("=", 1)[1])
+        else:
+            out.append(a)
+    return out
+
+
+def sweep_jobs(args: list[str]) -> list[list[str]]:
+    """The overrides of each job of ``synth build -m <sweeps>``, as Hydra's basic sweeper splits them. A
+    profile *file* cannot be swept (Hydra sweeps group options): one line saying so."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .compose import config_error_line, hydra_errors, split_profile_file
+
+    plain = [a for a in args if not a.startswith("-") and "=" in a]
+    try:
+        jobs = [job for batch in BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(plain), None)
+                for job in batch]
+    except hydra_errors() as e:
+        raise ConfigError(config_error_line(e)) from None
+    for job in jobs:
+        if split_profile_file(job)[1]:
+            raise ConfigError("profile=<file> cannot be used with -m (Hydra sweeps the built-in options of "
+                              "conf/profile/ only); run one `synth build profile=<file> out_dir=<dir>` per file")
+    return jobs
+
+
+def ignored_keys_note(cfg, args: list[str]) -> None:
+    """One line when the command line set a key this build ignores: ``n_items`` under a suite."""
+    from .overrides import override_keys
+
+    suite = cfg.get("suite")
+    if suite and suite.get("n_sources") is not None and "n_items" in override_keys(args):
+        print(f"note: n_items is ignored under a suite: suite {suite.get('name')} renders suite.n_sources="
+              f"{suite.get('n_sources')} source items in each of its {len(suite.get('slices') or {})} slices; "
+              "set suite.n_sources=N instead", file=sys.stderr)
+
+
 def _build(args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig, OmegaConf
@@ -44,14 +89,19 @@ def _build(args: list[str]) -> int:
     from .config import check_keys, register_configs
     from .overrides import check_overrides
 
+    args = out_flag(args)
     check_overrides(args)
     multirun = any(a in ("-m", "--multirun") for a in args)
     hydra_flags = any(a.startswith("-") for a in args)
     if not hydra_flags:  # validate first so a typo gives one line and exit code 2, not a Hydra traceback
         cfg = compose_config(args)
+        ignored_keys_note(cfg, args)
         from .build import build
         build(cfg)
         return 0
+    if multirun:  # every job's config composes, or one line before any job runs
+        for job in sweep_jobs(args):
+            ignored_keys_note(compose_config(job), job)
 
     register_configs()
     status: dict = {"code": 0, "error": None}

@@ -46,12 +46,17 @@ def profile_key_overrides(overrides: list[str], profile_file: str) -> list[str]:
 
 def config_error_line(e: Exception) -> str:
     """Hydra's or OmegaConf's error text as one line naming the key, without ``HYDRA_FULL_ERROR`` advice."""
-    lines = [l.strip() for l in str(e).splitlines() if l.strip() and "HYDRA_FULL_ERROR" not in l
+    text = str(e)
+    lines = [l.strip() for l in text.splitlines() if l.strip() and "HYDRA_FULL_ERROR" not in l
              and not l.strip().startswith(("full_key", "object_type", "reference_type"))]
     msg = " ".join(" ".join(lines[:2]).split())
     m = re.match(r"Could not override '([^']+)'", msg)
     if m:
         msg = f"unknown key {m.group(1)!r}"
+    m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
+    if m:  # a group option that does not exist: name the options Hydra listed (tab-indented lines)
+        options = [l.strip() for l in text.split("Config search path")[0].splitlines() if l.startswith("\t")]
+        msg = f"{m.group(1)}={m.group(2)} is not an option of {m.group(1)}/ (options: {', '.join(options)})"
     return (f"config error: {msg}; see the keys with `synth build --cfg job`, "
             "the groups and options in conf/")
 

@@ -68,7 +68,7 @@ class ProcessPool(Executor):
 
     def _bounded(self, pool: ProcessPoolExecutor, chunks: Iterator) -> Iterator:
         """Results in order with at most 4 chunks per worker submitted ahead, so ``chunks`` may be a stream
-        (``render --from`` of a large manifest) that is read as the work goes, not all at once."""
+        (``synth render`` of a large manifest) that is read as the work goes, not all at once."""
         window = deque(pool.submit(_run_installed, c) for c in islice(chunks, 4 * self.workers))
         try:
             while window:

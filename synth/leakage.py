@@ -103,6 +103,18 @@ def overlaps(a: SetSources, b: SetSources) -> dict[str, list[str]]:
             "noise": sorted(a.noise & b.noise), "rirs": sorted(a.rirs & b.rirs)}
 
 
+def json_file_spelling(argv: list[str]) -> list[str]:
+    """The old ``--json FILE`` (``--json=FILE``, or a name ending in .json after it) as ``--out FILE``, with
+    a hint; a bare ``--json`` prints JSON to stdout, as in every command."""
+    out = list(argv)
+    for i, a in enumerate(out):
+        if a.startswith("--json=") or (a == "--json" and i + 1 < len(out) and out[i + 1].endswith(".json")):
+            out[i] = a.replace("--json", "--out", 1)
+            print("hint: synth leakage --json FILE is now --out FILE (--json alone prints JSON to stdout); "
+                  "--json FILE still works", file=sys.stderr)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="synth leakage", description="Report speakers, utterances, noise files and "
                                  "RIR files shared by two sets (or a NeMo training manifest and a set). Exit 1 "
@@ -110,10 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("a", help="a built set folder, its manifest.jsonl, or a NeMo JSONL training manifest")
     ap.add_argument("b", help="a built set folder or manifest (e.g. the stress suite)")
     ap.add_argument("--examples", type=int, default=5, help="examples printed per kind (default 5)")
-    ap.add_argument("--json", dest="json_out", help="also write the full overlap lists to this JSON file")
-    args = ap.parse_args(argv)
+    ap.add_argument("--out", metavar="FILE", help="also write the full overlap lists to this JSON file")
+    ap.add_argument("--json", action="store_true", help="print the full overlap lists as JSON to stdout instead")
+    args = ap.parse_args(json_file_spelling(sys.argv[1:] if argv is None else argv))
     a, b = read_sources(args.a), read_sources(args.b)
     found = overlaps(a, b)
+    if args.out:
+        atomic_write_text(Path(args.out), json.dumps(found, indent=1))
+    leaked = any(found.values())
+    if args.json:
+        print(json.dumps(found, indent=1))
+        return 1 if leaked else 0
     print(f"leakage between {args.a} and {args.b}:")
     for kind in KINDS:
         shown = ", ".join(found[kind][: args.examples])
@@ -122,9 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     n_sim = a.simulated_rooms + b.simulated_rooms
     if n_sim:
         print(f"  ({n_sim} items use simulated rooms: generated per build, no file to share)")
-    if args.json_out:
-        atomic_write_text(Path(args.json_out), json.dumps(found, indent=1))
-    leaked = any(found.values())
     print("LEAKAGE: the two share sources" if leaked else "clean: no shared sources")
     return 1 if leaked else 0
 

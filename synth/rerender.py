@@ -1,4 +1,4 @@
-"""``synth render --from <manifest.jsonl> --out <dir>``: re-render a set from its recipes alone.
+"""``synth render <set> --out <dir>``: re-render a set (its folder, or its manifest.jsonl) from its recipes alone.
 
 Each manifest line carries the full recipe, so with the same source files the audio comes out bit for
 bit identical. ``--sources-root`` points at the sources if they moved since the build.
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .audio import atomic_open, text_lines
+from .cliflags import respell
 from .context import RenderContext
 from .errors import BadInput
 from .executor import make_executor
@@ -43,9 +44,13 @@ def _items(manifest: Path) -> Iterator[dict]:
 
 
 def rerender(manifest: Path, out_dir: Path, sources_root: str | None = None, workers: int = 1) -> Path:
-    """Re-render a set from its manifest, reading it as the work goes (memory does not grow with the set)."""
+    """Re-render a set from its manifest (``manifest``: the file, or the set folder holding it), reading it as
+    the work goes (memory does not grow with the set)."""
+    manifest = Path(manifest)
+    if manifest.is_dir():
+        manifest = manifest / "manifest.jsonl"
     if not manifest.exists():
-        raise BadInput(manifest, "does not exist", "pass the manifest.jsonl of a built set")
+        raise BadInput(manifest, "does not exist", "pass a set folder written by synth build (or its manifest.jsonl)")
     first = next(_items(manifest), None)
     if not first or "recipe" not in first:
         raise BadInput(manifest, "has no recipes", "pass the manifest.jsonl that synth build wrote")
@@ -81,11 +86,11 @@ def _rerender(manifest: Path, n: int, info: SetInfo, set_dir: Path, out_dir: Pat
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="synth render", description=__doc__.splitlines()[0])
-    ap.add_argument("--from", dest="manifest", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--sources-root", default=None)
-    ap.add_argument("--workers", type=int, default=1)
-    a = ap.parse_args(argv)
-    rerender(a.manifest, a.out, a.sources_root, a.workers)
+    ap = argparse.ArgumentParser(prog="synth render", description="Re-render a set bit-exactly from the recipes in its manifest.")
+    ap.add_argument("set", type=Path, help="a set folder written by synth build, or its manifest.jsonl")
+    ap.add_argument("--out", required=True, type=Path, help="output folder (new, or an earlier re-render of it)")
+    ap.add_argument("--sources-root", default=None, help="where the sources are now, if they moved since the build")
+    ap.add_argument("--workers", type=int, default=1, help="processes (default 1; the bytes do not depend on it)")
+    a = ap.parse_args(respell("synth render", argv, {"--from": "<set>"}))
+    rerender(a.set, a.out, a.sources_root, a.workers)
     return 0

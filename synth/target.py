@@ -457,8 +457,14 @@ def main(argv: list[str] | None = None) -> int:
     for x in args.exclude:
         read_sources(x)  # a bad path fails here, not at build time
     out = Path(args.out)
-    plan, rows, info = make_target_plan([Path(p) for p in args.results], args.budget, args.train, args.exclude,
-                                        args.metric, args.sample, name=out.stem)
+    try:
+        plan, rows, info = make_target_plan([Path(p) for p in args.results], args.budget, args.train, args.exclude,
+                                            args.metric, args.sample, name=out.stem)
+    except BadInput as e:  # the readers' default fix names the build's on_bad_input, which target has not
+        if "on_bad_input" not in e.fix:
+            raise
+        raise BadInput(e.path, e.problem, "fix or remove the file, or drop its line from the --train manifest"
+                       ) from None
     md = plan_markdown(plan, rows, info, str(out))
     atomic_write_text(out.with_suffix(".md"), md)
     if not plan["profile"]["target"]["components"]:

@@ -31,8 +31,8 @@ def validate_set(set_dir: str | Path) -> list[str]:
     ``synthetic`` tag match the line; the labels match ``labels_sha256``; every segment lies inside the
     audio; the RTTM has exactly the manifest's segments. Card and config are present, and no ``.parts/`` or
     ``.*.tmp`` of an interrupted build is left. A line without ``labels_sha256`` (a set from before the hash)
-    is one warning: re-render it (``synth render --from``) to get the hash; rerunning the build into the same
-    folder would keep the old lines (finished items are not rebuilt).
+    is one warning: re-render it (``synth render <set> --out <new folder>``) to get the hash; rerunning the
+    build into the same folder would keep the old lines (finished items are not rebuilt).
     """
     return check_set(set_dir)[0]
 
@@ -72,7 +72,7 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
             unhashed += 1
         elif it["labels_sha256"] != labels_sha256(it):
             problems.append(f"{where}: text/segments differ from labels_sha256 (edited after the build); "
-                            f"re-render the labels with `synth render --from {manifest} --out <new folder>`")
+                            f"re-render the labels with `synth render {d} --out <new folder>`")
         problems += _check_audio(d, it, where)
     if (d / "segments.rttm").exists():
         n_rttm = _count_lines(d / "segments.rttm")
@@ -89,8 +89,8 @@ def check_set(set_dir: str | Path) -> tuple[list[str], list[str]]:
     if extra:
         problems.append(f"{d / 'audio'}: {len(extra)} files not in the manifest, e.g. {sorted(extra)[0]}")
     warnings = [f"warning: {manifest}: {unhashed} of {n_items} items have no labels hash (built by an older "
-                "synth), so their text and segments are not checked; `synth render --from <manifest> --out "
-                "<new folder>` writes them with one"] if unhashed else []
+                "synth), so their text and segments are not checked; `synth render <set> --out <new folder>`"
+                " writes them with one"] if unhashed else []
     return problems, warnings
 
 

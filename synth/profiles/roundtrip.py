@@ -41,6 +41,7 @@ from scipy.stats import ks_2samp
 
 from ..audio import atomic_write_text, text_lines
 from ..dist import as_dist
+from ..cliflags import respell
 from ..errors import BadInput
 from ..progress import progress_bar
 from ..rng import item_rng
@@ -331,15 +332,16 @@ def main(argv: list[str]) -> int:
                                  "refit the build and judge every feature against real-vs-real.")
     ap.add_argument("real", help="folder of real recordings")
     ap.add_argument("--rttm", help="folder of <recording>.rttm files (turn-taking; reference speech activity)")
-    ap.add_argument("--n", type=int, default=16, help="items to build (default 16)")
+    ap.add_argument("--n-items", type=int, default=16, help="items to build (default 16)")
     ap.add_argument("--out", required=True, help="output folder (profile, set, roundtrip.json/md)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the build, the splits and the bootstrap (default 0)")
+    ap.add_argument("--workers", type=int, default=1, help="build processes (default 1)")
     ap.add_argument("overrides", nargs="*", help="extra build overrides (key=value), e.g. sources.root=/data/corpus")
-    args = ap.parse_intermixed_args(argv)
-    if args.n < 2:
-        raise BadInput(Path(args.out), f"--n {args.n} is too few items for a round trip", "pass --n 12 or more")
-    res = roundtrip(args.real, args.out, args.rttm, args.n, args.seed, args.workers, args.overrides, progress=True)
+    args = ap.parse_intermixed_args(respell("synth roundtrip", argv, {"--n": "--n-items"}))
+    if args.n_items < 2:
+        raise BadInput(Path(args.out), f"--n-items {args.n_items} is too few items for a round trip",
+                       "pass --n-items 12 or more")
+    res = roundtrip(args.real, args.out, args.rttm, args.n_items, args.seed, args.workers, args.overrides, progress=True)
     print(res["text"])
     print(f"\n{'PASS' if not res['failed'] else 'FAIL: ' + ', '.join(res['failed'])}; report: {res['out'] / 'roundtrip.md'}")
     return 1 if res["failed"] else 0

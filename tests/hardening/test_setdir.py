@@ -135,7 +135,7 @@ def tampered(small_set: Path, folder: Path, edit) -> Path:
 def test_render_with_a_tampered_id_is_refused(small_set, tmp_path):
     m = tampered(small_set, tmp_path, lambda it: it.update(id="../../escaped"))
     out = tmp_path / "re" / "out"
-    r = synth("render", "--from", m, "--out", out)
+    r = synth("render", m, "--out", out)
     line = one_line(r)
     assert r.returncode == 2 and str(m) in line and "'../../escaped'" in line
     assert not (tmp_path / "re").exists() and not list(tmp_path.rglob("escaped*"))
@@ -144,7 +144,7 @@ def test_render_with_a_tampered_id_is_refused(small_set, tmp_path):
 def test_render_with_a_tampered_leg_name_writes_nothing_outside(small_set, tmp_path):
     m = tampered(small_set, tmp_path, lambda it: it["recipe"]["legs"][0].update(name="/../../../../escaped"))
     out = tmp_path / "re" / "out"
-    r = synth("render", "--from", m, "--out", out)
+    r = synth("render", m, "--out", out)
     line = one_line(r)
     assert r.returncode == 2 and "outside out_dir" in line and "escaped" in line
     assert not list(tmp_path.rglob("*escaped*"))

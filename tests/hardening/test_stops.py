@@ -102,7 +102,7 @@ def test_unexpected_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, 
     assert "Traceback" in err and "1 / 0" in err and err.splitlines()[-1].startswith("internal error:")
 
 
-@pytest.mark.parametrize("args", [["build", "n_items=x"], ["render", "--from", "/nonexistent/manifest.jsonl",
+@pytest.mark.parametrize("args", [["build", "n_items=x"], ["render", "/nonexistent/manifest.jsonl",
                                                            "--out", "/tmp/x"], ["validate", "/nonexistent"]])
 def test_cli_failures_never_show_a_traceback(args):
     r = subprocess.run([sys.executable, "-m", "synth.cli", *args], cwd=REPO, capture_output=True, text=True)

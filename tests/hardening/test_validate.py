@@ -84,7 +84,7 @@ def test_truncated_flac_is_one_line(copy, capsys):
 
 def _labels_line(d: Path, n: int) -> str:
     return (f"{d / 'manifest.jsonl'}:{n}: text/segments differ from labels_sha256 (edited after the build); "
-            f"re-render the labels with `synth render --from {d / 'manifest.jsonl'} --out <new folder>`")
+            f"re-render the labels with `synth render {d} --out <new folder>`")
 
 
 def test_edited_text_is_reported_and_re_rendering_restores_true_labels(copy, tmp_path, capsys):
@@ -129,8 +129,8 @@ def test_set_from_an_older_synth_without_labels_hash_warns_and_passes(copy, tmp_
     rewrite_manifest(copy, lambda items: [it.pop("labels_sha256") for it in items])
     assert validate(copy, capsys) == (
         0, [f"warning: {copy / 'manifest.jsonl'}: 3 of 3 items have no labels hash (built by an older synth), so "
-            "their text and segments are not checked; `synth render --from <manifest> --out <new folder>` writes "
-            "them with one"],
+            "their text and segments are not checked; `synth render <set> --out <new folder>` writes them "
+            "with one"],
         "OK: 3 items checked, 0 problems, 1 warning")
     fixed = rerender(copy / "manifest.jsonl", tmp_path / "fixed")
     assert all("labels_sha256" in it for it in manifest(fixed)) and validate(fixed, capsys)[0] == 0

@@ -93,7 +93,7 @@ def test_mixture_items_carry_their_device_and_build_like_any_set(mixture, tmp_pa
     card = json.loads((one / "card.json").read_text())
     assert card["mixture"]["by"] == "device" and sum(card["slices"]["device"].values()) == 8
     assert "Mixture profile by `device`" in (one / "card.md").read_text()
-    assert render_main(["--from", str(one / "manifest.jsonl"), "--out", str(tmp_path / "again")]) == 0
+    assert render_main([str(one), "--out", str(tmp_path / "again")]) == 0
     assert (tmp_path / "again" / "manifest.jsonl").read_bytes() == (one / "manifest.jsonl").read_bytes()
 
 

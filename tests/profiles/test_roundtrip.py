@@ -52,7 +52,7 @@ def known_call(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("known")
     calls, rttms, truth = make_call(tmp / "real")
     out = tmp / "rt"
-    code = roundtrip_main([str(calls), "--rttm", str(rttms), "--n", "12", "--out", str(out), f"sources.root={CORPUS}"])
+    code = roundtrip_main([str(calls), "--rttm", str(rttms), "--n-items", "12", "--out", str(out), f"sources.root={CORPUS}"])
     return SimpleNamespace(calls=calls, rttms=rttms, truth=truth, out=out, code=code, tmp=tmp)
 
 
