@@ -44,8 +44,10 @@ def profile_key_overrides(overrides: list[str], profile_file: str) -> list[str]:
     return out
 
 
-def config_error_line(e: Exception) -> str:
-    """Hydra's or OmegaConf's error text as one line naming the key, without ``HYDRA_FULL_ERROR`` advice."""
+def config_error_line(e: Exception, keys_hint: str = "see the keys with `synth build --cfg job`, the groups "
+                      "and options in conf/") -> str:
+    """Hydra's or OmegaConf's error text as one line naming the key, without ``HYDRA_FULL_ERROR`` advice,
+    ending with where to see the keys."""
     text = str(e)
     lines = [l.strip() for l in text.splitlines() if l.strip() and "HYDRA_FULL_ERROR" not in l
              and not l.strip().startswith(("full_key", "object_type", "reference_type"))]
@@ -57,8 +59,7 @@ def config_error_line(e: Exception) -> str:
     if m:  # a group option that does not exist: name the options Hydra listed (tab-indented lines)
         options = [l.strip() for l in text.split("Config search path")[0].splitlines() if l.startswith("\t")]
         msg = f"{m.group(1)}={m.group(2)} is not an option of {m.group(1)}/ (options: {', '.join(options)})"
-    return (f"config error: {msg}; see the keys with `synth build --cfg job`, "
-            "the groups and options in conf/")
+    return f"config error: {msg}; {keys_hint}"
 
 
 def hydra_errors() -> tuple[type, ...]:

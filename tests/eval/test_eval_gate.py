@@ -13,7 +13,7 @@ from synth.eval.metrics import score_item
 
 
 def _run(set_dir, hyps_path, out, *extra):
-    return main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps_path}", f"out={out}", "report=false",
+    return main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps_path}", "--out", str(out), "report=false",
                  "n_boot=500", *extra])
 
 

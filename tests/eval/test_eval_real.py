@@ -38,7 +38,7 @@ def test_eval_reports_real_and_synthetic_wer_side_by_side(tmp_path, corpus_root,
     manifest.write_text("".join(json.dumps({"audio_filepath": str(corpus_root / rel), "text": text.upper()}) + "\n"
                                 for rel, text in CARDS))
     out = tmp_path / "eval"
-    assert main([str(synthetic_set), "asr=pocketsphinx", f"out={out}", "n_boot=200", "--real", str(manifest)]) == 0
+    assert main([str(synthetic_set), "asr=pocketsphinx", "--out", str(out), "n_boot=200", "--real", str(manifest)]) == 0
     printed = capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())
     real, cmp = res["real"], res["real_vs_synthetic"]

@@ -46,7 +46,7 @@ def test_eval_real_reports_wer_per_device_and_terms_on_the_real_calls(tmp_path, 
     words = sorted({r["keyword"].lower() for r in real})
     terms.write_text("\n".join(words) + "\n")
     out = tmp_path / "eval"
-    assert eval_main([str(s), "asr=pocketsphinx", f"out={out}", "n_boot=200", f"terms={terms}",
+    assert eval_main([str(s), "asr=pocketsphinx", "--out", str(out), "n_boot=200", f"terms={terms}",
                       "--real", str(tmp_path / "calls.jsonl")]) == 0
     res = json.loads((out / "results.json").read_text())
     by = res["real_vs_synthetic"]["by"]["device"]

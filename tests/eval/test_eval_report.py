@@ -38,7 +38,7 @@ def test_report_parses_references_existing_files_and_escapes(tmp_path):
     hyps[items[1]["id"]] = EVIL
     hp = write_hyps(tmp_path / "h.jsonl", hyps)
     out = tmp_path / "out"
-    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hp}", f"out={out}", "n_boot=200"]) == 0
+    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hp}", "--out", str(out), "n_boot=200"]) == 0
     index = out / "report" / "index.html"
     page = index.read_text()
     p = Collect()
@@ -65,7 +65,7 @@ def _page(tmp_path, items, hyps) -> tuple[str, Collect]:
     set_dir = write_set(tmp_path / "set", items)
     hp = write_hyps(tmp_path / "h.jsonl", hyps)
     out = tmp_path / "out"
-    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hp}", f"out={out}", "n_boot=200"]) == 0
+    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hp}", "--out", str(out), "n_boot=200"]) == 0
     page = (out / "report" / "index.html").read_text()
     p = Collect()
     p.feed(page)

@@ -33,7 +33,7 @@ def write_controlled_hyps(set_dir: Path, errors: dict, path: Path) -> Path:
 def eval_with(set_dir: Path, hyps: Path, out: Path, *extra: str) -> Path:
     from synth.eval.cli import main
 
-    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", f"out={out}", "report=false",
+    assert main([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", "--out", str(out), "report=false",
                  "n_boot=500", *extra]) == 0
     return out / "results.json"
 

@@ -52,7 +52,7 @@ def test_term_counts_per_item(tmp_path):
 def test_term_error_rate_is_exact_per_slice(term_set, tmp_path, capsys):
     set_dir, hyps, terms = term_set
     out = tmp_path / "ev"
-    assert synth_eval([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", f"terms={terms}", f"out={out}",
+    assert synth_eval([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", f"terms={terms}", "--out", str(out),
                        "n_boot=200"]) == 0
     assert "Domain terms" in capsys.readouterr().out
     t = json.loads((out / "results.json").read_text())["summary"]["terms"]
