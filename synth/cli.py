@@ -135,6 +135,20 @@ def _build(args: list[str]) -> int:
     return status["code"]
 
 
+HYDRA_COMMANDS = ("build", "eval")         # settings are key=value; the argparse commands take flags
+ON_BAD_INPUT_FLAG = ("fit", "align")       # the argparse commands that take --on-bad-input
+
+
+def advice_for(cmd: str, line: str) -> str:
+    """An error line's advice in the spelling ``cmd`` accepts: the readers' ``set on_bad_input=skip`` is
+    ``pass --on-bad-input skip`` for fit and align, and is dropped where the command has no such setting."""
+    if "on_bad_input=skip" not in line or cmd == "build":
+        return line
+    if cmd in ON_BAD_INPUT_FLAG:
+        return line.replace("set on_bad_input=skip", "pass --on-bad-input skip")
+    return line.replace(", or set on_bad_input=skip", "").replace(" or set on_bad_input=skip", "")
+
+
 def _run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print("usage: synth [--debug] <command> [args]\n\ncommands:")
@@ -157,11 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    cmd = next((a for a in argv if not a.startswith("-")), "")
     with signals_interrupt():
         try:
             return _run(argv)
         except SynthError as e:
-            err, line, code = e, str(e), 2
+            err, line, code = e, advice_for(cmd, str(e)), 2
         except Interrupted as e:
             err, line, code = e, str(e), e.exit_code
         except OSError as e:  # a path the command was given cannot be made, read or written

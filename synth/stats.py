@@ -96,7 +96,7 @@ def format_table(stats: dict) -> str:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="synth stats", description=__doc__.splitlines()[0])
     ap.add_argument("set_dir")
-    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ap.add_argument("--json", action="store_true", help="print JSON to stdout instead of a table")
     a = ap.parse_args(argv)
     s = set_stats(a.set_dir)
     print(json.dumps(s, indent=2) if a.json else format_table(s))

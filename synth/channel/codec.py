@@ -231,7 +231,7 @@ def _rates(rates: list[int]) -> str:
 def main(argv: list[str]) -> int:
     """``synth codecs``: which codecs and modes this install supports, and through which backend."""
     ap = argparse.ArgumentParser(prog="synth codecs", description=main.__doc__)
-    ap.add_argument("--json", action="store_true", help="print the probe as JSON lines")
+    ap.add_argument("--json", action="store_true", help="print the probe as JSON lines to stdout")
     args = ap.parse_args(argv)
     rows = C.probe()
     if args.json:
