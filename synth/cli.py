@@ -71,15 +71,16 @@ def sweep_jobs(args: list[str]) -> list[list[str]]:
     return jobs
 
 
-def ignored_keys_note(cfg, args: list[str]) -> None:
-    """One line when the command line set a key this build ignores: ``n_items`` under a suite."""
+def ignored_keys_note(cfg, args: list[str]) -> str | None:
+    """The line to print when the command line set a key this build ignores: ``n_items`` under a suite."""
     from .overrides import override_keys
 
     suite = cfg.get("suite")
     if suite and suite.get("n_sources") is not None and "n_items" in override_keys(args):
-        print(f"note: n_items is ignored under a suite: suite {suite.get('name')} renders suite.n_sources="
-              f"{suite.get('n_sources')} source items in each of its {len(suite.get('slices') or {})} slices; "
-              "set suite.n_sources=N instead", file=sys.stderr)
+        return (f"note: n_items is ignored under a suite: suite {suite.get('name')} renders suite.n_sources="
+                f"{suite.get('n_sources')} source items in each of its {len(suite.get('slices') or {})} slices; "
+                "set suite.n_sources=N instead")
+    return None
 
 
 def _build(args: list[str]) -> int:
@@ -95,13 +96,16 @@ def _build(args: list[str]) -> int:
     hydra_flags = any(a.startswith("-") for a in args)
     if not hydra_flags:  # validate first so a typo gives one line and exit code 2, not a Hydra traceback
         cfg = compose_config(args)
-        ignored_keys_note(cfg, args)
+        note = ignored_keys_note(cfg, args)
+        if note:
+            print(note, file=sys.stderr)
         from .build import build
         build(cfg)
         return 0
     if multirun:  # every job's config composes, or one line before any job runs
-        for job in sweep_jobs(args):
-            ignored_keys_note(compose_config(job), job)
+        notes = {ignored_keys_note(compose_config(job), job) for job in sweep_jobs(args)} - {None}
+        for note in sorted(notes):
+            print(note, file=sys.stderr)
 
     register_configs()
     status: dict = {"code": 0, "error": None}

@@ -11,6 +11,7 @@ import pytest
 
 from synth.audio import load
 from synth.errors import BadInput
+from synth.cli import main as synth
 from synth.eval.cli import main
 from synth.eval.real import read_real
 
@@ -66,4 +67,4 @@ def test_stm_references_and_bad_input(tmp_path, corpus_root):
     (d / "bad.stm").write_text("nosuch 1 A 0 1 hello\n")
     with pytest.raises(BadInput, match="no nosuch.wav"):
         read_real(d / "bad.stm")
-    assert main([str(tmp_path), "--real", str(d / "refs.stm")]) == 2   # not a set: one-line error, exit 2
+    assert synth(["eval", str(tmp_path), "--real", str(d / "refs.stm")]) == 2   # not a set: one line, exit 2

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from evalsets import write_hyps, write_set
+from synth.cli import main as synth
 from synth.eval.cli import main as synth_eval
 from synth.eval.metrics import align, load_terms, term_counts
 
@@ -72,6 +73,6 @@ def test_bad_term_file_exits_2(term_set, tmp_path, capsys, content, needle):
     terms = tmp_path / "bad_terms.txt"
     if content is not None:
         terms.write_text(content)
-    assert synth_eval([str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", f"terms={terms}"]) == 2
+    assert synth(["eval", str(set_dir), "asr=hypotheses", f"asr.hypotheses={hyps}", f"terms={terms}"]) == 2
     err = capsys.readouterr().err
     assert needle in err and "bad_terms.txt" in err and err.count("\n") == 1
