@@ -286,5 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # pragma: no cover - errors print as one line through the CLI's main
+    from ..cli import main as synth_main
+
+    sys.exit(synth_main(["eval", *sys.argv[1:]]))
