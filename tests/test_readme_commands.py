@@ -9,8 +9,8 @@ at the first command that fails.
   program, your own corpus, a Ray cluster). Lines are split as the shell would (no globbing is needed).
 * Sizes: with ``SYNTH_README_SMALL=1`` (the default here; ``0`` runs the README's own sizes) every
   ``synth build`` gets ``n_items=2`` appended, or ``suite.n_sources=1`` under a suite (one item per slice),
-  and single-talker items of one utterance (``scenario.utterances=1``): pocketsphinx, the slowest step,
-  then decodes the suite's 7 items in about a CPU-minute. Everything else is as written.
+  and single-talker items last 3 s (``++scenario.duration_s=3``), so pocketsphinx, the slowest step, decodes
+  the suite's 7 items in well under a CPU-minute. Everything else is as written.
 * No two commands write the same folder, and a command reading ``out/...`` reads what an earlier README
   command wrote (the examples never collide and never read a set nothing builds).
 """
@@ -60,7 +60,7 @@ def shrunk(cmd: list[str]) -> list[str]:
         return cmd
     small = ["suite.n_sources=1"] if any(a.startswith("suite=") for a in cmd) else ["n_items=2"]
     if not any(a.startswith(("scenario=", "profile=")) for a in cmd):
-        small.append("scenario.utterances=1")  # single-talker items of one utterance, not up to three
+        small.append("++scenario.duration_s=3")  # 3 s single-talker items (fixed length, as fitted profiles do)
     return cmd + small
 
 
