@@ -7,27 +7,20 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..audio import Audio
 from ..errors import ConfigError
+from ..registry import registrar
 
 if TYPE_CHECKING:  # what ``sample`` may look at (pools, rate, length) and what ``apply`` may use (cached files)
     from ..context import ItemContext, RenderContext
 
 REGISTRY: dict[str, type] = {}
 
-
-def register(name: str) -> Callable[[type], type]:
-    def deco(cls: type) -> type:
-        if name in REGISTRY and REGISTRY[name] is not cls:
-            raise RuntimeError(f"effect name {name!r} registered twice")
-        REGISTRY[name] = cls
-        cls.name = name
-        return cls
-    return deco
+register = registrar(REGISTRY, "effect")
 
 
 @dataclass(frozen=True)

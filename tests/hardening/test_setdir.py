@@ -14,7 +14,7 @@ import pytest
 
 from synth.cli import compose_config
 from synth.errors import SynthError
-from synth.outdir import STAMP, claim
+from synth.outdir import STAMP, claim, lock
 from synth.plan import make_plan
 from synth.validate import validate_set
 from synth.writer.journal import count as journaled
@@ -76,19 +76,23 @@ def test_resume_with_another_sources_root_is_refused(tmp_path):
         json.loads(l)["speaker"] for l in (root / "manifest.jsonl").read_text().splitlines() if "speech" in l}
 
 
-def test_two_builds_into_one_out_dir_one_refusal_one_set(tmp_path):
+def test_a_build_into_an_out_dir_another_process_is_building_is_one_refusal(tmp_path):
+    """The lock a running build holds (a real flock, taken here) refuses a second build in one line; once it is
+    released the same command builds the set. (Two racing builds made this flaky: on a loaded machine the first
+    could finish before the second started, and the second then just found a finished set.)"""
     out = tmp_path / "set"
-    args = [sys.executable, "-m", "synth.cli", "build", "n_items=40", "room=none", f"sources.root={CORPUS}",
+    args = [sys.executable, "-m", "synth.cli", "build", "n_items=4", "room=none", f"sources.root={CORPUS}",
             f"out_dir={out}"]
-    procs = [subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
-    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
-    assert sorted(code for code, _ in results) == [0, 2], results
-    refusal = next(err for code, err in results if code == 2).strip()
-    assert len(refusal.splitlines()) == 1 and "Traceback" not in refusal
-    assert refusal.startswith(f"out_dir {out} is being built by another synth process (pid ")
-    assert "wait for it or choose another out_dir" in refusal
-    assert validate_set(out) == [] and len(manifest(out)) == 40
+    with lock(out):
+        refused = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2, refused.stderr
+    line = refused.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert line.startswith(f"out_dir {out} is being built by another synth process (pid {os.getpid()})")
+    assert "wait for it or choose another out_dir" in line
+    assert not any(p.suffix == ".flac" for p in out.rglob("*"))  # the refused build wrote nothing
+    subprocess.run(args, cwd=REPO, check=True, capture_output=True, timeout=300)
+    assert validate_set(out) == [] and len(manifest(out)) == 4
     assert not (out / ".synth.lock").exists()  # released with the build
 
 

@@ -20,21 +20,13 @@ import json
 import pkgutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ...errors import ConfigError
+from ...registry import registrar
 
 REGISTRY: dict[str, type] = {}
 
-
-def register(name: str) -> Callable[[type], type]:
-    def deco(cls: type) -> type:
-        if name in REGISTRY and REGISTRY[name] is not cls:
-            raise RuntimeError(f"engine name {name!r} registered twice")
-        REGISTRY[name] = cls
-        cls.name = name
-        return cls
-    return deco
+register = registrar(REGISTRY, "engine")
 
 
 def engine_names() -> list[str]:

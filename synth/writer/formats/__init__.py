@@ -13,9 +13,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from typing import Callable
 
 from ...errors import ConfigError
+from ...registry import registrar
 
 REGISTRY: dict[str, type] = {}
 
@@ -30,15 +30,7 @@ class ExportFormat:
     def read(self, out: Path) -> dict[str, dict]:  # pragma: no cover - interface
         raise NotImplementedError
 
-
-def register(name: str) -> Callable[[type], type]:
-    def deco(cls: type) -> type:
-        if name in REGISTRY and REGISTRY[name] is not cls:
-            raise RuntimeError(f"export format {name!r} registered twice")
-        REGISTRY[name] = cls
-        cls.name = name
-        return cls
-    return deco
+register = registrar(REGISTRY, "export format")
 
 
 def format_names() -> list[str]:
