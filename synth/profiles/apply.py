@@ -219,6 +219,8 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
             t["noise_tilt_db_per_oct"] = fitted["noise_tilt_db_per_oct"]
     if fitted.get("level_dbov") is not None:
         recorder.append({"name": "calibrate_level", "target_dbov": fitted["level_dbov"]})
+    if (fitted.get("clipping") or {}).get("p") == 0:  # no recording clipped: loud talkers' peaks were limited
+        recorder.append({"name": "limiter"})
     vocoder = chain_step(fitted.get("codec_chain"))
     if vocoder is not None:  # the cellular / VoIP leg's vocoder, decoded before the last hop
         recorder.append(vocoder)
