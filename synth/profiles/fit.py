@@ -15,7 +15,7 @@ Outputs of ``synth fit <folder> --out profile.yaml``:
     profile.fit.md            report: per-recording table, fitted distributions, methods and caveats
     profile.fit.json          per-recording estimates (all scalars)
     profile_plots/*.png       one histogram per feature
-    noise_bank/*.flac + manifest.jsonl   harvested non-speech stretches (>= 1 s, 0.2 s from speech)
+    noise_bank/*.flac + manifest.jsonl   each recording's noise frames (>= 64 ms from speech) joined into tracks
 
 The input is a folder of recordings or a NeMo manifest (``audio_filepath`` relative to the manifest, any
 other keys kept as metadata). ``--by <key>`` fits one profile per value of a metadata key and writes a
