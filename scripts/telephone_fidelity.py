@@ -19,7 +19,9 @@ Then, with this checkout's code:
 The invented product names the callers were asked to say (Onword, ThinkEngine, ...) are left out of the
 real side of the WER (no engine knows them; the synthetic side has none): the hand-marked keyword span is
 cut out of the audio (10 ms fades, written to ``<work>/<device>/held_eval/``) and its words out of the
-reference. ``--keep-keywords`` scores the calls as they are. ``--asr whisper`` uses Whisper base from
+reference; a call whose transcript does not hold the name exactly once (only one span is marked) is left
+out of the WER. ``--keep-keywords`` scores the calls as they are (hypotheses are cached per call id: use
+another ``--work`` for it). ``--asr whisper`` uses Whisper base from
 ``$SYNTH_CACHE/whisper-base-ct2`` (../shared/research/asr_engines.md) with its VAD filter.
 
 ``summary`` prints, per device, the per-recording features of compare (median real-vs-synthetic distance
@@ -56,15 +58,14 @@ def keyword_words(keyword: str) -> list[str]:
 
 def drop_keyword(row: dict, tel: Path, out: Path) -> dict | None:
     """The call with its hand-marked keyword span cut out of the audio (written to ``out``) and the keyword's
-    words out of the text (the occurrence nearest the span's relative position); None when the transcript
-    does not hold the keyword (it cannot be left out of both consistently)."""
+    words out of the text; None unless the transcript holds the keyword exactly once (only one span is
+    marked: a name said twice cannot be left out of both audio and text)."""
     words, kw = row["text"].split(), keyword_words(row["keyword"])
     hits = [i for i in range(len(words) - len(kw) + 1) if words[i:i + len(kw)] == kw]
-    if not hits or row.get("keyword_start") is None:
+    if len(hits) != 1 or row.get("keyword_start") is None:   # absent, or said again where no span is marked
         return None
     x, sr = sf.read(str(tel / row["audio_filepath"]), dtype="float32", always_2d=False)
-    pos = float(row["keyword_start"]) / max(float(row["duration"]), 1e-6)
-    i = min(hits, key=lambda h: abs(h / max(len(words), 1) - pos))
+    i = hits[0]
     a, b = int(float(row["keyword_start"]) * sr), int(float(row["keyword_end"]) * sr)
     n = int(FADE_S * sr)
     head, tail = x[:a].copy(), x[b:].copy()
@@ -103,7 +104,6 @@ def split(corpus: Path, work: Path, devices: list[str], seed: int, per_half: int
         fit_lines += [{**calls[i], "audio_filepath": str((tel / calls[i]["audio_filepath"]).resolve())}
                       for i in parts["fit"]]
         held, dropped = [], 0
-        shutil.rmtree(work / dev / "eval_cache", ignore_errors=True)   # hypotheses of the calls of an older split
         ev = work / dev / "held_eval"
         shutil.rmtree(ev, ignore_errors=True)
         ev.mkdir(parents=True)
@@ -117,7 +117,8 @@ def split(corpus: Path, work: Path, devices: list[str], seed: int, per_half: int
                 held.append({k: v for k, v in row.items() if k not in ("keyword_start", "keyword_end")})
         (work / dev / "held.jsonl").write_text("".join(json.dumps(r) + "\n" for r in held))
         print(f"{dev}: {len(parts['fit'])} calls to fit, {len(parts['held'])} held out ({len(held)} scored, "
-              f"{dropped} without the keyword in the transcript left out of the WER)", file=sys.stderr)
+              f"{dropped} whose transcript does not hold the keyword exactly once left out of the WER)",
+              file=sys.stderr)
     (work / "fit.jsonl").write_text("".join(json.dumps(r) + "\n" for r in fit_lines))
 
 
