@@ -2,7 +2,8 @@
 
     python scripts/telephone_fidelity.py --work /tmp/telfid [--corpus ../shared/corpus] [--per-half 60] [--n 60]
         [--devices landline cellphone speakerphone] [--seed 0] [--asr pocketsphinx|whisper|none]
-        [--steps split fit build compare eval summary] [--eval-items K] [--keep-keywords] [--build-override key=value ...]
+        [--steps split fit build compare eval summary] [--eval-items K] [--keep-keywords]
+        [--build-override key=value ...]
 
 For each ``device`` value of ``<corpus>/telephone/manifest.jsonl`` the calls are shuffled (seeded) and split
 in two halves, each cut to ``--per-half`` calls (0: all): ``<work>/<device>/fit`` and ``<work>/<device>/held``
