@@ -8,6 +8,7 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 
 from ..audio import Audio, resample
 from ..dist import Choice, Const, Dist, Uniform, LogUniform, Histogram, dist_field
@@ -103,6 +104,11 @@ class Codec(Effect):
     search, ~0.55x the CPU of 3, the audiomentations default; 8 and 9 give 7's bytes in LAME 3.100).
     Same bitrate and delay, different coding noise. None (default) leaves LAME at its own default, 3:
     the same bytes as before this option existed.
+
+    ``remove_added_dc``: subtract the DC offset the codec added (output mean minus input mean over the
+    item). opencore-amr's AMR-NB decoder leaves about -3.5 LSB (-1e-4 of full scale) on any non-silent input
+    (fixed-point truncation), which real network transcoders do not pass on: cell-phone calls through a
+    vocoder read |DC| ~ 2e-6 (../shared/corpus/telephone). A fitted vocoder hop sets it; default off.
     """
 
     codec: Any = "g711_ulaw"
@@ -110,6 +116,7 @@ class Codec(Effect):
     bandwidth: Any = "narrowband"
     sample_rate_hz: Any = None
     lame_quality: Any = None
+    remove_added_dc: bool = False
     p: float = 1.0
     _delays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _per_codec: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -210,8 +217,10 @@ class Codec(Effect):
         n = int(round(len(audio.samples) * params.sr_hz / audio.sr))
         x = C.fit_length(x, n)
         y = C.roundtrip(spec, C.to_pcm16(x), params.sr_hz, params.bitrate_bps, params.lame_quality)
-        y = C.fit_length(y[params.delay_samples:], n)
-        return Audio(C.from_pcm16(y), params.sr_hz)
+        y = C.from_pcm16(C.fit_length(y[params.delay_samples:], n))
+        if self.remove_added_dc and n:
+            y = (y - np.float32(np.mean(y, dtype=np.float64) - np.mean(x, dtype=np.float64))).astype(np.float32)
+        return Audio(y, params.sr_hz)
 
     def summary(self, params) -> dict:
         if isinstance(params, Skipped):

@@ -219,6 +219,8 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
             t["noise_tilt_db_per_oct"] = fitted["noise_tilt_db_per_oct"]
     if fitted.get("level_dbov") is not None:
         recorder.append({"name": "calibrate_level", "target_dbov": fitted["level_dbov"]})
+    if (fitted.get("clipping") or {}).get("p") == 0:  # no recording clipped: loud talkers' peaks were limited
+        recorder.append({"name": "limiter"})
     vocoder = chain_step(fitted.get("codec_chain"))
     if vocoder is not None:  # the cellular / VoIP leg's vocoder, decoded before the last hop
         recorder.append(vocoder)
@@ -372,6 +374,9 @@ def profile_keys(path: str | Path) -> set[str]:
 NOISE_FIELDS = ("snr_db", "walk_sd_db", "bursts_per_min", "burst_db", "burst_dur_s", "crossfade_s", "shape_db", "p")
 
 
+FITTED_CHANNEL = ("bandlimit", "limiter", "codec")   # the fitted stages a channel=<option> replaces
+
+
 def command_line_stages(extra: dict, cfg: dict, cli: dict, gone) -> dict:
     """Make the command line win over the fitted recorder stages of ``extra`` (profile overrides): returns
     {group: what was replaced} for the card. ``cli``: the command line's keys and values (``gone``: deleted).
@@ -412,8 +417,8 @@ def command_line_stages(extra: dict, cfg: dict, cli: dict, gone) -> dict:
         replaced["level"] = "level.speech_dbov sets the fitted recorder's level calibration too"
     if "channel" in cli:
         fitted_channel = list(dict.fromkeys(s["name"] for c in chains for s in c
-                                            if s.get("name") in ("bandlimit", "codec")))
-        keep = lambda chain: [s for s in chain if s.get("name") not in ("bandlimit", "codec")]  # noqa: E731
+                                            if s.get("name") in FITTED_CHANNEL))
+        keep = lambda chain: [s for s in chain if s.get("name") not in FITTED_CHANNEL]  # noqa: E731
         kept = keep(recorder)
         option = copy.deepcopy(cfg.get("channel") or {})
         option["recorder"] = kept + list(option.get("recorder") or [])

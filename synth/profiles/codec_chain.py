@@ -348,7 +348,7 @@ def chain_step(spec: dict | None) -> dict | None:
     voc = {f: w for f, w in zip(spec["choice"], spec["weights"]) if f in VOCODERS and w > 0}
     step = {"name": "codec", "p": round(min(1.0, p), 6),
             "codec": {"choice": [VOCODERS[f][0] for f in voc], "weights": [round(w / p, 6) for w in voc.values()]},
-            "bandwidth": "narrowband"}
+            "bandwidth": "narrowband", "remove_added_dc": True}   # no decoder DC (see the codec effect)
     rates = {}
     if "amr_nb" in voc:
         rates["amr_nb"] = spec.get("amr_nb_bitrate_bps") or {"choice": list(VOCODERS["amr_nb"][1])}

@@ -15,7 +15,7 @@ Outputs of ``synth fit <folder> --out profile.yaml``:
     profile.fit.md            report: per-recording table, fitted distributions, methods and caveats
     profile.fit.json          per-recording estimates (all scalars)
     profile_plots/*.png       one histogram per feature
-    noise_bank/*.flac + manifest.jsonl   harvested non-speech stretches (>= 1 s, 0.2 s from speech)
+    noise_bank/*.flac + manifest.jsonl   each recording's noise frames (>= 64 ms from speech) joined into tracks
 
 The input is a folder of recordings or a NeMo manifest (``audio_filepath`` relative to the manifest, any
 other keys kept as metadata). ``--by <key>`` fits one profile per value of a metadata key and writes a
@@ -53,7 +53,7 @@ from ..sources.checks import MIN_NOISE_DBOV, MIN_SPEECH_DBOV, MIN_SPEECH_S, digi
 from . import limits
 from .apply import scenario_of
 from .codec_chain import fit_codec_chain
-from .estimate import OCTAVES_HZ, estimate_recording
+from .estimate import OCTAVES_HZ, _erode, estimate_recording
 from .stereo import CALL_KEYS, call_legs, parse_legs, read_channels, rttm_channel_segments
 from ..writer.rttm import speech_segments
 from .vad import FRAME_S, VadResult, _runs, detect_speech, mask_to_segments
@@ -82,7 +82,9 @@ DRY_RT60_S = 0.25          # blind RT60 of dry close-talk speech reads ~0.15-0.2
 # 3 x 60 items built with room=none from fits of the three device halves of ../shared/corpus/telephone). The
 # room share fitted is the excess over that (see profile_dict).
 DRY_ABOVE_SHARE = 0.42
-NOISE_MIN_S, NOISE_MARGIN_S, NOISE_MAX_S = 1.0, 0.2, 30.0
+# noise bank: tracks of >= NOISE_MIN_S s joined from stretches of >= NOISE_PIECE_S s of the estimators' noise
+# frames (NOISE_MARGIN_S from possible speech: estimate.speech_noise_masks), crossfaded over NOISE_JOIN_S
+NOISE_MIN_S, NOISE_PIECE_S, NOISE_MARGIN_S, NOISE_MAX_S, NOISE_JOIN_S = 1.0, 0.1, 0.064, 30.0, 0.01
 MAX_QUANTILE_BINS = 20     # duration histogram: equal-count bins, about 5 recordings each, at most this many
 # what each kind of unmeasurable recording is left out of (fitted keys)
 SPEECH_KEYS = ("level_dbov", "snr_db", "effective_bandwidth_hz", "bandwidth", "low_band_rel_db", "rt60_s")
@@ -237,28 +239,62 @@ def fit_choice(values, order: list | None = None) -> dict | None:
 # noise harvesting and VAD-only timing
 
 def noise_stretches(probs: np.ndarray, frame_s: float, duration_s: float) -> list[tuple[float, float]]:
-    """Non-speech stretches (prob < 0.3) shrunk by 0.2 s where they touch speech, >= 1 s, <= 30 s each."""
+    """The recording's background as the estimators measure it: runs (>= ``NOISE_PIECE_S``) of the frames
+    ``estimate.speech_noise_masks`` calls noise (VAD probability < 0.3, >= 64 ms from any frame that may be
+    speech), so the breaths, clicks and level changes between the pauses that make up the measured noise
+    level, spread and tilt are in the bank too (``harvest_noise`` joins them into tracks)."""
+    maybe = np.asarray(probs) >= 0.3
+    noise = _erode(~maybe, int(round(NOISE_MARGIN_S / frame_s)))
     out = []
-    for a, b in _runs(probs < 0.3):
+    for a, b in _runs(noise):
         s, e = a * frame_s, min(b * frame_s, duration_s)
-        s = s + NOISE_MARGIN_S if a > 0 else s
-        e = e - NOISE_MARGIN_S if b < len(probs) else e
-        while e - s >= NOISE_MIN_S:
-            out.append((s, min(e, s + NOISE_MAX_S)))
-            s += NOISE_MAX_S
+        if e - s >= NOISE_PIECE_S:
+            out.append((s, e))
+    return out
+
+
+def noise_tracks(stretches) -> list[list[tuple[float, float]]]:
+    """Consecutive stretches grouped into tracks of at most ``NOISE_MAX_S`` (a longer stretch is cut)."""
+    tracks, cur, total = [], [], 0.0
+    for s, e in stretches:
+        while e - s > 0:
+            take = min(e - s, NOISE_MAX_S - total)
+            cur.append((s, s + take))
+            total += take
+            s += take
+            if total >= NOISE_MAX_S - 1e-9:
+                tracks.append(cur)
+                cur, total = [], 0.0
+    return tracks + ([cur] if cur else [])
+
+
+def join_pieces(x: np.ndarray, sr: int, pieces) -> np.ndarray:
+    """The pieces of ``x`` back to back, each join an equal-power crossfade of ``NOISE_JOIN_S`` (no click)."""
+    out = np.zeros(0, dtype=np.float32)
+    fade = int(round(NOISE_JOIN_S * sr))
+    for s, e in pieces:
+        seg = np.asarray(x[int(round(s * sr)): int(round(e * sr))], dtype=np.float32)
+        c = min(fade, len(out) // 2, len(seg) // 2)
+        if c > 0:
+            t = np.linspace(0.0, np.pi / 2, c, dtype=np.float32)
+            out[-c:] = out[-c:] * np.cos(t) + seg[:c] * np.sin(t)
+            seg = seg[c:]
+        out = np.concatenate([out, seg])
     return out
 
 
 def harvest_noise(x: np.ndarray, sr: int, stretches, source: str, bank: Path) -> tuple[list[dict], list[dict]]:
-    """Write each stretch as a 16-bit FLAC into ``bank``; returns (manifest lines, refused stretches). A
-    stretch the noise pool would refuse (digital silence once stored as 16 bit: a gated or muted line)
-    is not written, so a build from the bank never meets it."""
+    """Write the recording's noise stretches, joined into tracks (``noise_tracks``, ``join_pieces``) of at
+    least ``NOISE_MIN_S``, as 16-bit FLACs into ``bank``; returns (manifest lines, refused tracks). A track
+    the noise pool would refuse (digital silence once stored as 16 bit: a gated or muted line) is not
+    written, so a build from the bank never meets it."""
     lines, refused = [], []
     stem = Path(source).with_suffix("").as_posix().replace("/", "__")
-    for s, e in stretches:
-        seg = x[int(round(s * sr)): int(round(e * sr))]
+    for pieces in noise_tracks(stretches):
+        seg = join_pieces(x, sr, pieces)
         if len(seg) < NOISE_MIN_S * sr:
             continue
+        s, e = pieces[0][0], pieces[-1][1]
         name = f"{stem}__{int(round(s * 1000)):08d}.flac"
         data = encode_audio(seg, sr, "flac", {"comment": f"background noise harvested by synth fit from {source}"})
         stored = sf.read(io.BytesIO(data), dtype="float32")[0]
@@ -268,7 +304,9 @@ def harvest_noise(x: np.ndarray, sr: int, stretches, source: str, bank: Path) ->
             continue
         atomic_write_bytes(bank / name, data)
         lines.append({"audio_filepath": name, "duration": _r(len(seg) / sr, 3), "sample_rate": sr, "kind": "noise",
-                      "source": source, "start_s": _r(s, 3), "end_s": _r(e, 3), "level_dbov": _r(power_db(seg), 2)})
+                      "source": source, "start_s": _r(s, 3), "end_s": _r(e, 3),
+                      "pieces": [[_r(a, 3), _r(b, 3)] for a, b in pieces],
+                      "level_dbov": _r(power_db(seg), 2)})
     return lines, refused
 
 

@@ -28,6 +28,7 @@ CONFIGS = [
     {"name": "device", "device": {"choice": ["handset", "headset", "speakerphone", "car_handsfree", "laptop"]}},
     {"name": "bandlimit", "band": "narrowband"},
     {"name": "bandlimit", "band": "wideband"},
+    {"name": "limiter", "ceiling_dbfs": -30.0},
 ]
 IDS = [f"{c['name']}-{c.get('codec', c.get('concealment', c.get('band', '')))}" for c in CONFIGS]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synth.audio import resample
+from synth.audio import Audio, resample
 from synth.channel import codecs as C
 from synth.channel.base import build_effect
 from synth.errors import ConfigError
@@ -124,6 +124,22 @@ def test_transcoding_chain_keeps_alignment_and_rate(speech16k):
     ref = resample(speech16k.samples, 16000, 8000)
     assert a.sr == 8000 and len(a.samples) == len(ref)
     assert abs(C.xcorr_lag(ref, a.samples, max_lag=2400)) <= 8
+
+
+def test_amr_decoder_dc_is_removed_only_when_asked(speech16k):
+    """opencore-amr's AMR-NB decoder adds about -3.5 LSB of DC (-1e-4 of full scale) to real speech; real
+    cell-phone calls through a vocoder read |DC| ~ 2e-6. ``remove_added_dc`` (set by a fitted vocoder hop)
+    takes the added offset out and changes nothing else; by default the decoder's output is kept as it is."""
+    x = speech16k.samples[:48000] * np.float32(0.3)
+    ref_dc = float(np.mean(resample(x, 16000, 8000), dtype=np.float64))
+    out = {}
+    for flag in (False, True):
+        e = build_effect({"name": "codec", "codec": "amr_nb", "bitrate_bps": 12200, "remove_added_dc": flag})
+        out[flag] = e.apply(Audio(x, 16000), e.sample(np.random.default_rng(0), None)).samples
+    added = float(np.mean(out[False], dtype=np.float64)) - ref_dc
+    assert -1.5e-4 < added < -0.5e-4                                      # the decoder's offset, as measured
+    assert abs(float(np.mean(out[True], dtype=np.float64)) - ref_dc) < 2e-6
+    np.testing.assert_allclose(out[True] - out[False], -added, atol=1e-6)   # a constant shift, nothing else
 
 
 def test_rates_narrowband_and_wideband():

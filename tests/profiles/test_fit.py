@@ -73,9 +73,13 @@ def test_noise_bank_is_non_speech_and_listed(fitted):
         assert info.samplerate == 16000
         assert info.duration == pytest.approx(ln["duration"], abs=0.01)
         assert ln["duration"] >= 1.0
+        # the track is its pieces back to back (10 ms crossfades), each >= 64 ms from every reference segment
+        assert ln["duration"] == pytest.approx(sum(b - a for a, b in ln["pieces"]), abs=0.01 * len(ln["pieces"]) + 0.01)
         rttm = conv / ln["source"].replace(".wav", ".rttm")
-        for a, b in speech_segments(rttm, rttm.stem):   # >= 0.2 s away from every reference speech segment
-            assert ln["end_s"] <= a - 0.19 or ln["start_s"] >= b + 0.19, (ln, a, b)
+        for s, e in ln["pieces"]:
+            assert e - s >= 0.1
+            for a, b in speech_segments(rttm, rttm.stem):
+                assert e <= a - 0.06 or s >= b + 0.06, (s, e, a, b)
 
 
 def test_fit_without_rttm_uses_the_vad(corpus_root, tmp_path):
