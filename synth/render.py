@@ -201,7 +201,9 @@ def _lost(u: dict, start: float, leg: int, lost_spans: list[dict]) -> bool:
     spans = [(s["start"], s["end"]) for s in lost_spans if s["leg"] == leg]
     if not spans:
         return False
-    if u.get("words"):
+    if (u.get("behavior") or {}).get("words"):  # the words as placed, restarts and repetitions included
+        words = [(w["start"] + start, w["end"] + start) for w in u["behavior"]["words"]]
+    elif u.get("words"):
         offs = start - float(u["src_start_s"])
         words = [(w["start"] + offs, w["end"] + offs) for w in u["words"]]
     else:

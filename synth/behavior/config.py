@@ -3,7 +3,8 @@
 ``behavior=none`` (default) leaves every utterance as recorded (a build's bytes are those of a build
 without the group). Rates are distributions (:mod:`synth.dist`) drawn once per talker and item:
 
-* ``restart.p``: probability per utterance of a false start: its first ``restart.words`` (1-4) words,
+* ``restart.p``: probability per utterance of a false start (or ``restart.rate_per_min``: per minute of
+  source speech, as ``synth fit --refs`` writes it): its first ``restart.words`` (1-4) words,
   cut at a word end, or with probability ``restart.p_partial`` inside the last of them (a partial word),
   then a ``restart.pause_s`` pause, then the whole utterance;
 * ``repetition.rate_per_min``: repeated words per minute of source speech (``pause_s`` after the copy);
@@ -28,6 +29,7 @@ KINDS = ("restart", "repetition", "hesitation", "filler")
 @dataclass(frozen=True)
 class Restart:
     p: float
+    rate_per_min: Dist | None    # when set: P(restart) per utterance = rate x its minutes (capped at 1)
     words: Dist
     p_partial: float
     pause_s: Dist
@@ -83,8 +85,10 @@ def build_behavior(cfg: dict | None) -> Behavior | None:
     unknown = sorted(set(cfg) - {"name", "fillers", *KINDS})
     if unknown:
         raise ConfigError(f"behavior: unknown key {unknown[0]!r}; allowed: name, fillers, {', '.join(KINDS)}")
-    r = _block(cfg, "restart", ("p", "words", "p_partial", "pause_s"))
+    r = _block(cfg, "restart", ("p", "rate_per_min", "words", "p_partial", "pause_s"))
+    rate = r.get("rate_per_min")
     restart = Restart(p=number_field("behavior.restart.p", r.get("p", 0.0), 0, 1),
+                      rate_per_min=None if rate is None else dist_field("behavior.restart.rate_per_min", rate, 0, 120),
                       words=dist_field("behavior.restart.words", r.get("words", {"choice": [1, 2, 3, 4]}), 1, 4),
                       p_partial=number_field("behavior.restart.p_partial", r.get("p_partial", 0.0), 0, 1),
                       pause_s=dist_field("behavior.restart.pause_s", r.get("pause_s", [0.15, 0.5]), 0, 10))

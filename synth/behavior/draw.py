@@ -37,6 +37,8 @@ def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, see
         rngs[t["label"]] = rng
         rates[t["label"]] = {k: max(0.0, float(getattr(behavior, k).rate_per_min.sample(rng)))
                              for k in ("repetition", "hesitation", "filler")}
+        if behavior.restart.rate_per_min is not None:
+            rates[t["label"]]["restart"] = max(0.0, float(behavior.restart.rate_per_min.sample(rng)))
         t["behavior"] = {"name": behavior.name, "rates_per_min": {k: r4(v) for k, v in rates[t["label"]].items()},
                          **({"fillers": "none: no filler bank (behavior.fillers)"} if bank is None else {})}
     for _, label, i in order:
@@ -73,7 +75,8 @@ def draw_utterance(b: Behavior, bank: FillerBank | None, u: dict, rng, rates: di
     n, minutes = len(words), (s1 - s0) / 60.0
     toks = _tokens(u, words)
     restart = None
-    if n >= 2 and rng.random() < b.restart.p:
+    p_restart = min(1.0, rates["restart"] * minutes) if "restart" in rates else b.restart.p
+    if n >= 2 and rng.random() < p_restart:
         k = min(int(b.restart.words.sample(rng)), n - 1)
         partial = bool(rng.random() < b.restart.p_partial)
         frac = float(rng.uniform(0.3, 0.7))
