@@ -76,11 +76,7 @@ def _insertion(cfg: dict, key: str, pause: Any, gain: bool = False) -> Insertion
 def build_behavior(cfg: dict | None) -> Behavior | None:
     """The behavior a ``behavior`` config block describes; None for ``none`` (or no block)."""
     cfg = dict(cfg or {})
-    if cfg.get("name", "none") == "none":
-        extra = sorted(set(cfg) - {"name"})
-        if extra:
-            raise ConfigError(f"behavior.{extra[0]} is set but behavior=none; choose behavior=spontaneous "
-                              "(or hesitant_caller) to change it")
+    if cfg.get("name", "none") == "none":  # other keys unused (a suite's fluent slice keeps the bank path)
         return None
     unknown = sorted(set(cfg) - {"name", "fillers", *KINDS})
     if unknown:
