@@ -27,6 +27,10 @@ class FillerBank:
     folder: str
     fillers: tuple[Filler, ...]
 
+    @property
+    def mean_duration_s(self) -> float:
+        return sum(f.duration_s for f in self.fillers) / len(self.fillers)
+
     def pick(self, rng, gender: str | None) -> Filler:
         """A filler of a talker of the same gender when the bank has one, else any (uniform)."""
         same = [f for f in self.fillers if gender and f.gender == gender]

@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..dist import Dist, dist_field, number_field
 from ..errors import ConfigError
 
@@ -52,6 +54,7 @@ class Behavior:
     repetition: Insertion
     hesitation: Insertion
     filler: Insertion
+    mean_s: dict          # mean of each pause distribution (s), for the rate-per-minute-as-built correction
 
     @property
     def needs_bank(self) -> bool:
@@ -94,7 +97,14 @@ def build_behavior(cfg: dict | None) -> Behavior | None:
         if not os.path.isfile(os.path.join(fillers, "manifest.jsonl")):
             raise ConfigError(f"behavior.fillers={cfg['fillers']}: no manifest.jsonl there; give a folder written by "
                               "`synth align <verbatim corpus> --out <manifest> --fillers <folder>`")
-    return Behavior(name=str(cfg["name"]), fillers=fillers, restart=restart,
-                    repetition=_insertion(cfg, "repetition", [0.05, 0.2]),
-                    hesitation=_insertion(cfg, "hesitation", [0.3, 1.0]),
-                    filler=_insertion(cfg, "filler", [0.05, 0.25], gain=True))
+    rep, hes, fil = (_insertion(cfg, "repetition", [0.05, 0.2]), _insertion(cfg, "hesitation", [0.3, 1.0]),
+                     _insertion(cfg, "filler", [0.05, 0.25], gain=True))
+    means = {"restart": dist_mean(restart.pause_s), "repetition": dist_mean(rep.pause_s),
+             "hesitation": dist_mean(hes.pause_s), "filler": dist_mean(fil.pause_s)}
+    return Behavior(name=str(cfg["name"]), fillers=fillers, restart=restart, repetition=rep, hesitation=hes,
+                    filler=fil, mean_s=means)
+
+
+def dist_mean(d: Dist) -> float:
+    """A distribution's mean, estimated from a fixed private generator (no item's draws are used)."""
+    return float(np.mean(np.maximum(0.0, np.asarray(d.sample_n(np.random.default_rng(0), 4000), float))))

@@ -54,6 +54,20 @@ def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, see
             scene["duration_s"] = r4(scene["duration_s"] + gained)
 
 
+def as_built_minutes(b: Behavior, bank: FillerBank | None, rates: dict, words: list[dict], minutes: float) -> float:
+    """The minutes of speech an utterance of ``minutes`` source minutes lasts once its events are in (the
+    rates are per minute of speech as heard, as ``synth fit --refs`` counts them in real recordings, whose
+    minutes include the fillers and pauses): ``minutes / (1 - a / 60)``, ``a`` the seconds the events add
+    per minute on average (their pauses' means, the bank's mean filler, this utterance's mean word for a
+    repeat and two of them for a false start), capped so the correction stays below 2x."""
+    word_s = sum(float(w["end"]) - float(w["start"]) for w in words) / len(words)
+    m = b.mean_s
+    a = (rates["hesitation"] * m["hesitation"] + rates["repetition"] * (word_s + m["repetition"])
+         + (rates["filler"] * (bank.mean_duration_s + 2 * m["filler"]) if bank is not None else 0.0)
+         + rates.get("restart", 0.0) * (2 * word_s + m["restart"]))
+    return minutes / (1.0 - min(a, 30.0) / 60.0)
+
+
 def _tokens(u: dict, words: list[dict]) -> list[str]:
     """The transcript's own tokens for the aligned words when they correspond one to one, else the words."""
     toks = str(u.get("text") or "").split()
@@ -72,7 +86,8 @@ def draw_utterance(b: Behavior, bank: FillerBank | None, u: dict, rng, rates: di
     if not words:
         u["behavior"] = {"skipped": SKIPPED_NO_WORDS}
         return 0.0
-    n, minutes = len(words), (s1 - s0) / 60.0
+    n = len(words)
+    minutes = as_built_minutes(b, bank, rates, words, (s1 - s0) / 60.0)
     toks = _tokens(u, words)
     restart = None
     p_restart = min(1.0, rates["restart"] * minutes) if "restart" in rates else b.restart.p

@@ -13,7 +13,8 @@ from synth.render import label_segments
 
 from helpers import CORPUS
 
-KIND = {"fillers": "filler", "restarts": "restart", "fragments": "partial_word", "repetitions": "repetition"}
+KIND = {"fillers": "filler", "restarts": "restart", "fragments": "partial_word", "repetitions": "repetition",
+        "hesitations": "hesitation"}
 
 
 def test_counts_follow_the_verbatim_convention():
@@ -31,6 +32,11 @@ def test_telephone_rates_are_fitted_and_reach_the_profile():
 
 def test_a_set_built_with_fitted_rates_reproduces_them(aligned_speech, filler_bank):
     block, measured = fit_behavior(CORPUS / "telephone/manifest.jsonl")
+    # pauses between words need word times: those of the calls the bank was cut from (synth align)
+    aligned, counted = fit_behavior(filler_bank.parent / "aligned.jsonl")
+    assert counted["hesitations"] >= 10
+    block["hesitation"] = aligned["hesitation"]
+    measured["per_min"]["hesitations"] = aligned["hesitation"]["rate_per_min"]
     cfg = plain(compose_config([f"sources.root={CORPUS}", f"sources.speech={aligned_speech}", "room=none",
                                 "noise=none", "scenario.utterances=3"]))
     cfg["behavior"] = {**block, "fillers": str(filler_bank)}
@@ -44,5 +50,6 @@ def test_a_set_built_with_fitted_rates_reproduces_them(aligned_speech, filler_ba
             for k, kind in KIND.items():
                 counts[k] += sum(e["type"] == kind for e in s["events"])
     got = {k: counts[k] / (seconds / 60) for k in KIND}
+    print(got, measured["per_min"])
     for k in KIND:
         assert got[k] == pytest.approx(measured["per_min"][k], rel=0.2), (k, got, measured["per_min"])
