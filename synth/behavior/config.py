@@ -4,10 +4,10 @@
 without the group). Rates are distributions (:mod:`synth.dist`) drawn once per talker and item:
 
 * ``restart.p``: probability per utterance of a false start (or ``restart.rate_per_min``: per minute of
-  source speech, as ``synth fit --refs`` writes it): its first ``restart.words`` (1-4) words,
+  speech, as ``synth fit --refs`` writes it): its first ``restart.words`` (1-4) words,
   cut at a word end, or with probability ``restart.p_partial`` inside the last of them (a partial word),
   then a ``restart.pause_s`` pause, then the whole utterance;
-* ``repetition.rate_per_min``: repeated words per minute of source speech (``pause_s`` after the copy);
+* ``repetition.rate_per_min``: repeated words per minute of speech (``pause_s`` after the copy);
 * ``hesitation.rate_per_min``: pauses of ``hesitation.pause_s`` added at word boundaries, per minute;
 * ``filler.rate_per_min``: real fillers from the bank in ``fillers`` (a folder written by ``synth align
   --fillers``), per minute, with ``filler.pause_s`` on each side, level-matched to the talker's utterance
@@ -39,7 +39,7 @@ class Restart:
 
 @dataclass(frozen=True)
 class Insertion:
-    """Events inserted at word boundaries: ``rate_per_min`` per minute of source speech (Poisson)."""
+    """Events inserted at word boundaries: ``rate_per_min`` per minute of speech as heard (Poisson; see draw.as_built_minutes)."""
 
     rate_per_min: Dist
     pause_s: Dist
