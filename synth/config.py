@@ -59,6 +59,7 @@ class SynthConfig:
     noise: Any = None
     level: Any = None
     channel: Any = None
+    behavior: Any = None                # restarts, repetitions, hesitations, fillers per talker (synth.behavior)
     output: OutputConfig = field(default_factory=OutputConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     profile: Any = None

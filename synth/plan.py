@@ -15,6 +15,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from . import __version__
+from .behavior.bank import read_bank
+from .behavior.config import build_behavior
+from .behavior.draw import apply_behavior
 from .channel.base import Effect, build_effect, json_ready, params_to_dict
 from .context import ItemContext
 from .errors import ConfigError
@@ -111,6 +114,8 @@ class Plan:
     config_hash: str
     id_prefix: str
     extra_slices: dict = field(default_factory=dict)   # labels every item of this plan carries (mixtures)
+    behavior: Any = None          # synth.behavior.config.Behavior; None: behavior=none
+    fillers: Any = None           # its filler bank (synth.behavior.bank.FillerBank), when it names one
 
     @property
     def seed(self) -> int:
@@ -148,6 +153,9 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
         from .scene.turns import read_turns_file
         scen["turns"] = read_turns_file(scen["turns"])
     scenario = build_scenario(c.get("scenario"))
+    behavior = build_behavior(c.get("behavior"))
+    if behavior is None:
+        c.pop("behavior", None)  # behavior=none: the config (hash, config.yaml) of a build without the group
     t_steps = talker_steps(c)
     legs = leg_chains(c)
     room = dict(c.get("room") or {"kind": "none"})
@@ -170,7 +178,8 @@ def make_plan(cfg: DictConfig | dict, verify_sources: bool = False, need_speech:
     prefix = c.get("id_prefix") or id_prefix(getattr(scenario, "name", "single_talker"))
     recorder = [make_step(dict(s), "channel.recorder") for s in ((c.get("channel") or {}).get("recorder") or [])]
     return Plan(cfg=c, pools=pools, scenario=scenario, talker_steps=t_steps, legs=legs, rooms=rooms,
-                recorder=recorder, config_hash=config_hash(c), id_prefix=prefix)
+                recorder=recorder, config_hash=config_hash(c), id_prefix=prefix, behavior=behavior,
+                fillers=read_bank(behavior.fillers) if behavior is not None and behavior.fillers else None)
 
 
 def sample_step(step: Step, rng, ctx: ItemContext) -> dict:
@@ -225,6 +234,8 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     """Every random decision for one item. ``pair_id`` (suites) makes slices share their source speech."""
     key = pair_id or item_id  # every draw keyed on the pair id, so paired slices differ only by their change
     scene, passed_over = sample_scene(plan, key)
+    if plan.behavior is not None:  # scene -> behavior: disfluencies drawn per talker, the timeline moved
+        apply_behavior(plan.behavior, plan.fillers, scene, plan.seed, key)
     ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
     n_legs = max(t["leg"] for t in scene["talkers"]) + 1
     by_name = {name: (name, steps) for name, steps in plan.legs}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio import Audio, db_to_gain, resample
+from .behavior.place import label_behavior, place_pieces
 from .channel.base import build_effect
 
 
@@ -85,6 +86,9 @@ def render(recipe: dict, ctx) -> Rendered:
     for t in recipe["talkers"]:
         dry = np.zeros(n, dtype=np.float32)
         for u in t["utterances"]:
+            if (u.get("behavior") or {}).get("pieces"):
+                place_pieces(dry, u, ctx, sr)  # restarts, repetitions, pauses, fillers (synth.behavior)
+                continue
             src = ctx.load(u["path"], sr)
             seg = src[int(round(u["src_start_s"] * sr)): int(round(u["src_end_s"] * sr))]
             at = int(round(u["start_s"] * sr))
@@ -180,6 +184,8 @@ def label_segments(recipe: dict, lost_spans: list[dict], stereo: bool) -> list[d
                 offs = start - float(u["src_start_s"])
                 seg["words"] = [{"word": w["word"], "start": round(w["start"] + offs, 4), "end": round(w["end"] + offs, 4)}
                                 for w in u["words"] if w["end"] <= float(u["src_end_s"]) + 1e-6]
+            if "behavior" in u:
+                label_behavior(seg, u, start, float(recipe["duration_s"]))
             if u.get("partial_word"):
                 seg["partial_word"] = u["partial_word"]  # cut mid-word by the interruption: not in `text`
             segs.append(seg)
@@ -195,7 +201,9 @@ def _lost(u: dict, start: float, leg: int, lost_spans: list[dict]) -> bool:
     spans = [(s["start"], s["end"]) for s in lost_spans if s["leg"] == leg]
     if not spans:
         return False
-    if u.get("words"):
+    if (u.get("behavior") or {}).get("words"):  # the words as placed, restarts and repetitions included
+        words = [(w["start"] + start, w["end"] + start) for w in u["behavior"]["words"]]
+    elif u.get("words"):
         offs = start - float(u["src_start_s"])
         words = [(w["start"] + offs, w["end"] + offs) for w in u["words"]]
     else:

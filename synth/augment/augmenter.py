@@ -69,6 +69,9 @@ class Augmenter:
     def __init__(self, plan: Plan, p: float = 1.0, leg: str | None = None):
         if not 0.0 <= float(p) <= 1.0:
             raise ConfigError(f"augment p={p}: must be within [0, 1]")
+        if plan.behavior is not None:
+            raise ConfigError(f"behavior={plan.behavior.name}: the Augmenter does not add disfluencies yet (they need "
+                              "the input's word alignments); add behavior=none, or build a set with it")
         names = [name for name, _ in plan.legs]
         if leg is not None and leg not in names:
             raise ConfigError(f"augment leg={leg!r}: the channel's legs are {names}")

@@ -17,6 +17,7 @@ from string import Template
 
 from ..audio import atomic_write_text
 from ..shipped import asset_text
+from .behavior import behavior_html
 
 ESC = html.escape
 # Below this many items a slice's bootstrap interval says little (one item gives [x, x]): such rows are
@@ -432,6 +433,7 @@ def make_report(results: dict, set_dir: str | Path, out_dir: str | Path, worst_n
     parts.append(_slices_html(summ, min_items))
     if summ.get("terms"):
         parts.append(_terms_html(summ["terms"]))
+    parts.append(behavior_html(results))  # sets built with a behavior (synth.eval.behavior)
     parts += _plots_and_conditions_html(summ, out, min_items)
     parts += _worst_items_html(results, set_dir, out, worst_n, copy_audio)
     card = set_dir / "card.md"

@@ -19,6 +19,7 @@ from ..errors import ConfigError, SynthError
 from ..progress import progress_bar
 from ..writer.manifest import audio_files, read_manifest
 from .engines import EngineSpec, build_engine, engine_key, preflight
+from .behavior import behavior_results
 from .metrics import SummaryConfig, score_item, summarize
 from .normalize import NormalizerConfig
 
@@ -192,6 +193,7 @@ def evaluate(set_dir: str | Path, engine: EngineSpec, workers: int = 1, cache_di
         "bootstrap": asdict(scfg),
         "n_hypotheses_computed": n_computed,
         "summary": summarize(scored, scfg, ref_slice),
+        **behavior_results(items, scored, norm, scfg),  # sets built with a behavior (synth.eval.behavior)
         "items": scored,
     }
     out = Path(out_dir) if out_dir else root / key

@@ -243,6 +243,8 @@ def overrides_from_fitted(fitted: dict, name: str, scenario: dict | None = None)
         t["rt60_s"] = reverb.get("rt60_s")
     else:
         o["room"] = {"kind": "none"}
+    if fitted.get("behavior"):  # rates counted in verbatim transcripts (synth fit --refs)
+        o["behavior"] = dict(fitted["behavior"])
     kind = (scenario or {}).get("name", "single_talker")
     o["scenario"] = {}
     if fitted.get("duration_s") is not None:

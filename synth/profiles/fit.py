@@ -1080,6 +1080,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--legs", metavar="A,B", help="two-channel calls (one party per channel): the names of the "
                     "channel 0 and channel 1 parties (default customer,agent); each channel is fitted as its own leg "
                     "and the profile builds stereo conversations")
+    ap.add_argument("--refs", metavar="MANIFEST", help="verbatim transcripts of real recordings (NeMo .jsonl: "
+                    "text_verbatim or text, duration; words when aligned): their filler, restart, fragment, repetition "
+                    "and hesitation rates go into the profile's behavior group (synth.behavior.fit)")
     ap.add_argument("--downmix", action="store_true", help="fit two-channel recordings as mono (downmixed), "
                     "not per leg")
     args = ap.parse_args(argv)
@@ -1105,6 +1108,9 @@ def main(argv: list[str]) -> int:
         return 0
     rows, profile = fit_folder(args.folder, args.rttm, bank, args.on_bad_input, exclude=own, progress=True,
                                legs=legs, downmix=args.downmix)
+    if args.refs:
+        from ..behavior.fit import fit_behavior
+        profile["fitted"]["behavior"], profile["fitted"]["behavior_measured"] = fit_behavior(args.refs)
     paths = write_outputs(rows, profile, out)
     f = profile["fitted"]
     for line in warnings(profile, paths["report"]):

@@ -95,6 +95,9 @@ def manifest_line(item: EncodedItem, audio_filepath: str, audio_sha256: str) -> 
         "id": job.item_id, "audio_filepath": audio_filepath, "duration": round(out.audio.shape[-1] / out.sr, 4),
         "sample_rate": out.sr, "num_channels": 1 if out.audio.ndim == 1 else int(out.audio.shape[0]),
         "text": " ".join(s["text"] for s in out.segments),
+        # behavior builds: `text` is verbatim (fillers, restarts), `text_fluent` the intended words
+        **({"text_fluent": " ".join(s["text_fluent"] for s in out.segments)}
+           if any("text_fluent" in s for s in out.segments) else {}),
         "segments": out.segments,
         "conditions": {"scenario": recipe["scenario"],
                        **({"profile": info.cfg["profile"]["name"]} if (info.cfg.get("profile") or {}).get("name") else {}),

@@ -1,7 +1,8 @@
 """Reading a set's manifest, and the manifest line's labels hash: a fingerprint of what the item claims
 was said, and when.
 
-``labels_sha256`` is the SHA-256 of the line's labels, ``{"segments": ..., "text": ...}``, written as
+``labels_sha256`` is the SHA-256 of the line's labels, ``{"segments": ..., "text": ...}`` (plus
+``text_fluent`` when the line has one: behavior builds, whose segments also carry ``events``), written as
 canonical JSON: keys sorted at every level, no whitespace (``separators=(",", ":")``), non-ASCII
 characters kept as UTF-8 (``ensure_ascii=False``), numbers as Python's ``json`` writes them. ``synth
 build`` stores it in every line; ``synth validate`` recomputes it, so a transcript or segment time edited
@@ -23,6 +24,8 @@ INDEX = "shards.json"  # a sharded set's index of shards (synth.writer.shards)
 
 def labels_sha256(line: dict) -> str:
     labels = {"segments": line.get("segments"), "text": line.get("text")}
+    if "text_fluent" in line:  # behavior builds only, so other sets keep their hashes
+        labels["text_fluent"] = line["text_fluent"]
     canonical = json.dumps(labels, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
