@@ -28,8 +28,7 @@ def utterance_level_dbov(ctx, u: dict, sr: int) -> float:
     def measure():
         x = ctx.load(u["path"], sr)
         return active_speech_level(x[int(round(u["src_start_s"] * sr)): int(round(u["src_end_s"] * sr))], sr).level_dbov
-    key = ("behavior/level", u["path"], u["src_start_s"], u["src_end_s"], sr)
-    return ctx.cached(key, measure) if hasattr(ctx, "cached") else measure()
+    return ctx.cached(("behavior/level", u["path"], u["src_start_s"], u["src_end_s"], sr), measure)
 
 
 def place_pieces(dry: np.ndarray, u: dict, ctx, sr: int) -> None:
