@@ -66,4 +66,4 @@ class Limiter(Effect):
             return {}
         with np.errstate(divide="ignore"):
             red = 20 * np.log10(np.abs(after.samples).max() / max(np.abs(before.samples).max(), 1e-12))
-        return {"limiter_peak_reduction_db": float(-red)}
+        return {"limiter_peak_reduction_db": float(max(0.0, -red))}  # not -0.0 where nothing was limited
