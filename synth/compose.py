@@ -70,9 +70,17 @@ def hydra_errors() -> tuple[type, ...]:
     return HydraException, OmegaConfBaseException
 
 
-def _compose(overrides: list[str]):
+def hydra_compose(config_dir: Path, name: str, overrides: list[str]):
+    """Hydra's compose API on one conf folder (its global state cleared first): build's and eval's configs."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        return compose(name, overrides=overrides)
+
+
+def _compose(overrides: list[str]):
     from omegaconf import OmegaConf
 
     from .config import check_keys, register_configs
@@ -82,9 +90,7 @@ def _compose(overrides: list[str]):
     if profile_file:
         overrides = profile_key_overrides(overrides, profile_file)
     register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
+    cfg = hydra_compose(conf_dir(), "config", overrides)
     if profile_file:
         from .profiles.apply import apply_profile_file
 

@@ -15,7 +15,7 @@ import json
 import sys
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio import atomic_write_text
@@ -126,18 +126,14 @@ def _typed(key: str, value, typ):
 def compose_eval(overrides: list[str]) -> EvalConfig:
     """The eval config of ``synth eval <set> <overrides>``: conf/eval/default.yaml composed with the
     overrides (Hydra), then typed; unknown keys and bad values raise one-line ConfigErrors."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    from ..compose import config_error_line, hydra_errors
+    from ..compose import config_error_line, hydra_compose, hydra_errors
     from ..confdir import conf_dir
 
     hydra_overrides, late = hydra_spelling(overrides)
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(conf_dir() / "eval"), version_base="1.3"):
-            d = OmegaConf.to_container(compose("default", overrides=hydra_overrides), resolve=True)
+        d = OmegaConf.to_container(hydra_compose(conf_dir() / "eval", "default", hydra_overrides), resolve=True)
     except hydra_errors() as e:
         raise ConfigError(config_error_line(e, KEYS_HINT)) from None
     for key, value in late.items():
