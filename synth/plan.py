@@ -235,7 +235,9 @@ def sample_recipe(plan: Plan, item_id: str, pair_id: str | None = None) -> dict:
     key = pair_id or item_id  # every draw keyed on the pair id, so paired slices differ only by their change
     scene, passed_over = sample_scene(plan, key)
     if plan.behavior is not None:  # scene -> behavior: disfluencies drawn per talker, the timeline moved
-        apply_behavior(plan.behavior, plan.fillers, scene, plan.seed, key)
+        pool = plan.pools.speech   # full alignments of turns cut inside a word (the scene keeps the kept words)
+        apply_behavior(plan.behavior, plan.fillers, scene, plan.seed, key,
+                       lambda sid: pool.utterance(pool.index_of(sid)).words)
     ctx = ItemContext(item_id=item_id, sr=plan.sr, duration_s=scene["duration_s"], pools=plan.pools, rooms=plan.rooms)
     n_legs = max(t["leg"] for t in scene["talkers"]) + 1
     by_name = {name: (name, steps) for name, steps in plan.legs}

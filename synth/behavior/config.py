@@ -11,7 +11,14 @@ without the group). Rates are distributions (:mod:`synth.dist`) drawn once per t
 * ``hesitation.rate_per_min``: pauses of ``hesitation.pause_s`` added at word boundaries, per minute;
 * ``filler.rate_per_min``: real fillers from the bank in ``fillers`` (a folder written by ``synth align
   --fillers``), per minute, with ``filler.pause_s`` on each side, level-matched to the talker's utterance
-  (P.56) plus ``filler.gain_db``. Without a bank no filler is drawn, and the recipe says so.
+  (P.56) plus ``filler.gain_db``. Without a bank no filler is drawn, and the recipe says so;
+* ``partial_word.p``: probability, per truncated utterance whose cut fell inside a word (a conversation
+  or meeting turn cut off by an interruption, or by a fixed-length recording's end: the entry's
+  ``partial_word``), that the talker stops inside that word instead of at the word end before it: the
+  audio runs on into the word for a drawn 0.3-0.7 of its length (fade ``draw.FADE_S``), labeled as the
+  fragment (``bo-``) and a ``partial_word`` event. Constant, not per talker; default 0.5. ``synth fit
+  --refs`` does not fit it (verbatim transcripts do not say which turns were interrupted), so a fitted
+  profile keeps the default.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ import numpy as np
 from ..dist import Dist, dist_field, number_field
 from ..errors import ConfigError
 
-KINDS = ("restart", "repetition", "hesitation", "filler")
+KINDS = ("restart", "repetition", "hesitation", "filler", "partial_word")
+PARTIAL_WORD_P = 0.5  # default probability of a fragment at a turn cut inside a word
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Behavior:
     hesitation: Insertion
     filler: Insertion
     mean_s: dict          # mean of each pause distribution (s), for the rate-per-minute-as-built correction
+    partial_word_p: float = PARTIAL_WORD_P  # P(a fragment) per truncated utterance cut inside a word
 
     @property
     def needs_bank(self) -> bool:
@@ -101,8 +110,10 @@ def build_behavior(cfg: dict | None) -> Behavior | None:
                      _insertion(cfg, "filler", [0.05, 0.25], gain=True))
     means = {"restart": dist_mean(restart.pause_s), "repetition": dist_mean(rep.pause_s),
              "hesitation": dist_mean(hes.pause_s), "filler": dist_mean(fil.pause_s)}
+    pw = _block(cfg, "partial_word", ("p",))
     return Behavior(name=str(cfg["name"]), fillers=fillers, restart=restart, repetition=rep, hesitation=hes,
-                    filler=fil, mean_s=means)
+                    filler=fil, mean_s=means,
+                    partial_word_p=number_field("behavior.partial_word.p", pw.get("p", PARTIAL_WORD_P), 0, 1))
 
 
 def dist_mean(d: Dist) -> float:

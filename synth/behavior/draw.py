@@ -7,12 +7,25 @@ what render places, in order, at ``at_s`` seconds after the utterance's start --
 ``events`` (seconds after the utterance's start) are the verbatim labels; ``text`` the verbatim transcript.
 Later utterances of every talker that start after the utterance's source end move by what it gained.
 
+Partial words at turn cuts: a truncated utterance that another talker is speaking over at its cut (a
+turn cut off by an interruption, or a listener's opening words) may stop inside the next word instead of
+at the word end before it (``behavior.partial_word.p``): the scene cuts only at word ends (an
+interruption exactly at one, a listener's opening words at the last one before the wanted length, naming
+the word it fell in ``partial_word``). The last piece runs on to a drawn 0.3-0.7 of that word (from the
+source's full alignment, which the plan passes in: the entry keeps only the words before the cut),
+fading out over ``FADE_S``, labeled ``bo-``. The talker only spoke longer: the interrupter still starts
+where drawn (the overlap grows by the fragment) and no later utterance moves for it. No fragment when the
+next word starts more than ``FRAGMENT_GAP_S`` after the cut (the talker had paused there), or when it
+would run into the talker's own next utterance or past the item's end.
+
 Boundaries: events sit at word boundaries of the source's alignment, cut in the middle of the gap
 between two words (at the first word's onset minus ``LEAD_S`` before it). An utterance without word
 alignments gets ``behavior: {"skipped": "no word alignments"}`` instead (nothing is changed).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from ..rng import item_rng
 from .bank import FillerBank
@@ -21,14 +34,17 @@ from .config import Behavior
 FADE_S = 0.01     # raised-cosine fade where a piece is cut out of running audio
 LEAD_S = 0.05     # source kept before the first word when the utterance opens again (after a restart or filler)
 SKIPPED_NO_WORDS = "no word alignments"
+FRAGMENT_GAP_S = 0.25  # at most this pause between a turn cut and the word a fragment starts
 
 
 def r4(x: float) -> float:
     return round(float(x), 4)
 
 
-def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, seed: int, key: str) -> None:
-    """Draw every talker's events (stage ``behavior-<label>``) and rewrite ``scene`` in place."""
+def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, seed: int, key: str,
+                   source_words: Callable[[str], list | None] | None = None) -> None:
+    """Draw every talker's events (stage ``behavior-<label>``) and rewrite ``scene`` in place.
+    ``source_words``: a source id's full word alignment (the speech pool's), for partial words at turn cuts."""
     order = sorted(((u["start_s"], t["label"], i) for t in scene["talkers"] for i, u in enumerate(t["utterances"])))
     by_label = {t["label"]: t for t in scene["talkers"]}
     rngs, rates = {}, {}
@@ -44,7 +60,11 @@ def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, see
     for _, label, i in order:
         t = by_label[label]
         u = t["utterances"][i]
-        gained = draw_utterance(behavior, bank, u, rngs[label], rates[label], (t.get("speaker_meta") or {}).get("gender"))
+        cut = None
+        if u.get("truncated") and source_words is not None and _spoken_over(scene, t, u):
+            cut = (source_words(u["source_id"]), _room_after(scene, t, u))
+        gained = draw_utterance(behavior, bank, u, rngs[label], rates[label], (t.get("speaker_meta") or {}).get("gender"),
+                                cut)
         if gained:
             end = u["start_s"] + u["src_end_s"] - u["src_start_s"]
             for other in scene["talkers"]:
@@ -52,6 +72,20 @@ def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, see
                     if v is not u and v["start_s"] >= end - 1e-6:
                         v["start_s"] = r4(v["start_s"] + gained)
             scene["duration_s"] = r4(scene["duration_s"] + gained)
+
+
+def _spoken_over(scene: dict, talker: dict, u: dict) -> bool:
+    """True if another talker is speaking at ``u``'s end (its cut), as their utterances lie now."""
+    end = u["start_s"] + u["src_end_s"] - u["src_start_s"]
+    return any(v["start_s"] < end < v["start_s"] + (v.get("behavior") or {}).get("duration_s", v["src_end_s"] - v["src_start_s"])
+               for t in scene["talkers"] if t is not talker for v in t["utterances"])
+
+
+def _room_after(scene: dict, talker: dict, u: dict) -> float:
+    """Seconds from ``u``'s end to its talker's next utterance or the item's end (what a fragment may use)."""
+    end = u["start_s"] + u["src_end_s"] - u["src_start_s"]
+    nxt = [v["start_s"] for v in talker["utterances"] if v is not u and v["start_s"] >= u["start_s"]]
+    return min([scene["duration_s"], *nxt]) - end
 
 
 def as_built_minutes(b: Behavior, bank: FillerBank | None, rates: dict, words: list[dict], minutes: float) -> float:
@@ -79,8 +113,11 @@ def _partial(token: str, frac: float) -> str:
     return token[:n] + "-"
 
 
-def draw_utterance(b: Behavior, bank: FillerBank | None, u: dict, rng, rates: dict, gender: str | None) -> float:
-    """Draw one utterance's events; returns the seconds it gained (0: unchanged)."""
+def draw_utterance(b: Behavior, bank: FillerBank | None, u: dict, rng, rates: dict, gender: str | None,
+                   cut: tuple[list | None, float] | None = None) -> float:
+    """Draw one utterance's events; returns the seconds it gained that move later utterances (0: none).
+    ``cut``: (the source's full alignment, seconds free after the utterance) for a truncated utterance whose
+    cut fell inside a word: it may end inside that word (a fragment, not counted as gained)."""
     s0, s1 = float(u["src_start_s"]), float(u["src_end_s"])
     words = [w for w in (u.get("words") or []) if float(w["start"]) >= s0 - 1e-6 and float(w["end"]) <= s1 + 1e-6]
     if not words:
@@ -113,11 +150,27 @@ def draw_utterance(b: Behavior, bank: FillerBank | None, u: dict, rng, rates: di
                 at = int(rng.integers(0, n - 1))
                 ins = {"type": kind, "pause": float(getattr(b, kind).pause_s.sample(rng))}
             inserts.append((at, len(inserts), ins))
-    if restart is None and not inserts:
+    frag = _fragment(b, rng, s0, s1, *cut) if cut is not None else None
+    if restart is None and not inserts and frag is None:
         u["behavior"] = {}
         return 0.0
-    u["behavior"] = _layout(u, s0, s1, words, toks, restart, sorted(inserts, key=lambda x: (x[0], x[1])))
-    return r4(u["behavior"]["duration_s"] - (s1 - s0))
+    u["behavior"] = _layout(u, s0, s1, words, toks, restart, sorted(inserts, key=lambda x: (x[0], x[1])), frag)
+    return r4(u["behavior"]["duration_s"] - ((frag[2] if frag else s1) - s0))
+
+
+def _fragment(b: Behavior, rng, s0: float, s1: float, full: list | None, room: float):
+    """(token, start, end) in source seconds of the word after a turn cut at ``s1``, spoken up to a drawn
+    0.3-0.7 of it, or None: no such word within ``FRAGMENT_GAP_S``, not drawn (``partial_word.p``), or it
+    would not fit in ``room`` seconds after ``s1``."""
+    nxt = [w for w in full or () if float(w["end"]) > s1 + 1e-9 and float(w["start"]) >= s0 - 1e-6]
+    if not nxt or float(nxt[0]["start"]) - s1 > FRAGMENT_GAP_S or rng.random() >= b.partial_word_p:
+        return None
+    frac = float(rng.uniform(0.3, 0.7))
+    ws, we = max(float(nxt[0]["start"]), s1), float(nxt[0]["end"])
+    end = r4(float(nxt[0]["start"]) + frac * (we - float(nxt[0]["start"])))
+    if end - ws < 2 * FADE_S or end - s1 >= room:
+        return None
+    return _partial(str(nxt[0]["word"]), frac), r4(ws), end
 
 
 class _Timeline:
@@ -145,7 +198,7 @@ class _Timeline:
         self.events.append({"type": kind, "start": r4(start), "end": r4(end), "words": words, **extra})
 
 
-def _layout(u, s0, s1, words, toks, restart, inserts) -> dict:
+def _layout(u, s0, s1, words, toks, restart, inserts, cut_word=None) -> dict:
     tl = _Timeline()
     first_on = max(s0, r4(float(words[0]["start"]) - LEAD_S))
     wt = [(toks[i], float(w["start"]), float(w["end"])) for i, w in enumerate(words)]
@@ -201,6 +254,13 @@ def _layout(u, s0, s1, words, toks, restart, inserts) -> dict:
             tl.t = r4(at + f.duration_s)
             tl.pause(ins["after"])
     rest = wt[done:]
-    tl.source(cursor, s1, fade_in=fade_in, fade_out=False, words=rest)
     text += [w[0] for w in rest]
+    if cut_word is None:
+        tl.source(cursor, s1, fade_in=fade_in, fade_out=False, words=rest)
+    else:  # the turn cut inside a word: the source runs on into it and fades out
+        tok, ws, end = cut_word
+        at = tl.source(cursor, end, fade_in=fade_in, fade_out=True, words=rest)
+        tl.words.append({"word": tok, "start": r4(at + ws - cursor), "end": r4(at + end - cursor)})
+        tl.event("partial_word", at + ws - cursor, at + end - cursor, [tok])
+        text.append(tok)
     return {"pieces": tl.pieces, "duration_s": tl.t, "text": " ".join(text), "words": tl.words, "events": tl.events}
