@@ -13,6 +13,12 @@ Counted per minute of recording (the ``duration`` of each row), in the LDC/Switc
   of three or more (chanted or lexical: "blah blah blah", "row row row");
 * **hesitations**: pauses of at least ``HESITATION_S`` between aligned words inside a row (rows with
   ``words``, e.g. from ``synth align``); without alignments this is left out and said so.
+
+Every fragment counts toward the restarts (``restart.p_partial`` = fragments / restarts). The chance that
+a turn cut off by an interruption stops inside a word (``partial_word.p``) is not fitted: a transcript
+row does not say whether its turn was interrupted, so there is nothing to divide its final fragments by
+(the telephone calls' rows are single replies: 2 of their 19 fragments end a row). The block leaves it
+out, so the config's default applies, and ``measured`` says so.
 """
 
 from __future__ import annotations
@@ -91,6 +97,8 @@ def fit_behavior(path: str | Path, text_key: str | None = None) -> tuple[dict, d
                          "p_partial": round(counts["fragments"] / counts["restarts"], 4) if counts["restarts"] else 0.0},
              "repetition": {"rate_per_min": per_min["repetitions"]},
              "filler": {"rate_per_min": per_min["fillers"]}}
+    measured["partial_word"] = ("not fitted: rows do not say which turns were interrupted; "
+                                "behavior.partial_word.p keeps its default")
     aligned = [r for r in rows if r["words"]]
     if aligned:
         gaps = [g for r in aligned for g in pauses(r["words"])]

@@ -9,7 +9,8 @@
   substituted) / reference fillers; ``filler_insertion_rate``: hypothesis fillers not aligned to a
   reference filler / reference words.
 * ``spans``: per event type (restart = the false start's words and partial word, repetition = the copy,
-  hesitation = the words on either side of the added pause), the error rate of reference words inside
+  hesitation = the words on either side of the added pause, partial_word = the fragment alone: a false
+  start's, or a turn cut off inside a word, which is no restart), the error rate of reference words inside
   vs outside those spans over the same items: (substitutions + deletions) / reference words (insertions
   belong to no reference word), with the paired bootstrap of the slice summaries (items resampled,
   both rates from the same resample) for each rate and their difference.
@@ -26,7 +27,7 @@ from ..rng import item_rng
 from .metrics import _ratio, align, bootstrap_pair, bootstrap_ratio, interval
 from .normalize import NormalizerConfig, normalize
 
-SPAN_TYPES = ("restart", "repetition", "hesitation")
+SPAN_TYPES = ("restart", "repetition", "hesitation", "partial_word")
 
 
 def _word_tags(seg: dict) -> list[set[str]]:
@@ -38,7 +39,7 @@ def _word_tags(seg: dict) -> list[set[str]]:
         return tags
     mids = [(w["start"] + w["end"]) / 2 for w in words]
     for e in seg.get("events") or []:
-        kind = "restart" if e["type"] == "partial_word" else e["type"]
+        kind = e["type"]  # a false start's fragment lies inside its restart's span as well
         if kind == "hesitation":
             before = [i for i, w in enumerate(words) if w["end"] <= e["start"] + 1e-4]
             after = [i for i, w in enumerate(words) if w["start"] >= e["end"] - 1e-4]

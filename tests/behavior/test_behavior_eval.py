@@ -72,3 +72,16 @@ def test_errors_inside_restart_spans_are_told_apart_from_errors_outside(behavior
 def test_a_set_without_behavior_has_no_behavior_block(tmp_path):
     out = build_set(tmp_path / "plain", "n_items=2", "room=none", "noise=none")
     assert "behavior" not in run_eval(out, tmp_path / "e", lambda it: it["text"])
+
+
+def test_turn_cut_fragments_are_scored_as_partial_words_not_restarts(tmp_path, aligned_talkers):
+    """A conversation whose interrupted turns stop inside a word, no false starts: a hypothesis that
+    misses exactly the fragments errs inside the partial_word spans only."""
+    out = build_set(tmp_path / "conv", "scenario=conversation", "scenario.duration_s=[20,30]", "n_items=4",
+                    f"sources.speech={aligned_talkers}", *DRY, "behavior.restart.p=0.0",
+                    "behavior.hesitation.rate_per_min=0.0", "behavior.partial_word.p=1.0")
+    res = run_eval(out, tmp_path / "e", lambda it: " ".join(w for w in it["text"].split() if not w.endswith("-")))
+    b = res["behavior"]["overall"]
+    assert b["events"]["partial_word"] >= 3 and "restart" not in b["events"] and "restart" not in b["spans"]
+    p = b["spans"]["partial_word"]
+    assert p["inside"] == 1.0 and p["outside"] == 0.0 and p["inside_words"] == b["events"]["partial_word"]
