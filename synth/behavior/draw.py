@@ -163,9 +163,11 @@ def _fragment(b: Behavior, rng, s0: float, s1: float, full: list | None, room: f
     0.3-0.7 of it, or None: no such word within ``FRAGMENT_GAP_S``, not drawn (``partial_word.p``), or it
     would not fit in ``room`` seconds after ``s1``."""
     nxt = [w for w in full or () if float(w["end"]) > s1 + 1e-9 and float(w["start"]) >= s0 - 1e-6]
-    if not nxt or float(nxt[0]["start"]) - s1 > FRAGMENT_GAP_S or rng.random() >= b.partial_word_p:
+    if not nxt or float(nxt[0]["start"]) - s1 > FRAGMENT_GAP_S:
         return None
-    frac = float(rng.uniform(0.3, 0.7))
+    said, frac = rng.random() < b.partial_word_p, float(rng.uniform(0.3, 0.7))  # both drawn: p changes no other draw
+    if not said:
+        return None
     ws, we = max(float(nxt[0]["start"]), s1), float(nxt[0]["end"])
     end = r4(float(nxt[0]["start"]) + frac * (we - float(nxt[0]["start"])))
     if end - ws < 2 * FADE_S or end - s1 >= room:

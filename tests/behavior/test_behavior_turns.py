@@ -195,3 +195,26 @@ def test_behavior_none_gives_no_fragments_with_the_same_seed(turn_set, tmp_path,
     cut = lambda its: sorted((it["id"], s["source_id"]) for it in its for s in it["segments"] if s["truncated"])  # noqa: E731
     assert cut(plain) == cut(items)
     assert validate_set(none) == []
+
+
+def test_the_fragment_probability_changes_no_other_draw(aligned_talkers):
+    """partial_word.p=0 and =1 draw the same items but for the fragments (paired slices differ by them)."""
+    def recipes(p):
+        cfg = compose_config([f"sources.root={CORPUS}", f"sources.speech={aligned_talkers}", *DRY, *SETS["conversation"],
+                              *STRONG, f"behavior.partial_word.p={p}"])
+        plan = make_plan(cfg)
+        return [sample_recipe(plan, f"conv-{i:06d}") for i in range(6)]
+
+    n = 0
+    for a, b in zip(recipes(0.0), recipes(1.0)):
+        assert a["duration_s"] == b["duration_s"]
+        for ta, tb in zip(a["talkers"], b["talkers"]):
+            assert ta["behavior"] == tb["behavior"]
+            for ua, ub in zip(ta["utterances"], tb["utterances"]):
+                ea, eb = ((u.get("behavior") or {}).get("events", []) for u in (ua, ub))
+                extra = len(eb) - len(ea)
+                assert ua["start_s"] == ub["start_s"] and extra in (0, 1) and eb[:len(ea)] == ea
+                if extra:
+                    assert ub["truncated"] and eb[-1]["type"] == "partial_word" and eb[-1]["words"][0].endswith("-")
+                    n += 1
+    assert n >= 3
