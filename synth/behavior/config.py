@@ -12,13 +12,13 @@ without the group). Rates are distributions (:mod:`synth.dist`) drawn once per t
 * ``filler.rate_per_min``: real fillers from the bank in ``fillers`` (a folder written by ``synth align
   --fillers``), per minute, with ``filler.pause_s`` on each side, level-matched to the talker's utterance
   (P.56) plus ``filler.gain_db``. Without a bank no filler is drawn, and the recipe says so;
-* ``partial_word.p``: probability, per truncated utterance whose cut fell inside a word (a conversation
-  or meeting turn cut off by an interruption, or by a fixed-length recording's end: the entry's
-  ``partial_word``), that the talker stops inside that word instead of at the word end before it: the
-  audio runs on into the word for a drawn 0.3-0.7 of its length (fade ``draw.FADE_S``), labeled as the
-  fragment (``bo-``) and a ``partial_word`` event. Constant, not per talker; default 0.5. ``synth fit
-  --refs`` does not fit it (verbatim transcripts do not say which turns were interrupted), so a fitted
-  profile keeps the default.
+* ``partial_word.p``: probability, per truncated utterance that another talker is speaking over at its cut
+  (a conversation or meeting turn cut off by an interruption, or a listener's opening words; the scene
+  cuts only at word ends), that the talker stops inside the next word instead: the audio runs on into
+  it for a drawn 0.3-0.7 of its length (fade ``draw.FADE_S``), labeled as the fragment (``bo-``) and a
+  ``partial_word`` event (:mod:`.draw` says when none fits). Constant, not per talker; default 0.5.
+  ``synth fit --refs`` does not fit it (verbatim transcripts do not say which turns were interrupted),
+  so a fitted profile keeps the default.
 """
 
 from __future__ import annotations

@@ -168,11 +168,11 @@ def _fragment(b: Behavior, rng, s0: float, s1: float, full: list | None, room: f
     said, frac = rng.random() < b.partial_word_p, float(rng.uniform(0.3, 0.7))  # both drawn: p changes no other draw
     if not said:
         return None
-    ws, we = max(float(nxt[0]["start"]), s1), float(nxt[0]["end"])
-    end = r4(float(nxt[0]["start"]) + frac * (we - float(nxt[0]["start"])))
-    if end - ws < 2 * FADE_S or end - s1 >= room:
+    on, off = float(nxt[0]["start"]), float(nxt[0]["end"])
+    end = r4(on + frac * (off - on))
+    if end - max(on, s1) < 2 * FADE_S or end - s1 >= room:  # room for the fade; the talker's next turn
         return None
-    return _partial(str(nxt[0]["word"]), frac), r4(ws), end
+    return _partial(str(nxt[0]["word"]), frac), r4(max(on, s1)), end
 
 
 class _Timeline:

@@ -194,6 +194,8 @@ def test_same_seed_same_recipe_and_events_move_later_utterances(aligned_speech):
 @pytest.mark.parametrize("override,match", [
     ("+behavior.restart.q=1", "behavior.restart: unknown key 'q'"),
     ("behavior.restart.p=2", r"behavior.restart.p=2.*\[0, 1\]"),
+    ("behavior.partial_word.p=1.5", r"behavior.partial_word.p=1.5.*\[0, 1\]"),
+    ("+behavior.partial_word.rate=1", "behavior.partial_word: unknown key 'rate'"),
     ("behavior.fillers=/nonexistent/bank", "no manifest.jsonl there"),
 ])
 def test_bad_behavior_settings_are_one_line_errors(override, match):
