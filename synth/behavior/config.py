@@ -16,9 +16,10 @@ without the group). Rates are distributions (:mod:`synth.dist`) drawn once per t
   (a conversation or meeting turn cut off by an interruption, or a listener's opening words; the scene
   cuts only at word ends), that the talker stops inside the next word instead: the audio runs on into
   it for a drawn 0.3-0.7 of its length (fade ``draw.FADE_S``), labeled as the fragment (``bo-``) and a
-  ``partial_word`` event (:mod:`.draw` says when none fits). Constant, not per talker; default 0.5.
-  ``synth fit --refs`` does not fit it (verbatim transcripts do not say which turns were interrupted),
-  so a fitted profile keeps the default.
+  ``partial_word`` event (:mod:`.draw` says when none fits). Constant, not per talker; default 0 (the
+  presets set it: ``spontaneous`` 0.5, ``hesitant_caller`` 0.7), so a block without it, such as a suite
+  slice of one behavior alone, adds none. ``synth fit --refs`` does not fit it (verbatim transcripts do
+  not say which turns were interrupted; every fragment it counts goes to ``restart.p_partial``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..dist import Dist, dist_field, number_field
 from ..errors import ConfigError
 
 KINDS = ("restart", "repetition", "hesitation", "filler", "partial_word")
-PARTIAL_WORD_P = 0.5  # default probability of a fragment at a turn cut inside a word
+PARTIAL_WORD_P = 0.0  # a block that does not name partial_word adds no fragments at turn cuts
 
 
 @dataclass(frozen=True)

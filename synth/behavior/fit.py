@@ -18,7 +18,7 @@ Every fragment counts toward the restarts (``restart.p_partial`` = fragments / r
 a turn cut off by an interruption stops inside a word (``partial_word.p``) is not fitted: a transcript
 row does not say whether its turn was interrupted, so there is nothing to divide its final fragments by
 (the telephone calls' rows are single replies: 2 of their 19 fragments end a row). The block leaves it
-out, so the config's default applies, and ``measured`` says so.
+out (default 0: a fitted set's fragments are its restarts', at the counted rate), and ``measured`` says so.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def fit_behavior(path: str | Path, text_key: str | None = None) -> tuple[dict, d
              "repetition": {"rate_per_min": per_min["repetitions"]},
              "filler": {"rate_per_min": per_min["fillers"]}}
     measured["partial_word"] = ("not fitted: rows do not say which turns were interrupted; "
-                                "behavior.partial_word.p keeps its default")
+                                "behavior.partial_word.p stays 0 unless set")
     aligned = [r for r in rows if r["words"]]
     if aligned:
         gaps = [g for r in aligned for g in pauses(r["words"])]
