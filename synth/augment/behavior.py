@@ -42,7 +42,8 @@ def check_labels(words, text, duration_s: float) -> tuple[list[dict] | None, str
     last = checked[-1]  # ends are in time order
     if last["end"] > duration_s + END_SLACK_S:
         raise BadInput(WORDS, f"entry {len(checked) - 1} '{last['word']}' ends at {last['end']} s, after the "
-                       f"input's {duration_s:.3f} s", "pass this utterance's alignment (seconds from its first sample)")
+                       f"input's {duration_s:.3f} s", "pass this utterance's own alignment "
+                       "(seconds from its first sample, as `synth align` writes it)")
     checked = [{**w, "start": min(w["start"], duration_s), "end": min(w["end"], duration_s)} for w in checked]
     return checked, text if text is not None else " ".join(w["word"] for w in checked)
 
