@@ -5,7 +5,7 @@ What the test changes, and nothing else:
 * ``SUBSTITUTIONS``: the README names the user's data with placeholder paths (``/data/noise``,
   ``out/calls``...). Each placeholder must appear in the README verbatim (else the test fails, so the two
   cannot drift apart) and is replaced, as plain text, by a real path: ../shared/corpus folders, a stereo
-  FLAC made from corpus speech, a small set built in tmp_path.
+  FLAC made from corpus speech, a small set built in tmp_path, a corpus utterance aligned with ``synth align``.
 * The README's ``synth export out/calls ...`` lines (its bash block) are run first, with the same
   substitutions, to make the exports the loading snippet reads.
 * ``PRELUDE`` runs before each block: it makes ``import torchcodec`` fail, so the Hugging Face recipe is
@@ -15,6 +15,7 @@ What the test changes, and nothing else:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from synth.align.cli import run as align
 from synth.audio import load
 
 from helpers import CORPUS, REPO, build_set
@@ -32,11 +34,18 @@ from helpers import CORPUS, REPO, build_set
 README = REPO / "README.md"
 PRELUDE = "import sys\nsys.modules['torchcodec'] = None  # as if not installed\n"
 CHECKS = {  # a phrase that identifies the block -> assertions on its variables
-    "Augmenter.from_config(": """
+    "AugmentTransform(aug)(batch)": """
 import numpy as np
 assert x.shape == r.samples.shape and x.ndim == 2 and r.samples.dtype == np.float32, (x.shape, r.samples.shape)
 assert r.conditions["augmented"] in (True, False) and y.shape == batch.shape and y.dtype == batch.dtype
 assert aug.plan.pools.speech.utterances == [] and len(calls) == 10_000
+""",
+    'words=row["words"]': """
+import numpy as np
+gained = r.conditions["behavior"]["gained_s"]
+assert abs(len(r.samples) - (len(x) + gained * sr)) <= 2 and gained > 0.1 and r.samples.dtype == np.float32
+assert r.text_fluent == row["text"] and r.text.endswith(row["text"]) and r.text != row["text"]
+assert r.events[0]["type"] in ("restart", "partial_word") and r.events[-1]["end"] <= len(r.samples) / sr
 """,
     'load_dataset("json"': """
 import numpy as np
@@ -65,7 +74,13 @@ def substitutions(tmp_path_factory) -> dict[str, str]:
     sf.write(utt, np.stack([left, right], axis=1), 16000, subtype="PCM_16")
     build_set(tmp / "calls", "scenario=conversation", "n_items=2", "room=none", "scenario.duration_s=[6.0,9.0]",
               "channel=call_center", "output.layout=stereo")
-    return {"/data/noise": str(CORPUS / "noise"), "/data/rirs": str(CORPUS / "rir"), "/data/utts/utt-1.flac": str(utt),
+    speech = CORPUS / "speech/cmu_arctic_aew/arctic_a0001.wav"  # aligned as `synth align` does (pocketsphinx)
+    row = next(r for r in map(json.loads, (CORPUS / "manifest.jsonl").read_text().splitlines())
+               if CORPUS / r["path"] == speech)
+    (tmp / "speech.jsonl").write_text(json.dumps({"audio_filepath": str(speech), "text": row["transcript"],
+                                                  "speaker": row["speaker"], "duration": row["duration_s"]}) + "\n")
+    align(str(tmp / "speech.jsonl"), str(tmp / "aligned.jsonl"))
+    return {"/data/aligned.jsonl": str(tmp / "aligned.jsonl"), "/data/noise": str(CORPUS / "noise"), "/data/rirs": str(CORPUS / "rir"), "/data/utts/utt-1.flac": str(utt),
             "/data/corpus": str(CORPUS), "out/calls": str(tmp / "calls")}
 
 

@@ -1,4 +1,5 @@
-"""Training-time augmentation: the build's chains on the fly (:class:`Augmenter`), and PyTorch adapters.
+"""Training-time augmentation: the build's chains on the fly (:class:`Augmenter`; with a ``behavior``, the
+build's disfluencies from the utterance's word alignments: :mod:`.behavior`), and PyTorch adapters.
 
 The torch parts (``AugmentTransform``, ``RenderedDataset``, ``collate``) need the ``torch`` extra and are
 imported only when asked for.

@@ -50,7 +50,9 @@ class RenderedDataset(torch.utils.data.IterableDataset):
 
     Each item is a dict: ``id``, ``audio`` (float32 tensor, ``(T,)`` or ``(C, T)`` for stereo calls),
     ``sample_rate``, ``text``, ``segments`` (RTTM-style: speaker, channel, start, end, text, overlap...),
-    ``conditions`` (as in a manifest line) and ``epoch``. :func:`collate` pads a batch.
+    ``conditions`` (as in a manifest line) and ``epoch``; with a ``behavior``, ``text`` and each segment's
+    ``text``/``words`` are verbatim (fillers, false starts), segments carry ``events`` and ``text_fluent``,
+    and the item ``text_fluent`` (the intended words, as a manifest line has it). :func:`collate` pads a batch.
     """
 
     def __init__(self, plan: Plan, n_items: int | None = None):
@@ -89,8 +91,10 @@ class RenderedDataset(torch.utils.data.IterableDataset):
         if len(recipe["talkers"]) > 1:
             from ..writer.item import turn_conditions
             conditions.update(turn_conditions(out.segments, recipe["duration_s"]))
+        fluent = ({"text_fluent": " ".join(s["text_fluent"] for s in out.segments)}  # behavior sets, as the writer
+                  if any("text_fluent" in s for s in out.segments) else {})
         return {"id": item_id, "audio": torch.from_numpy(out.audio), "sample_rate": out.sr,
-                "text": " ".join(s["text"] for s in out.segments), "segments": out.segments,
+                "text": " ".join(s["text"] for s in out.segments), **fluent, "segments": out.segments,
                 "conditions": conditions, "epoch": self.epoch}
 
     def __iter__(self):
@@ -101,7 +105,8 @@ class RenderedDataset(torch.utils.data.IterableDataset):
 
 
 def collate(items: list[dict]) -> dict:
-    """A batch: ``audio`` zero-padded to ``(B, T)`` or ``(B, C, T)``, ``lengths`` in samples, the rest as lists."""
+    """A batch: ``audio`` zero-padded to ``(B, T)`` or ``(B, C, T)``, ``lengths`` in samples, the rest as lists
+    (``text_fluent`` when an item has it: a behavior set's; an item without gives its ``text``)."""
     rates = {it["sample_rate"] for it in items}
     if len(rates) > 1:
         raise BadInput("collate batch", f"mixes sample rates {sorted(rates)}",
@@ -112,5 +117,7 @@ def collate(items: list[dict]) -> dict:
     for b, it in enumerate(items):
         audio[b, ..., : lengths[b]] = it["audio"]
     return {"audio": audio, "lengths": torch.tensor(lengths), "sample_rate": rates.pop(),
-            **{k: [it[k] for it in items] for k in ("id", "text", "segments", "conditions", "epoch")}}
+            **{k: [it[k] for it in items] for k in ("id", "text", "segments", "conditions", "epoch")},
+            **({"text_fluent": [it.get("text_fluent", it["text"]) for it in items]}
+               if any("text_fluent" in it for it in items) else {})}
 

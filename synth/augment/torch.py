@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, ConfigError
 from ..extras import require
 from .augmenter import Augmenter
 from .inputs import MAX_CHANNELS, PCM_SCALE, check_rate, is_tensor
@@ -32,10 +32,21 @@ class AugmentTransform(torch.nn.Module):
     is the hash input), which repeats only if batches arrive in the same order. ``lengths`` (samples per
     example) leaves the padding of a padded batch untouched. In ``eval()`` the transform is the identity. The
     conditions of the last batch are kept in ``last_conditions``. Anything else is refused in one line.
+
+    An Augmenter with a ``behavior`` is refused when the transform is made: disfluencies make an utterance
+    longer, which a transform returning the batch's shape cannot give back, and they need each utterance's
+    word alignments, which a batch does not carry. Skipping them in every example would leave a configured
+    stage silently doing nothing; add disfluencies per utterance (``aug(x, sr, key, words=...)`` in your
+    Dataset, before batching) and give the transform an Augmenter with ``behavior=none``.
     """
 
     def __init__(self, augmenter: Augmenter, sample_rate: int | None = None):
         super().__init__()
+        if augmenter.plan.behavior is not None:
+            raise ConfigError(f"behavior={augmenter.plan.behavior.name}: AugmentTransform keeps each example's shape "
+                              "and has no word alignments, which disfluencies need; add them per utterance with "
+                              "aug(x, sr, key, words=...) before batching, and pass behavior=none to the transform's "
+                              "Augmenter")
         self.augmenter = augmenter
         self.sample_rate = check_rate(augmenter.plan.sr if sample_rate is None else sample_rate,
                                       "AugmentTransform sample_rate")

@@ -51,12 +51,8 @@ def apply_behavior(behavior: Behavior, bank: FillerBank | None, scene: dict, see
     for t in scene["talkers"]:
         rng = item_rng(seed, key, f"behavior-{t['label']}")
         rngs[t["label"]] = rng
-        rates[t["label"]] = {k: max(0.0, float(getattr(behavior, k).rate_per_min.sample(rng)))
-                             for k in ("repetition", "hesitation", "filler")}
-        if behavior.restart.rate_per_min is not None:
-            rates[t["label"]]["restart"] = max(0.0, float(behavior.restart.rate_per_min.sample(rng)))
-        t["behavior"] = {"name": behavior.name, "rates_per_min": {k: r4(v) for k, v in rates[t["label"]].items()},
-                         **({"fillers": "none: no filler bank (behavior.fillers)"} if bank is None else {})}
+        rates[t["label"]] = talker_rates(behavior, rng)
+        t["behavior"] = talker_record(behavior, bank, rates[t["label"]])
     for _, label, i in order:
         t = by_label[label]
         u = t["utterances"][i]
@@ -86,6 +82,34 @@ def _room_after(scene: dict, talker: dict, u: dict) -> float:
     end = u["start_s"] + u["src_end_s"] - u["src_start_s"]
     nxt = [v["start_s"] for v in talker["utterances"] if v is not u and v["start_s"] >= u["start_s"]]
     return min([scene["duration_s"], *nxt]) - end
+
+
+def talker_rates(behavior: Behavior, rng) -> dict:
+    """A talker's rates per minute (the first draws of its ``behavior-<label>`` stream, once per item)."""
+    rates = {k: max(0.0, float(getattr(behavior, k).rate_per_min.sample(rng)))
+             for k in ("repetition", "hesitation", "filler")}
+    if behavior.restart.rate_per_min is not None:
+        rates["restart"] = max(0.0, float(behavior.restart.rate_per_min.sample(rng)))
+    return rates
+
+
+def talker_record(behavior: Behavior, bank: FillerBank | None, rates: dict) -> dict:
+    """What a recipe's talker block says of its behavior: the name, the drawn rates, a missing bank."""
+    return {"name": behavior.name, "rates_per_min": {k: r4(v) for k, v in rates.items()},
+            **({"fillers": "none: no filler bank (behavior.fillers)"} if bank is None else {})}
+
+
+def draw_alone(behavior: Behavior, bank: FillerBank | None, seed: int, key: str, duration_s: float,
+               words: list[dict] | None, text: str | None) -> dict:
+    """One utterance heard on its own (the Augmenter's): the whole recording ``[0, duration_s)`` as the
+    utterance of talker ``A`` of a build item keyed ``key`` (stage ``behavior-A``: rates, then events, as
+    :func:`apply_behavior` draws them). Returns the talker record with the utterance's ``behavior`` block
+    (``pieces``... as in a build, ``{}`` when nothing was drawn, or ``{"skipped": ...}``)."""
+    rng = item_rng(seed, key, "behavior-A")
+    rates = talker_rates(behavior, rng)
+    u = {"src_start_s": 0.0, "src_end_s": float(duration_s), "words": words, "text": text}
+    draw_utterance(behavior, bank, u, rng, rates, None)  # the caller's speaker is unknown: a filler of any gender
+    return {**talker_record(behavior, bank, rates), **u["behavior"]}
 
 
 def as_built_minutes(b: Behavior, bank: FillerBank | None, rates: dict, words: list[dict], minutes: float) -> float:

@@ -31,14 +31,19 @@ def utterance_level_dbov(ctx, u: dict, sr: int) -> float:
     return ctx.cached(("behavior/level", u["path"], u["src_start_s"], u["src_end_s"], sr), measure)
 
 
-def place_pieces(dry: np.ndarray, u: dict, ctx, sr: int) -> None:
-    """Add the pieces of ``u["behavior"]`` into ``dry`` (the talker's track) from ``u["start_s"]``."""
+def place_pieces(dry: np.ndarray, u: dict, ctx, sr: int, src: np.ndarray | None = None,
+                 level_dbov: float | None = None) -> None:
+    """Add the pieces of ``u["behavior"]`` into ``dry`` (the talker's track) from ``u["start_s"]``.
+
+    ``src``: the source's samples at ``sr`` (default: ``u["path"]`` read through ``ctx``; the Augmenter passes
+    the caller's array) and ``level_dbov`` the P.56 level of its span a filler is matched to (default: measured
+    on it, cached in ``ctx``). Filler pieces are read from the bank through ``ctx``."""
     n = len(dry)
-    src = ctx.load(u["path"], sr)
+    src = ctx.load(u["path"], sr) if src is None else src
     for p in u["behavior"]["pieces"]:
         if "filler" in p:
             x = ctx.load(p["filler"], sr)
-            level = utterance_level_dbov(ctx, u, sr)
+            level = utterance_level_dbov(ctx, u, sr) if level_dbov is None else level_dbov
             gain = db_to_gain(level - p["filler_level_dbov"] + p["gain_db"]) if np.isfinite(level) else 0.0
             seg = (x[int(round(p["src_start_s"] * sr)): int(round(p["src_end_s"] * sr))] * np.float32(gain))
         else:

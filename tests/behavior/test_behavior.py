@@ -203,9 +203,3 @@ def test_bad_behavior_settings_are_one_line_errors(override, match):
     with pytest.raises(ConfigError, match=match):
         make_plan(cfg)
 
-
-def test_the_augmenter_refuses_a_behavior_it_does_not_apply():
-    from synth.augment.augmenter import Augmenter, plan_from_config
-    plan = plan_from_config([f"sources.root={CORPUS}", "behavior=spontaneous"], need_speech=False)
-    with pytest.raises(ConfigError, match="behavior=spontaneous: the Augmenter does not add disfluencies"):
-        Augmenter(plan)
