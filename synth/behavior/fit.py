@@ -61,9 +61,9 @@ def pauses(words: list[dict]) -> list[float]:
             if float(b["start"]) - float(a["end"]) >= HESITATION_S]
 
 
-def read_refs(path: str | Path, text_key: str | None = None) -> list[dict]:
+def read_refs(path: str | Path, text_key: str | None = None, by: str | None = None) -> list[dict]:
     """Rows of a NeMo-style manifest with a verbatim transcript (``text_verbatim`` if present, else
-    ``text``, or ``text_key``) and a ``duration``."""
+    ``text``, or ``text_key``) and a ``duration``; ``by``: also keep that metadata key's value (``"by"``)."""
     path = Path(path)
     rows = []
     for n, line in enumerate(text_lines(path), 1):
@@ -73,7 +73,7 @@ def read_refs(path: str | Path, text_key: str | None = None) -> list[dict]:
             r = json.loads(line)
             key = text_key or ("text_verbatim" if "text_verbatim" in r else "text")
             rows.append({"text": str(r[key]), "duration": float(r["duration"]), "keyword": r.get("keyword"),
-                         "words": r.get("words")})
+                         "words": r.get("words"), **({"by": r.get(by)} if by else {})})
         except (ValueError, KeyError, TypeError):
             raise BadInput(path, f"line {n} has no transcript ({text_key or 'text_verbatim or text'}) and duration",
                            "give a NeMo-style manifest with a verbatim transcript (--refs)") from None
@@ -84,7 +84,30 @@ def read_refs(path: str | Path, text_key: str | None = None) -> list[dict]:
 
 def fit_behavior(path: str | Path, text_key: str | None = None) -> tuple[dict, dict]:
     """(the ``behavior`` config block, what was counted). Rates are constants per minute of recording."""
-    rows = read_refs(path, text_key)
+    return behavior_from_rows(read_refs(path, text_key))
+
+
+def fit_behavior_by(path: str | Path, key: str, values, text_key: str | None = None) -> dict:
+    """``{value: (block, measured)}`` for ``synth fit --by <key> --refs``: each value's rates from the refs
+    rows with that ``key``; a value no row has (or refs without the key at all) gets the rates of all rows,
+    and its ``measured`` says so."""
+    rows = read_refs(path, text_key, by=key)
+    pooled = None
+    out = {}
+    for value in values:
+        mine = [r for r in rows if r["by"] is not None and str(r["by"]) == str(value)]
+        if mine:
+            out[value] = behavior_from_rows(mine)
+            out[value][1]["rows"] = f"the {len(mine)} refs rows with {key}={value}"
+            continue
+        pooled = pooled or behavior_from_rows(rows)
+        block, measured = pooled
+        out[value] = (dict(block), {**measured, "rows": f"all {len(rows)} refs rows: none has {key}={value}"})
+    return out
+
+
+def behavior_from_rows(rows: list[dict]) -> tuple[dict, dict]:
+    """(the ``behavior`` block, what was counted) from rows of :func:`read_refs`."""
     counts = {k: 0 for k in ("fillers", "fragments", "restarts", "repetitions")}
     for r in rows:
         for k, v in count_row(r["text"], r["keyword"]).items():

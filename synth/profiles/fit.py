@@ -1082,7 +1082,8 @@ def main(argv: list[str]) -> int:
                     "and the profile builds stereo conversations")
     ap.add_argument("--refs", metavar="MANIFEST", help="verbatim transcripts of real recordings (NeMo .jsonl: "
                     "text_verbatim or text, duration; words when aligned): their filler, restart, fragment, repetition "
-                    "and hesitation rates go into the profile's behavior group (synth.behavior.fit)")
+                    "and hesitation rates go into the profile's behavior group (synth.behavior.fit); with --by, each "
+                    "slice's from the rows with its value")
     ap.add_argument("--downmix", action="store_true", help="fit two-channel recordings as mono (downmixed), "
                     "not per leg")
     args = ap.parse_args(argv)
@@ -1097,6 +1098,11 @@ def main(argv: list[str]) -> int:
     if args.by:
         per_value, skipped = fit_by(args.folder, args.by, args.rttm, bank, args.on_bad_input, own, progress=True,
                                     legs=legs, downmix=args.downmix)
+        if args.refs:  # each slice's own behavior rates, from the refs rows of that slice
+            from ..behavior.fit import fit_behavior_by
+            for value, (block, measured) in fit_behavior_by(args.refs, args.by, list(per_value)).items():
+                per_value[value][1]["fitted"]["behavior"], per_value[value][1]["fitted"]["behavior_measured"] = \
+                    block, measured
         paths = write_mixture(per_value, args.by, out, args.folder, skipped)
         for (value, (_, profile)), p in zip(per_value.items(), paths["components"]):
             for line in warnings(profile, p["report"]):

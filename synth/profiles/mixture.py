@@ -78,6 +78,8 @@ def apply_mixture(cfg: dict, path: str | Path, data: dict, cli_keys: list[str], 
         sub = apply_profile_file(copy.deepcopy(cfg), c["path"], cli_keys)
         check_keys(sub, f"profile file {c['path']}")
         stages = {k: sub[k] for k in STAGE_KEYS if k in sub}
+        if (sub.get("behavior") or {}).get("name", "none") != "none":  # a component's own rates (fit --by --refs)
+            stages["behavior"] = sub["behavior"]
         stages["profile"] = {**stages.get("profile", {}), "component": c["path"].stem, "name": name}
         comps.append({"value": c["value"], "weight": c["weight"], "profile": c["path"].name, "config": stages})
     total = sum(c["weight"] for c in comps)
@@ -115,7 +117,7 @@ def plan_mixture(c: dict, verify_sources: bool = False):
     by = mix["by"]
     plans = {}
     for comp in mix["components"]:
-        sub = {**{k: v for k, v in c.items() if k not in STAGE_KEYS}, **copy.deepcopy(comp["config"])}
+        sub = {**{k: v for k, v in c.items() if k not in STAGE_KEYS and k != "behavior"}, **copy.deepcopy(comp["config"])}
         plan = make_plan(sub, verify_sources)
         plans[comp["value"]] = replace(plan, extra_slices={by: comp["value"]})
     # one set, one provenance hash: items are tagged with the hash of every component's config and the weights

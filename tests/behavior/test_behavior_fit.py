@@ -53,3 +53,45 @@ def test_a_set_built_with_fitted_rates_reproduces_them(aligned_speech, filler_ba
     print(got, measured["per_min"])
     for k in KIND:
         assert got[k] == pytest.approx(measured["per_min"][k], rel=0.2), (k, got, measured["per_min"])
+
+
+def test_fit_by_device_with_refs_gives_each_component_its_own_rates(tmp_path, aligned_speech, filler_bank):
+    """`synth fit --by device --refs`: each device's profile gets the rates counted in that device's
+    transcripts, and the mixture's items realize their own component's rates (speakerphone callers never
+    restart or repeat a word in the hand transcripts, so their items have none)."""
+    import json
+
+    from synth.behavior.fit import fit_behavior_by
+    from synth.profiles.fit import main as fit_main
+    from synth.profiles.mixture import plan_mixture
+
+    refs = CORPUS / "telephone/manifest.jsonl"
+    rows, seen = [], {}
+    for line in refs.read_text().splitlines():  # 3 calls per device are enough to fit the channel side
+        r = json.loads(line)
+        if seen.setdefault(r["device"], 0) < 3:
+            seen[r["device"]] += 1
+            rows.append({**r, "audio_filepath": str(CORPUS / "telephone" / r["audio_filepath"])})
+    (tmp_path / "calls.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "p.yaml"
+    assert fit_main([str(tmp_path / "calls.jsonl"), "--by", "device", "--refs", str(refs), "--out", str(out)]) == 0
+    want = {v: m["per_min"] for v, (_, m) in fit_behavior_by(refs, "device", ["landline", "cellphone", "speakerphone"]).items()}
+    assert want["speakerphone"]["restarts"] == 0 and want["landline"]["fillers"] > 2 * want["speakerphone"]["fillers"]
+
+    cfg = plain(compose_config([f"profile={out}", f"sources.root={CORPUS}", f"sources.speech={aligned_speech}",
+                                f"behavior.fillers={filler_bank}", "n_items=6000"]))
+    _, plans, jobs, _ = plan_mixture(cfg)
+    counts = {v: {k: 0 for k in ("fillers", "restarts", "repetitions")} for v in plans}
+    seconds = {v: 0.0 for v in plans}
+    for job in jobs:
+        recipe = sample_recipe(plans[job.part], job.item_id)
+        for s in label_segments(recipe, [], stereo=False):
+            seconds[job.part] += s["end"] - s["start"]
+            for k, kind in (("fillers", "filler"), ("restarts", "restart"), ("repetitions", "repetition")):
+                counts[job.part][k] += sum(e["type"] == kind for e in s["events"])
+    got = {v: {k: n / (seconds[v] / 60) for k, n in c.items()} for v, c in counts.items()}
+    print(got, want)
+    for v in plans:
+        assert got[v]["fillers"] == pytest.approx(want[v]["fillers"], rel=0.2), (v, got, want)
+    assert got["landline"]["restarts"] == pytest.approx(want["landline"]["restarts"], rel=0.3)
+    assert got["speakerphone"]["restarts"] == got["speakerphone"]["repetitions"] == 0
