@@ -341,6 +341,49 @@ def full_sample_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# what moves each feature in a build: (when the synthetic median is higher, when it is lower)
+LEVERS = {
+    "speech_level_dbov": ("lower level.speech_dbov (a fitted profile: fitted.level_dbov)", "raise level.speech_dbov"),
+    "snr_db": ("lower noise.snr_db", "raise noise.snr_db"),
+    "noise_level_dbov": ("raise noise.snr_db (the noise sits at the speech level minus the SNR)", "lower noise.snr_db"),
+    "noise_sd_db": ("steadier noise: noise.walk_sd_db, noise.bursts_per_min, another noise folder",
+                    "more varied noise: noise.walk_sd_db, noise.bursts_per_min, a larger noise bank"),
+    "noise_tilt_db_per_oct": ("noise with less high-frequency energy: noise.shape_db or sources.noise",
+                              "noise with more high-frequency energy: noise.shape_db or sources.noise"),
+    "effective_bandwidth_hz": ("a narrower channel (channel=..., the recorder's band limit)", "a wider channel"),
+    "rt60_s": ("less reverberation: room.p, room.rt60_s", "more reverberation: room.p, room.rt60_s"),
+    "clipped_fraction": ("lower level.clipping.p", "raise level.clipping.p"),
+    "speech_activity": ("more pauses: scenario pauses, longer items", "less padding: shorter pauses, scenario.duration_s"),
+    "duration_s": ("shorter items: scenario.duration_s", "longer items: scenario.duration_s"),
+}
+DRY_SOURCE = ("the set has no room stage, so the reading comes from the source speech and the channel: use drier "
+              "source speech (sources.speech), or accept the gap (a build cannot remove reverberation)")
+
+
+def levers(results: list[dict], has_room: bool | None = None) -> list[str]:
+    """One line per per-recording feature judged far: which way the synthetic set is off and what moves it."""
+    out = []
+    for r in results:
+        base = r["feature"].split(".")[-1]
+        if r.get("verdict") != FAR or base not in LEVERS or r.get("median_real") is None:
+            continue
+        higher = r["median_synthetic"] > r["median_real"]
+        hint = LEVERS[base][0 if higher else 1]
+        if base == "rt60_s" and higher and has_room is False:
+            hint = DRY_SOURCE
+        out.append(f"- `{r['feature']}`: synthetic {'higher' if higher else 'lower'} "
+                   f"({_f(r['median_synthetic'])} vs {_f(r['median_real'])}): {hint}")
+    return out
+
+
+def set_has_room(set_dir: Path) -> bool | None:
+    """Whether any item of a built set went through a room (slice ``rt60_bin`` other than dry); None: no manifest."""
+    if not manifest_files(set_dir):
+        return None
+    items = read_manifest(set_dir, need=("audio_filepath",))
+    return any((it.get("slice") or {}).get("rt60_bin", "dry") != "dry" for it in items)
+
+
 def plot_overlays(real: list[dict], synth: list[dict], folder: Path, prefix: str = "") -> list[Path]:
     import matplotlib
 
@@ -430,6 +473,9 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
         md += [f"## Per {u} ({counts[u][0]} real / {counts[u][1]} synthetic)", "",
                f"{WINDOW_S:g} s windows" if u == "window" else f"VAD/RTTM speech segments >= {MIN_SEGMENT_S:g} s",
                "(halves are halves of the recordings; sizes count recordings)", "", t, ""]
+    hints = levers(results, set_has_room(set_dir))
+    if hints:
+        md += ["## What moves the features judged far", ""] + hints + [""]
     md += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in pngs]
     atomic_write_text(out / "compare.md", "\n".join(md) + "\n")
     payload = {"real": str(real_folder), "synthetic": str(set_dir), "n_real": n_real, "n_synthetic": n_synth,
@@ -439,7 +485,7 @@ def compare(real_folder, set_dir, out_dir=None, rttm_folder=None, seed: int = 0,
                "features": results, "windows": finer["window"], "segments": finer["segment"]}
     atomic_write_text(out / "compare.json", json.dumps(payload, indent=1) + "\n")
     return {"results": results, "finer": finer, "table": table, "tables": tables, "out": out, "n_close": n_close,
-            "n_judged": n_judged}
+            "n_judged": n_judged, "levers": hints}
 
 
 def two_channel_legs(real_folder: Path, set_dir: Path) -> list[str] | None:
@@ -481,6 +527,8 @@ def main(argv: list[str]) -> int:
     print("per recording:\n" + res["table"])
     for u, t in res["tables"].items():
         print(f"\nper {u}:\n{t}")
+    if res["levers"]:
+        print("\nwhat moves the features judged far:\n" + "\n".join(res["levers"]))
     print(f"\n{res['n_close']} of {res['n_judged']} per-recording features {CLOSE}; "
           f"report: {res['out'] / 'compare.md'}")
     return 0

@@ -163,3 +163,17 @@ def test_a_set_with_6_db_louder_noise_is_farther_than_sampling_explains(landline
     assert feats["noise_level_dbov"]["reference"]["real_vs_synthetic"] > 6.0
     assert feats["speech_level_dbov"]["verdict"] == compare.CLOSE       # the speech itself is unchanged
     assert feats["duration_s"]["verdict"] == compare.CLOSE
+
+
+def test_features_judged_far_say_which_way_and_what_moves_them():
+    far = {"verdict": compare.FAR}
+    rows = [{**far, "feature": "snr_db", "median_real": 39.0, "median_synthetic": 33.0},
+            {**far, "feature": "rt60_s", "median_real": 0.09, "median_synthetic": 0.15},
+            {"verdict": compare.CLOSE, "feature": "noise_sd_db", "median_real": 6.0, "median_synthetic": 2.0},
+            {**far, "feature": "customer.speech_level_dbov", "median_real": -26.0, "median_synthetic": -20.0}]
+    lines = compare.levers(rows, has_room=False)
+    assert len(lines) == 3  # the feature judged close gets no line
+    assert "lower" in lines[0] and "raise noise.snr_db" in lines[0]
+    assert "drier source speech" in lines[1]  # no room to turn down: the sources carry it
+    assert "room.p" in compare.levers(rows[1:2], has_room=True)[0]
+    assert lines[2].startswith("- `customer.speech_level_dbov`: synthetic higher") and "lower level.speech_dbov" in lines[2]
