@@ -124,22 +124,23 @@ class Augmenter:
         return self.plan.legs[self.leg_index]
 
     def sample(self, key: Any, epoch: int, sample_rate: int, duration_s: float, words: list | None = None,
-               text: str | None = None) -> dict:
+               text: str | None = None, gender: str | None = None) -> dict:
         """Every draw for one utterance of ``duration_s`` seconds (JSON): its disfluencies (``behavior``, from
         ``words``/``text`` as :meth:`__call__` takes them; only with a behavior), then the steps of the talker,
         the leg and the recorder, drawn for the utterance as heard (its duration with the disfluencies)."""
         sample_rate, epoch = check_rate(sample_rate), check_epoch(epoch)
         words, text = behavior_.check_labels(words, text, float(duration_s))
-        return self._sample(key, epoch, sample_rate, float(duration_s), words, text)
+        return self._sample(key, epoch, sample_rate, float(duration_s), words, text, behavior_.check_gender(gender))
 
-    def _sample(self, key: Any, epoch: int, sample_rate: int, duration_s: float, words, text) -> dict:
+    def _sample(self, key: Any, epoch: int, sample_rate: int, duration_s: float, words, text,
+                gender: str | None = None) -> dict:
         item = f"{key}@{int(epoch)}"
         recipe = {"kind": "augment", "key": str(key), "epoch": int(epoch), "seed": self.seed,
                   "sample_rate": int(sample_rate), "p": self.p, "generator": self.plan.generator()}
         applied = bool(item_rng(self.seed, item, AUGMENT_P).uniform() < self.p)
         recipe["applied"] = applied
         if self.plan.behavior is not None:  # before the chain, as in a build: the chain draws on the longer utterance
-            recipe["behavior"] = behavior_.draw(self.plan, item, applied, duration_s, words, text)
+            recipe["behavior"] = behavior_.draw(self.plan, item, applied, duration_s, words, text, gender)
             duration_s = float(recipe["behavior"].get("duration_s", duration_s))
         leg_name, leg_steps = self.leg
         if not applied:
@@ -215,17 +216,20 @@ class Augmenter:
         return y.astype(np.float32), conditions, stems, lost
 
     def __call__(self, samples: np.ndarray, sample_rate: int, key: Any, epoch: int = 0, words: list | None = None,
-                 text: str | None = None) -> Augmented:
+                 text: str | None = None, gender: str | None = None) -> Augmented:
         """Augment one utterance: ``samples`` as :mod:`synth.augment.inputs` takes them (``(T,)``, ``(C, T)``,
         soundfile's ``(T, C)``; float or int16/int32 PCM) at ``sample_rate`` Hz. The result is float32 in the
         caller's layout. ``words``: the utterance's word alignments ``[{word, start, end}]`` (s from its first
         sample, checked as a source manifest's; a last word may end up to 50 ms after the last sample) and
-        ``text`` its transcript (default: the words), which a ``behavior`` needs (see the class docstring)."""
+        ``text`` its transcript (default: the words), which a ``behavior`` needs (see the class docstring);
+        ``gender``: the talker's, as the filler bank's rows spell it (e.g. ``"F"``): fillers of that gender when
+        the bank has some (a build uses its speaker metadata so), else of any."""
         sr = check_rate(sample_rate)
         epoch = check_epoch(epoch)
         x, lay = check_samples(samples)
         words, text = behavior_.check_labels(words, text, x.shape[-1] / sr)
-        r = self._apply(x, lay, self._sample(key, epoch, sr, x.shape[-1] / sr, words, text))
+        r = self._apply(x, lay, self._sample(key, epoch, sr, x.shape[-1] / sr, words, text,
+                                             behavior_.check_gender(gender)))
         if self.plan.behavior is None:  # the input's timeline: its labels hold as given
             r.text, r.words = text, words
         return r

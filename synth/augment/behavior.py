@@ -48,13 +48,22 @@ def check_labels(words, text, duration_s: float) -> tuple[list[dict] | None, str
     return checked, text if text is not None else " ".join(w["word"] for w in checked)
 
 
-def draw(plan, key: str, applied: bool, duration_s: float, words: list[dict] | None, text: str | None) -> dict:
+def check_gender(gender) -> str | None:
+    """The talker's gender as given (a string such as the bank's ``"F"``/``"M"``), or None."""
+    if gender is not None and not isinstance(gender, str):
+        raise BadInput("Augmenter gender", f"is a {type(gender).__name__}",
+                       "pass the talker's gender as the filler bank spells it (e.g. 'F'), or gender=None")
+    return gender
+
+
+def draw(plan, key: str, applied: bool, duration_s: float, words: list[dict] | None, text: str | None,
+         gender: str | None = None) -> dict:
     """The recipe's ``behavior`` block for one utterance of ``duration_s`` seconds (stage ``behavior-A`` of
     ``key``, as a build's single talker): the talker record, the draw, and the labels."""
     fluent = {"text": text, "text_fluent": text, "words": words, "events": []}
     if not applied:
         return {"name": plan.behavior.name, "skipped": SKIPPED_NOT_APPLIED, **fluent}
-    b = draw_alone(plan.behavior, plan.fillers, plan.seed, key, duration_s, words, text)
+    b = draw_alone(plan.behavior, plan.fillers, plan.seed, key, duration_s, words, text, gender)
     return {**b, "text_fluent": text} if b.get("pieces") else {**b, **fluent}
 
 

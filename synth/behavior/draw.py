@@ -100,7 +100,7 @@ def talker_record(behavior: Behavior, bank: FillerBank | None, rates: dict) -> d
 
 
 def draw_alone(behavior: Behavior, bank: FillerBank | None, seed: int, key: str, duration_s: float,
-               words: list[dict] | None, text: str | None) -> dict:
+               words: list[dict] | None, text: str | None, gender: str | None = None) -> dict:
     """One utterance heard on its own (the Augmenter's): the whole recording ``[0, duration_s)`` as the
     utterance of talker ``A`` of a build item keyed ``key`` (stage ``behavior-A``: rates, then events, as
     :func:`apply_behavior` draws them). Returns the talker record with the utterance's ``behavior`` block
@@ -108,7 +108,7 @@ def draw_alone(behavior: Behavior, bank: FillerBank | None, seed: int, key: str,
     rng = item_rng(seed, key, "behavior-A")
     rates = talker_rates(behavior, rng)
     u = {"src_start_s": 0.0, "src_end_s": float(duration_s), "words": words, "text": text}
-    draw_utterance(behavior, bank, u, rng, rates, None)  # the caller's speaker is unknown: a filler of any gender
+    draw_utterance(behavior, bank, u, rng, rates, gender)  # gender None: a filler of any gender
     return {**talker_record(behavior, bank, rates), **u["behavior"]}
 
 

@@ -220,3 +220,24 @@ def test_rendered_dataset_items_carry_events_and_verbatim_text(aligned_speech):
             assert s["end"] <= it["audio"].shape[-1] / it["sample_rate"] + 1e-4
     batch = collate(items)
     assert batch["text_fluent"] == [it["text_fluent"] for it in items] and batch["audio"].shape[0] == 3
+
+
+def test_fillers_follow_the_talkers_gender_when_given(tmp_path, utterances, filler_bank):
+    """gender= picks the bank's fillers of that gender, as a build does from its speaker metadata."""
+    rows = [json.loads(l) for l in (filler_bank / "manifest.jsonl").read_text().splitlines()]
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    rows = [{**r, "audio_filepath": str(filler_bank / r["audio_filepath"]), "gender": "FM"[i % 2]}
+            for i, r in enumerate(rows)]  # the same real tokens, labeled half F and half M
+    (bank / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    of = {r["audio_filepath"]: r["gender"] for r in rows}
+    aug = Augmenter.from_config([*DRY, *ONLY, "behavior.filler.rate_per_min=40", f"behavior.fillers={bank}"], seed=1)
+    x, words, text, _ = utterances[0]
+    picked = {}
+    for gender in ("F", "M", None):
+        picked[gender] = {of[p["filler"]] for k in range(6)
+                          for p in aug(x, SR, f"utt-{k}", words=words, text=text, gender=gender).recipe["behavior"]
+                          .get("pieces", []) if "filler" in p}
+    assert picked["F"] == {"F"} and picked["M"] == {"M"} and picked[None] == {"F", "M"}
+    with pytest.raises(BadInput, match="gender"):
+        aug(x, SR, "utt-0", words=words, text=text, gender=1)
