@@ -83,6 +83,20 @@ def ignored_keys_note(cfg, args: list[str]) -> str | None:
     return None
 
 
+# Hydra runs one of these modes per call (several are its "Only one of --run, --multirun, --cfg..." error)
+HYDRA_MODES = {"-m": "-m", "--multirun": "-m", "-c": "--cfg", "--cfg": "--cfg", "-i": "--info", "--info": "--info",
+               "-r": "--run", "--run": "--run", "-sc": "--shell-completion", "--shell-completion": "--shell-completion"}
+
+
+def check_modes(args: list[str]) -> None:
+    """One Hydra mode per ``synth build`` call, or one line saying which to drop."""
+    modes = sorted({HYDRA_MODES[a] for a in args if a in HYDRA_MODES})
+    if len(modes) > 1:
+        raise ConfigError(f"synth build: {' and '.join(modes)} cannot go together (Hydra runs one of them); "
+                          "`synth build --cfg job <overrides>` prints one job's config, `synth build -m <sweep>` "
+                          "runs the sweep")
+
+
 def _build(args: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig, OmegaConf
@@ -92,6 +106,7 @@ def _build(args: list[str]) -> int:
 
     args = out_flag(args)
     check_overrides(args)
+    check_modes(args)
     multirun = any(a in ("-m", "--multirun") for a in args)
     hydra_flags = any(a.startswith("-") for a in args)
     if not hydra_flags:  # validate first so a typo gives one line and exit code 2, not a Hydra traceback

@@ -149,3 +149,10 @@ def test_a_profile_file_in_a_sweep_is_one_line(tmp_path):
 def test_bad_input_advice_names_what_the_command_accepts(cmd, accepts):
     line = cli.advice_for(cmd, "bad input x.flac: is empty; fix or remove the file, or set on_bad_input=skip")
     assert ("--on-bad-input skip" in line) == accepts and "on_bad_input=" not in line
+
+
+def test_two_hydra_modes_at_once_are_one_line_not_an_internal_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "synth.cli", "build", "-m", "n_items=1,2", f"out_dir={tmp_path / 's'}",
+                        "--cfg", "job"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "internal error" not in r.stderr, r.stderr
+    assert "--cfg and -m cannot go together" in r.stderr and not (tmp_path / "s").exists()
